@@ -1,0 +1,48 @@
+// `npm run bench`: the native and wasm-in-Node memtable benchmarks in one run, printed side
+// by side with wasm/native ratios. PPDB_BENCH_N (default 1000000), PPDB_BENCH_RUNS (5).
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { runWasm, runPackage } from './node/memtable.mjs';
+
+const n = Number(process.env.PPDB_BENCH_N ?? 1_000_000);
+const runs = Number(process.env.PPDB_BENCH_RUNS ?? 5);
+const repo = fileURLToPath(new URL('..', import.meta.url));
+
+console.log(`memtable benchmark: ${n} entries (16-byte keys, 100-byte values), median of ${runs} runs\n`);
+const nativeOut = execFileSync('cargo', ['bench', '--quiet', '--bench', 'memtable', '--', '--json'], {
+  cwd: repo,
+  encoding: 'utf8',
+  env: { ...process.env, PPDB_BENCH_N: String(n), PPDB_BENCH_RUNS: String(runs) },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const native = JSON.parse(nativeOut.trim().split('\n').pop());
+const wasm = await runWasm({ n, runs });
+
+const fmt = (x) => (x === undefined ? '-' : Math.round(x).toLocaleString('en-US'));
+const ratio = (a, b) => (a === undefined || b === undefined ? '-' : (a / b).toFixed(2));
+const rows = [['operation', 'native ops/s', 'wasm threaded', 'wasm single', 'threaded/native', 'single/native']];
+for (const op of ['put_1_writer', 'put_2_writers', 'get', 'scan']) {
+  const nat = native.ops_per_sec[op];
+  const thr = wasm.threaded.opsPerSec[op];
+  const sgl = wasm.single.opsPerSec[op];
+  rows.push([op, fmt(nat), fmt(thr), fmt(sgl), ratio(thr, nat), ratio(sgl, nat)]);
+}
+const raw = 16 + 100;
+rows.push([
+  'bytes/entry',
+  `${native.bytes_per_entry.toFixed(1)} (${(native.bytes_per_entry / raw).toFixed(2)}x)`,
+  `${wasm.threaded.bytesPerEntry.toFixed(1)} (${(wasm.threaded.bytesPerEntry / raw).toFixed(2)}x)`,
+  `${wasm.single.bytesPerEntry.toFixed(1)} (${(wasm.single.bytesPerEntry / raw).toFixed(2)}x)`,
+  '',
+  '',
+]);
+const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+for (const [i, row] of rows.entries()) {
+  console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+  if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+}
+
+const apiN = Math.min(n, 200_000);
+const api = await runPackage({ n: apiN, runs });
+console.log(`\npackage API in Node (await db.put / db.get per call, ${apiN} entries, threaded build):`);
+console.log(`  put ${fmt(api.put)} ops/s, get ${fmt(api.get)} ops/s`);

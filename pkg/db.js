@@ -1,0 +1,172 @@
+// The public Db: an async API over the synchronous wasm handle. It validates its input
+// before anything reaches wasm, so bad input is a rejected promise, never a trap.
+import { PpdbError, invalid, callEngine } from './errors.js';
+import { toBytes, fromBytes } from './encoding.js';
+import { Iterator } from './iterator.js';
+
+export class Db {
+  #handle;
+  #engine;
+  #options;
+  #closed = false;
+
+  /** @internal Use `open()` or `attach()`. */
+  constructor(handle, engine, options) {
+    this.#handle = handle;
+    this.#engine = engine;
+    this.#options = options;
+  }
+
+  /** 'threaded' or 'single': the wasm build this store runs on. */
+  get flavour() {
+    return this.#engine.flavour;
+  }
+
+  /** The name the store was opened with. */
+  get name() {
+    return this.#options.name;
+  }
+
+  /** True once `close()` was called. */
+  get closed() {
+    return this.#closed;
+  }
+
+  #call(fn) {
+    if (this.#engine.dead) throw new PpdbError('INTERNAL', 'the engine stopped after an earlier failure');
+    return callEngine(fn, () => {
+      this.#engine.dead = true;
+    });
+  }
+
+  #live() {
+    if (this.#closed) throw new PpdbError('CLOSED', 'the store is closed');
+  }
+
+  #key(key) {
+    const bytes = toBytes(key, 'key');
+    if (bytes.length === 0) throw invalid('key is empty');
+    if (bytes.length > this.#options.maxKeySize) {
+      throw invalid(`key is ${bytes.length} bytes, the limit is ${this.#options.maxKeySize}`);
+    }
+    return bytes;
+  }
+
+  #value(value) {
+    const bytes = toBytes(value, 'value');
+    if (bytes.length > this.#options.maxValueSize) {
+      throw invalid(`value is ${bytes.length} bytes, the limit is ${this.#options.maxValueSize}`);
+    }
+    return bytes;
+  }
+
+  /** Sets `key` to `value`. */
+  async put(key, value) {
+    this.#live();
+    const k = this.#key(key);
+    const v = this.#value(value);
+    this.#call(() => this.#handle.put(k, v));
+  }
+
+  /** The value of `key`, or `undefined` when it is absent. */
+  async get(key, options = {}) {
+    this.#live();
+    const k = this.#key(key);
+    const bytes = this.#call(() => this.#handle.get(k));
+    return bytes === undefined ? undefined : fromBytes(bytes, options.valueEncoding ?? this.#options.valueEncoding);
+  }
+
+  /** Removes `key` (no error when it is absent). */
+  async del(key) {
+    this.#live();
+    const k = this.#key(key);
+    this.#call(() => this.#handle.del(k));
+  }
+
+  /** Applies `[{ type: 'put', key, value }, { type: 'del', key }]` atomically. */
+  async batch(operations) {
+    this.#live();
+    if (!Array.isArray(operations)) throw invalid('batch() takes an array of operations');
+    const encoded = operations.map((op, i) => {
+      if (op === null || typeof op !== 'object') throw invalid(`operation ${i} is not an object`);
+      if (op.type === 'put') return ['put', this.#key(op.key), this.#value(op.value)];
+      if (op.type === 'del') return ['del', this.#key(op.key)];
+      throw invalid(`operation ${i} has type ${String(op.type)}; expected 'put' or 'del'`);
+    });
+    const batch = new this.#engine.wasm.BatchHandle();
+    try {
+      for (const [type, key, value] of encoded) {
+        if (type === 'put') batch.put(key, value);
+        else batch.del(key);
+      }
+      this.#call(() => this.#handle.write(batch));
+    } finally {
+      batch.free();
+    }
+  }
+
+  /**
+   * Entries in key order (bytewise), as `[key, value]`:
+   * `for await (const [key, value] of db.iterator({ gte: 'a', lt: 'b', limit: 10 }))`.
+   * Options: gt, gte, lt, lte, prefix (string or Uint8Array), reverse, limit,
+   * keyEncoding, valueEncoding.
+   */
+  iterator(options = {}) {
+    this.#live();
+    if (options === null || typeof options !== 'object') throw invalid('iterator() options must be an object');
+    const bound = (name) => (options[name] === undefined ? undefined : toBytes(options[name], name));
+    const limit = options.limit;
+    if (limit !== undefined && limit !== Infinity && limit !== -1 && !(Number.isInteger(limit) && limit >= 0)) {
+      throw invalid('limit must be a non-negative integer');
+    }
+    const finiteLimit = limit === undefined || limit === Infinity || limit === -1 ? undefined : Math.min(limit, 2 ** 32 - 1);
+    const handle = this.#call(() =>
+      this.#handle.iterator(
+        bound('gt'),
+        bound('gte'),
+        bound('lt'),
+        bound('lte'),
+        bound('prefix'),
+        Boolean(options.reverse),
+        finiteLimit,
+      ),
+    );
+    return new Iterator(
+      handle,
+      (fn) => this.#call(fn),
+      options.keyEncoding ?? this.#options.keyEncoding,
+      options.valueEncoding ?? this.#options.valueEncoding,
+    );
+  }
+
+  /** Sizes and counts: `{ memtableEntries, memtableBytes, dataBytes, sequence }`. */
+  async stats() {
+    this.#live();
+    return this.#call(() => this.#handle.stats());
+  }
+
+  /**
+   * A token to post to a Worker (threaded flavour), where `attach(token)` opens this same
+   * store. Throws UNSUPPORTED in the single flavour.
+   */
+  share() {
+    this.#live();
+    const id = this.#call(() => this.#handle.share());
+    const { name, keyEncoding, valueEncoding, maxKeySize, maxValueSize } = this.#options;
+    return {
+      ppdb: 1,
+      id,
+      module: this.#engine.module,
+      memory: this.#engine.memory,
+      options: { name, keyEncoding, valueEncoding, maxKeySize, maxValueSize },
+    };
+  }
+
+  /** Closes this handle. Other handles (attached in workers) keep the store open. */
+  async close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#handle.close();
+    this.#handle.free();
+  }
+}

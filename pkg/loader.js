@@ -1,0 +1,86 @@
+// Loads one of the two wasm flavours, once per context (page, worker, Node thread).
+//   'threaded': shared memory (Node; cross-origin-isolated pages and their workers)
+//   'single':   no threads; runs everywhere
+import { PpdbError } from './errors.js';
+
+const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
+
+// Static import() paths and `new URL(..., import.meta.url)` keep bundlers able to follow them.
+const flavours = {
+  single: {
+    bindings: () => import('./wasm/single/ppdb.js'),
+    url: () => new URL('./wasm/single/ppdb_bg.wasm', import.meta.url),
+  },
+  threaded: {
+    bindings: () => import('./wasm/threaded/ppdb.js'),
+    url: () => new URL('./wasm/threaded/ppdb_bg.wasm', import.meta.url),
+  },
+};
+
+/** True where the threaded flavour can run here. */
+export function sharedMemoryAvailable() {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  return isNode || globalThis.crossOriginIsolated === true;
+}
+
+/** The flavour for `open(..., { threads })`. */
+export function pickFlavour(threads) {
+  if (threads === false) return 'single';
+  const available = sharedMemoryAvailable();
+  if (threads === true && !available) {
+    throw new PpdbError(
+      'UNSUPPORTED',
+      'threads: true needs shared memory (Node, or a cross-origin-isolated page)',
+    );
+  }
+  return available ? 'threaded' : 'single';
+}
+
+async function compile(flavour) {
+  const url = flavours[flavour].url();
+  if (url.protocol === 'file:') {
+    const { readFile } = await import('node:fs/promises');
+    return WebAssembly.compile(await readFile(url));
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new PpdbError('IO', `could not load ${url}: HTTP ${response.status}`);
+  return WebAssembly.compileStreaming
+    ? WebAssembly.compileStreaming(response)
+    : WebAssembly.compile(await response.arrayBuffer());
+}
+
+const engines = new Map();
+
+/**
+ * The engine of `flavour` in this context: `{ flavour, wasm, module, memory, dead }`.
+ * `shared` ({ module, memory }) joins the instance of another thread instead of starting
+ * a new one (threaded flavour only).
+ */
+export function loadEngine(flavour, shared) {
+  const loaded = engines.get(flavour);
+  if (loaded) {
+    return loaded.then((engine) => {
+      if (shared && engine.memory !== shared.memory) {
+        throw new PpdbError(
+          'UNSUPPORTED',
+          'this context already runs its own ppdb engine; call attach() before open()',
+        );
+      }
+      return engine;
+    });
+  }
+  const loading = (async () => {
+    const [wasm, module] = await Promise.all([
+      flavours[flavour].bindings(),
+      shared ? shared.module : compile(flavour),
+    ]);
+    // The threaded module imports its memory: the given one, or a new shared one.
+    const exports = wasm.initSync({ module, memory: shared?.memory });
+    wasm.initEngine();
+    const memory = flavour === 'threaded' ? exports.memory : null;
+    return { flavour, wasm, module, memory, dead: false };
+  })();
+  engines.set(flavour, loading);
+  loading.catch(() => engines.delete(flavour));
+  return loading;
+}

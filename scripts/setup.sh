@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs everything ppdb needs to build, test and benchmark, on a fresh Debian machine.
+# Idempotent: every step is skipped when what it installs is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/toolchain.env
+
+say() { printf '\n[setup] %s\n' "$*"; }
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
+
+say "rust: wasm32 target for stable; $NIGHTLY with rust-src (the threaded build compiles std itself)"
+rustup target add wasm32-unknown-unknown
+rustup toolchain list | grep -q "^$NIGHTLY" ||
+  rustup toolchain install "$NIGHTLY" --profile minimal
+rustup component add rust-src --toolchain "$NIGHTLY"
+rustup component add clippy rustfmt
+
+say "wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+say "debian: chromium, chromium-driver"
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends chromium chromium-driver
+fi
+
+say "npm packages"
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+say "done"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `npm test`: installs what is missing, builds, then runs every test layer in order:
+# lints, native (unit, stress, property), loom, wasm-bindgen-test under Node, the package
+# under Node (both flavours, worker_threads, the packed tarball), and Chromium (Playwright).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "setup"
+bash scripts/setup.sh
+
+step "format and lints"
+cargo fmt --check
+cargo clippy --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
+
+step "native tests"
+cargo test
+
+step "loom: every interleaving of the skiplist insert protocol"
+RUSTFLAGS="--cfg loom" cargo test --release --target-dir target/loom --test loom_skiplist
+
+step "wasm-bindgen-test under Node"
+cargo test --target wasm32-unknown-unknown --test wasm
+
+step "build both wasm flavours"
+bash scripts/build.sh
+
+step "package, browser and demo tests (node --test)"
+node --test --test-concurrency=1 tests/js/ tests/browser/

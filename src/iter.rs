@@ -1,0 +1,435 @@
+//! Iterators: the cursor trait every sorted source implements, the merge of several sources,
+//! and the user-facing iterator that reads one snapshot within bounds.
+
+use crate::key::{self, SequenceNumber, ValueKind, MAX_SEQUENCE};
+use std::cmp::Ordering;
+use std::ops::Bound;
+
+/// A cursor over internal entries in internal-key order (memtables, later tables).
+pub trait InternalIterator: Send {
+    /// True when positioned on an entry.
+    fn valid(&self) -> bool;
+    /// The internal key of the current entry. Only while `valid`.
+    fn key(&self) -> &[u8];
+    /// The value of the current entry. Only while `valid`.
+    fn value(&self) -> &[u8];
+    /// Moves to the next entry. Only while `valid`.
+    fn next(&mut self);
+    /// Moves to the previous entry. Only while `valid`.
+    fn prev(&mut self);
+    /// Moves to the first entry at or after `target`.
+    fn seek(&mut self, target: &[u8]);
+    /// Moves to the last entry at or before `target`.
+    fn seek_for_prev(&mut self, target: &[u8]);
+    /// Moves to the first entry.
+    fn seek_to_first(&mut self);
+    /// Moves to the last entry.
+    fn seek_to_last(&mut self);
+}
+
+/// Merges sorted sources into one sorted stream. A seek fixes the direction: `seek` and
+/// `seek_to_first` go forward (`next`), `seek_for_prev` and `seek_to_last` backward (`prev`).
+/// When two sources hold the same key, the one listed first wins the tie.
+pub struct MergingIterator {
+    children: Vec<Box<dyn InternalIterator>>,
+    current: Option<usize>,
+    forward: bool,
+}
+
+impl MergingIterator {
+    /// Merges `children`, newest first.
+    pub fn new(children: Vec<Box<dyn InternalIterator>>) -> MergingIterator {
+        MergingIterator {
+            children,
+            current: None,
+            forward: true,
+        }
+    }
+
+    fn pick(&mut self) {
+        let want = if self.forward {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        };
+        let mut best: Option<usize> = None;
+        for (i, child) in self.children.iter().enumerate() {
+            if !child.valid() {
+                continue;
+            }
+            best = match best {
+                Some(b) if key::compare(child.key(), self.children[b].key()) != want => Some(b),
+                _ => Some(i),
+            };
+        }
+        self.current = best;
+    }
+
+    fn each(&mut self, forward: bool, position: impl Fn(&mut dyn InternalIterator)) {
+        self.forward = forward;
+        for child in &mut self.children {
+            position(child.as_mut());
+        }
+        self.pick();
+    }
+
+    fn current_child(&self) -> &dyn InternalIterator {
+        match self.current {
+            Some(i) => self.children[i].as_ref(),
+            None => panic!("merging iterator used while not valid"),
+        }
+    }
+}
+
+impl InternalIterator for MergingIterator {
+    fn valid(&self) -> bool {
+        self.current.is_some()
+    }
+    fn key(&self) -> &[u8] {
+        self.current_child().key()
+    }
+    fn value(&self) -> &[u8] {
+        self.current_child().value()
+    }
+    fn next(&mut self) {
+        debug_assert!(self.forward, "next() after a backward seek");
+        if let Some(i) = self.current {
+            self.children[i].next();
+            self.pick();
+        }
+    }
+    fn prev(&mut self) {
+        debug_assert!(!self.forward, "prev() after a forward seek");
+        if let Some(i) = self.current {
+            self.children[i].prev();
+            self.pick();
+        }
+    }
+    fn seek(&mut self, target: &[u8]) {
+        self.each(true, |c| c.seek(target));
+    }
+    fn seek_for_prev(&mut self, target: &[u8]) {
+        self.each(false, |c| c.seek_for_prev(target));
+    }
+    fn seek_to_first(&mut self) {
+        self.each(true, |c| c.seek_to_first());
+    }
+    fn seek_to_last(&mut self) {
+        self.each(false, |c| c.seek_to_last());
+    }
+}
+
+/// Which keys a scan visits, in which order, and how many.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScanOptions {
+    /// Lowest key (default: unbounded).
+    pub lower: Bound<Vec<u8>>,
+    /// Highest key (default: unbounded).
+    pub upper: Bound<Vec<u8>>,
+    /// Walk from the highest key down.
+    pub reverse: bool,
+    /// Stop after this many entries.
+    pub limit: Option<usize>,
+}
+
+impl Default for ScanOptions {
+    fn default() -> ScanOptions {
+        ScanOptions {
+            lower: Bound::Unbounded,
+            upper: Bound::Unbounded,
+            reverse: false,
+            limit: None,
+        }
+    }
+}
+
+impl ScanOptions {
+    /// Every key, in order.
+    pub fn all() -> ScanOptions {
+        ScanOptions::default()
+    }
+
+    /// Keys starting with `prefix`.
+    pub fn prefix(prefix: &[u8]) -> ScanOptions {
+        ScanOptions::default().with_prefix(prefix)
+    }
+
+    /// Narrows the range to keys starting with `prefix` (intersecting any bounds already set).
+    #[must_use]
+    pub fn with_prefix(mut self, prefix: &[u8]) -> ScanOptions {
+        self.lower = tighter_lower(self.lower, Bound::Included(prefix.to_vec()));
+        if let Some(end) = prefix_successor(prefix) {
+            self.upper = tighter_upper(self.upper, Bound::Excluded(end));
+        }
+        self
+    }
+
+    /// Narrows the lower bound (keeps the tighter of this and any bound already set).
+    #[must_use]
+    pub fn lower(mut self, bound: Bound<Vec<u8>>) -> ScanOptions {
+        self.lower = tighter_lower(self.lower, bound);
+        self
+    }
+
+    /// Narrows the upper bound (keeps the tighter of this and any bound already set).
+    #[must_use]
+    pub fn upper(mut self, bound: Bound<Vec<u8>>) -> ScanOptions {
+        self.upper = tighter_upper(self.upper, bound);
+        self
+    }
+
+    /// Keys greater than `key`.
+    #[must_use]
+    pub fn gt(self, key: &[u8]) -> ScanOptions {
+        self.lower(Bound::Excluded(key.to_vec()))
+    }
+
+    /// Keys greater than or equal to `key`.
+    #[must_use]
+    pub fn gte(self, key: &[u8]) -> ScanOptions {
+        self.lower(Bound::Included(key.to_vec()))
+    }
+
+    /// Keys less than `key`.
+    #[must_use]
+    pub fn lt(self, key: &[u8]) -> ScanOptions {
+        self.upper(Bound::Excluded(key.to_vec()))
+    }
+
+    /// Keys less than or equal to `key`.
+    #[must_use]
+    pub fn lte(self, key: &[u8]) -> ScanOptions {
+        self.upper(Bound::Included(key.to_vec()))
+    }
+
+    /// Walks the range from its end.
+    #[must_use]
+    pub fn reverse(mut self, reverse: bool) -> ScanOptions {
+        self.reverse = reverse;
+        self
+    }
+
+    /// Stops after `limit` entries.
+    #[must_use]
+    pub fn limit(mut self, limit: usize) -> ScanOptions {
+        self.limit = Some(limit);
+        self
+    }
+
+    fn below_upper(&self, key: &[u8]) -> bool {
+        match &self.upper {
+            Bound::Unbounded => true,
+            Bound::Included(u) => key <= u.as_slice(),
+            Bound::Excluded(u) => key < u.as_slice(),
+        }
+    }
+
+    fn above_lower(&self, key: &[u8]) -> bool {
+        match &self.lower {
+            Bound::Unbounded => true,
+            Bound::Included(l) => key >= l.as_slice(),
+            Bound::Excluded(l) => key > l.as_slice(),
+        }
+    }
+}
+
+/// The smallest key greater than every key starting with `prefix`; `None` if there is
+/// none (the prefix is empty or all 0xff).
+pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let last = prefix.iter().rposition(|&b| b != 0xff)?;
+    let mut end = prefix[..=last].to_vec();
+    end[last] += 1;
+    Some(end)
+}
+
+fn tighter_lower(a: Bound<Vec<u8>>, b: Bound<Vec<u8>>) -> Bound<Vec<u8>> {
+    match (&a, &b) {
+        (Bound::Unbounded, _) => b,
+        (_, Bound::Unbounded) => a,
+        (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y)) => {
+            match x.cmp(y) {
+                Ordering::Greater => a,
+                Ordering::Less => b,
+                Ordering::Equal if matches!(a, Bound::Excluded(_)) => a,
+                Ordering::Equal => b,
+            }
+        }
+    }
+}
+
+fn tighter_upper(a: Bound<Vec<u8>>, b: Bound<Vec<u8>>) -> Bound<Vec<u8>> {
+    match (&a, &b) {
+        (Bound::Unbounded, _) => b,
+        (_, Bound::Unbounded) => a,
+        (Bound::Included(x) | Bound::Excluded(x), Bound::Included(y) | Bound::Excluded(y)) => {
+            match x.cmp(y) {
+                Ordering::Less => a,
+                Ordering::Greater => b,
+                Ordering::Equal if matches!(a, Bound::Excluded(_)) => a,
+                Ordering::Equal => b,
+            }
+        }
+    }
+}
+
+/// The user's view of a store at one sequence number: the newest visible version of each
+/// key in the range, deletes hidden, in key order (or reverse), up to the limit.
+pub struct DbIter {
+    inner: MergingIterator,
+    snapshot: SequenceNumber,
+    options: ScanOptions,
+    /// The user key whose versions the forward walk has already dealt with.
+    done_key: Option<Vec<u8>>,
+    remaining: usize,
+    started: bool,
+}
+
+impl DbIter {
+    /// Reads `inner` at `snapshot` within `options`.
+    pub fn new(inner: MergingIterator, snapshot: SequenceNumber, options: ScanOptions) -> DbIter {
+        DbIter {
+            inner,
+            snapshot,
+            remaining: options.limit.unwrap_or(usize::MAX),
+            options,
+            done_key: None,
+            started: false,
+        }
+    }
+
+    fn start(&mut self) {
+        self.started = true;
+        if self.options.reverse {
+            match &self.options.upper {
+                Bound::Unbounded => self.inner.seek_to_last(),
+                // (key, 0, Delete) is the largest internal key with this user key.
+                Bound::Included(k) => {
+                    self.inner
+                        .seek_for_prev(&key::internal_key(k, 0, ValueKind::Delete))
+                }
+                // (key, MAX, SEEK) is the smallest; no entry equals it, so this lands before.
+                Bound::Excluded(k) => {
+                    self.inner
+                        .seek_for_prev(&key::internal_key(k, MAX_SEQUENCE, ValueKind::SEEK))
+                }
+            }
+        } else {
+            match &self.options.lower {
+                Bound::Unbounded => self.inner.seek_to_first(),
+                Bound::Included(k) | Bound::Excluded(k) => {
+                    let target = key::internal_key(k, MAX_SEQUENCE, ValueKind::SEEK);
+                    if matches!(self.options.lower, Bound::Excluded(_)) {
+                        self.done_key = Some(k.clone());
+                    }
+                    self.inner.seek(&target);
+                }
+            }
+        }
+    }
+
+    fn next_forward(&mut self) -> Option<(Vec<u8>, Vec<u8>)> {
+        while self.inner.valid() {
+            let Some(parsed) = key::parse(self.inner.key()) else {
+                self.inner.next();
+                continue;
+            };
+            if parsed.seq > self.snapshot || self.done_key.as_deref() == Some(parsed.user_key) {
+                self.inner.next();
+                continue;
+            }
+            if !self.options.below_upper(parsed.user_key) {
+                return None;
+            }
+            self.done_key = Some(parsed.user_key.to_vec());
+            let entry = (parsed.kind == ValueKind::Put)
+                .then(|| (parsed.user_key.to_vec(), self.inner.value().to_vec()));
+            self.inner.next();
+            if entry.is_some() {
+                return entry;
+            }
+        }
+        None
+    }
+
+    fn next_backward(&mut self) -> Option<(Vec<u8>, Vec<u8>)> {
+        while self.inner.valid() {
+            let user_key = key::user_key(self.inner.key()).to_vec();
+            if !self.options.above_lower(&user_key) {
+                return None;
+            }
+            // Walking backward meets a key's versions oldest first: the last visible one wins.
+            let mut newest: Option<(ValueKind, Vec<u8>)> = None;
+            while self.inner.valid() && key::user_key(self.inner.key()) == user_key.as_slice() {
+                if let Some(parsed) = key::parse(self.inner.key()) {
+                    if parsed.seq <= self.snapshot {
+                        let value = match parsed.kind {
+                            ValueKind::Put => self.inner.value().to_vec(),
+                            ValueKind::Delete => Vec::new(),
+                        };
+                        newest = Some((parsed.kind, value));
+                    }
+                }
+                self.inner.prev();
+            }
+            if let Some((ValueKind::Put, value)) = newest {
+                return Some((user_key, value));
+            }
+        }
+        None
+    }
+}
+
+impl Iterator for DbIter {
+    type Item = (Vec<u8>, Vec<u8>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.remaining == 0 {
+            return None;
+        }
+        if !self.started {
+            self.start();
+        }
+        let entry = if self.options.reverse {
+            self.next_backward()
+        } else {
+            self.next_forward()
+        };
+        match entry {
+            Some(entry) => {
+                self.remaining -= 1;
+                Some(entry)
+            }
+            None => {
+                self.remaining = 0;
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_successor_increments_the_last_byte_that_can_grow() {
+        assert_eq!(prefix_successor(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_successor(b"a\xff"), Some(b"b".to_vec()));
+        assert_eq!(prefix_successor(b"\xff\xff"), None);
+        assert_eq!(prefix_successor(b""), None);
+    }
+
+    #[test]
+    fn a_prefix_intersects_existing_bounds() {
+        let opts = ScanOptions::all()
+            .lower(Bound::Excluded(b"abc".to_vec()))
+            .upper(Bound::Included(b"zzz".to_vec()))
+            .with_prefix(b"ab");
+        assert_eq!(opts.lower, Bound::Excluded(b"abc".to_vec()));
+        assert_eq!(opts.upper, Bound::Excluded(b"ac".to_vec()));
+        let opts = ScanOptions::all()
+            .lower(Bound::Included(b"a".to_vec()))
+            .with_prefix(b"ab");
+        assert_eq!(opts.lower, Bound::Included(b"ab".to_vec()));
+    }
+}

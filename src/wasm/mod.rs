@@ -1,0 +1,28 @@
+//! The `#[wasm_bindgen]` surface the JS package (`pkg/`) calls. Every entry point validates
+//! its input and returns errors (as JS `Error`s with a `code`), never panics.
+
+mod bench;
+mod db;
+mod error;
+mod iter;
+
+pub use db::DbHandle;
+pub use iter::IterHandle;
+
+use wasm_bindgen::prelude::*;
+
+/// Installs the panic hook that reports Rust panics on the JS console. Idempotent.
+#[wasm_bindgen(js_name = initEngine)]
+pub fn init_engine() {
+    console_error_panic_hook::set_once();
+}
+
+/// `"threaded"` for the shared-memory build, `"single"` otherwise.
+#[wasm_bindgen]
+pub fn flavour() -> String {
+    if cfg!(target_feature = "atomics") {
+        "threaded".into()
+    } else {
+        "single".into()
+    }
+}

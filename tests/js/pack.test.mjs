@@ -1,0 +1,64 @@
+// A user project installs the packed package (`npm pack`) and uses every call.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+
+const userProgram = `
+import { open, attach, PpdbError } from 'ppdb';
+import { Worker } from 'node:worker_threads';
+const out = {};
+const db = await open('app', { storage: 'memory' });
+out.flavour = db.flavour;
+await db.put('b', '2');
+await db.put('a', '1');
+await db.batch([{ type: 'put', key: 'c', value: '3' }, { type: 'del', key: 'b' }]);
+out.get = await db.get('a');
+out.missing = await db.get('b');
+out.entries = [];
+for await (const [k, v] of db.iterator({ gte: 'a', limit: 5, reverse: true })) out.entries.push(k + '=' + v);
+try { await db.put('', 'x'); } catch (e) { out.error = [e instanceof PpdbError, e.code]; }
+const token = db.share();
+out.fromWorker = await new Promise((resolve, reject) => {
+  const w = new Worker("import { attach } from 'ppdb'; import { parentPort } from 'node:worker_threads';" +
+    "parentPort.once('message', async (t) => { const d = await attach(t); await d.put('w', 'hi'); parentPort.postMessage(await d.get('a')); });",
+    { eval: true });
+  w.once('message', (m) => { resolve(m); w.terminate(); });
+  w.once('error', reject);
+  w.postMessage(token);
+});
+out.workerWrite = await db.get('w');
+await db.close();
+try { await db.get('a'); } catch (e) { out.closed = e.code; }
+console.log(JSON.stringify(out));
+`;
+
+test('a project that installs the packed package can use every call', { timeout: 180_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ppdb-user-'));
+  try {
+    const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', dir, '--silent'], {
+      cwd: repo,
+      encoding: 'utf8',
+    }).trim().split('\n').pop();
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'user-app', private: true, type: 'module' }));
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', join(dir, tarball)], { cwd: dir, stdio: 'pipe' });
+    writeFileSync(join(dir, 'main.mjs'), userProgram);
+    const result = JSON.parse(execFileSync('node', ['main.mjs'], { cwd: dir, encoding: 'utf8' }));
+    assert.deepEqual(result, {
+      flavour: 'threaded',
+      get: '1',
+      entries: ['c=3', 'a=1'],
+      error: [true, 'INVALID_ARGUMENT'],
+      fromWorker: '1',
+      workerWrite: 'hi',
+      closed: 'CLOSED',
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,74 @@
+// The threaded flavour: a shared memory, and worker_threads writing one store.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
+import { open, attach, PpdbError } from '../../pkg/index.js';
+
+async function memoryImport(flavour) {
+  const bytes = await readFile(new URL(`../../pkg/wasm/${flavour}/ppdb_bg.wasm`, import.meta.url));
+  const module = await WebAssembly.compile(bytes);
+  return { module, imported: WebAssembly.Module.imports(module).filter((i) => i.kind === 'memory') };
+}
+
+test('the threaded module imports a shared memory', async () => {
+  const { imported } = await memoryImport('threaded');
+  assert.equal(imported.length, 1, 'the threaded module must import its memory');
+  const db = await open('shared-memory');
+  assert.equal(db.flavour, 'threaded');
+  assert.ok(db.share().memory.buffer instanceof SharedArrayBuffer);
+  await db.close();
+});
+
+test('the single-threaded module owns a plain, unshared memory', async () => {
+  const { module, imported } = await memoryImport('single');
+  assert.equal(imported.length, 0);
+  const wasm = await import('../../pkg/wasm/single/ppdb.js');
+  const exports = wasm.initSync({ module });
+  assert.ok(exports.memory.buffer instanceof ArrayBuffer);
+  assert.ok(!(exports.memory.buffer instanceof SharedArrayBuffer));
+});
+
+function runWorker(token, index, count) {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./fixtures/writer-worker.mjs', import.meta.url), {
+      workerData: { token, index, count },
+    });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => code !== 0 && reject(new Error(`worker exited with ${code}`)));
+  });
+}
+
+test('several worker_threads write one shared store concurrently and every write lands', async () => {
+  const WORKERS = 4;
+  const COUNT = 3000;
+  const db = await open('many-writers');
+  await db.put('written-before-sharing', 'hello');
+  const token = db.share();
+  const results = await Promise.all(Array.from({ length: WORKERS }, (_, i) => runWorker(token, i, COUNT)));
+  for (const { seen } of results) assert.equal(seen, 'hello', 'a worker must see writes made before sharing');
+  const found = new Map();
+  for await (const [key, value] of db.iterator({ gte: 'w0-', lt: 'w:' })) found.set(key, value);
+  assert.equal(found.size, WORKERS * COUNT);
+  for (let w = 0; w < WORKERS; w++) {
+    for (let j = 0; j < COUNT; j += 97) {
+      assert.equal(found.get(`w${w}-${String(j).padStart(6, '0')}`), `value ${w}/${j}`);
+    }
+  }
+  const stats = await db.stats();
+  assert.equal(stats.sequence, WORKERS * COUNT + 1, 'every write got its own sequence number');
+  await db.close();
+});
+
+test('attaching after the last handle closed rejects with CLOSED', async () => {
+  const db = await open('outlive');
+  const token = db.share();
+  await db.close();
+  await assert.rejects(attach(token), (err) => err instanceof PpdbError && err.code === 'CLOSED');
+});
+
+test('attach rejects a value that is not a share token', async () => {
+  await assert.rejects(attach({ id: 1 }), (err) => err.code === 'INVALID_ARGUMENT');
+  await assert.rejects(attach(null), (err) => err.code === 'INVALID_ARGUMENT');
+});
