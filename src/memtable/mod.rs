@@ -99,8 +99,18 @@ impl Memtable {
 
     /// The newest version of `user_key` visible at `seq`.
     pub fn get(&self, user_key: &[u8], seq: SequenceNumber) -> Lookup<'_> {
-        let target = key::internal_key(user_key, seq, ValueKind::SEEK);
-        let Some(node) = self.list.seek(&target) else {
+        // Build the seek key on the stack for ordinary keys; allocate only for long ones.
+        let mut stack = [0u8; 128];
+        let heap;
+        let len = user_key.len() + TRAILER_LEN;
+        let target: &[u8] = if len <= stack.len() {
+            key::write_internal_key(&mut stack[..len], user_key, seq, ValueKind::SEEK);
+            &stack[..len]
+        } else {
+            heap = key::internal_key(user_key, seq, ValueKind::SEEK);
+            &heap
+        };
+        let Some(node) = self.list.seek(target) else {
             return Lookup::Absent;
         };
         match key::parse(self.list.key(node)) {

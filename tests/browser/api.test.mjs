@@ -1,0 +1,292 @@
+// The ppdb API on a page's main thread, on a cross-origin isolated page (threaded flavour) and on a
+// page that is not isolated (single flavour).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { launch, openPage, ppdbLoaded, repoRoot, serve, TIMEOUT } from './harness.mjs';
+
+const FIXTURE = 'tests/browser/fixtures/api.html';
+
+// Installs `window.outcome(promise)`: resolves to { ok, value } or { ok: false, code, name,
+// isPpdbError, message } so rejections can be compared in Node.
+async function installOutcome(page) {
+  await page.evaluate(() => {
+    window.outcome = async (promise) => {
+      try {
+        return { ok: true, value: await promise };
+      } catch (err) {
+        return {
+          ok: false,
+          code: err?.code,
+          name: err?.name,
+          isPpdbError: err instanceof window.ppdb.PpdbError,
+          message: String(err?.message ?? err),
+        };
+      }
+    };
+  });
+}
+
+describe('on a cross-origin isolated page', () => {
+  let server, browser, page;
+
+  before(async () => {
+    server = await serve({ root: repoRoot, port: 0 });
+    browser = await launch();
+    page = await openPage(browser.context, server.url + FIXTURE);
+    await ppdbLoaded(page);
+    await installOutcome(page);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('the page is cross-origin isolated and open() picks the threaded flavour', { timeout: TIMEOUT }, async () => {
+    const got = await page.evaluate(async () => {
+      const db = await ppdb.open('flavour', { storage: 'memory' });
+      const flavour = db.flavour;
+      await db.close();
+      return { isolated: globalThis.crossOriginIsolated, flavour };
+    });
+    assert.deepEqual(got, { isolated: true, flavour: 'threaded' });
+  });
+
+  test('put, get and del round-trip string keys and values', { timeout: TIMEOUT }, async () => {
+    const got = await page.evaluate(async () => {
+      const db = await ppdb.open('strings', { storage: 'memory' });
+      await db.put('greeting', 'hello');
+      await db.put('unicode', 'grüße, 世界 🚀');
+      const first = await db.get('greeting');
+      const unicode = await db.get('unicode');
+      await db.put('greeting', 'bye');
+      const overwritten = await db.get('greeting');
+      await db.del('greeting');
+      const deleted = await db.get('greeting');
+      const missing = await db.get('never-written');
+      await db.close();
+      return { first, unicode, overwritten, deleted: deleted === undefined, missing: missing === undefined };
+    });
+    assert.deepEqual(got, {
+      first: 'hello',
+      unicode: 'grüße, 世界 🚀',
+      overwritten: 'bye',
+      deleted: true,
+      missing: true,
+    });
+  });
+
+  test('Uint8Array keys and values round-trip with the bytes encodings', { timeout: TIMEOUT }, async () => {
+    const got = await page.evaluate(async () => {
+      const db = await ppdb.open('bytes', { storage: 'memory', keyEncoding: 'bytes', valueEncoding: 'bytes' });
+      const key = new Uint8Array([0, 1, 2, 255]);
+      const value = new Uint8Array([9, 0, 8, 0, 7, 255]);
+      await db.put(key, value);
+      const back = await db.get(new Uint8Array([0, 1, 2, 255]));
+      const entries = [];
+      for await (const [k, v] of db.iterator()) {
+        entries.push([k instanceof Uint8Array, Array.from(k), v instanceof Uint8Array, Array.from(v)]);
+      }
+      await db.close();
+      return { isBytes: back instanceof Uint8Array, back: Array.from(back ?? []), entries };
+    });
+    assert.deepEqual(got, {
+      isBytes: true,
+      back: [9, 0, 8, 0, 7, 255],
+      entries: [[true, [0, 1, 2, 255], true, [9, 0, 8, 0, 7, 255]]],
+    });
+  });
+
+  test('strings and Uint8Arrays name the same UTF-8 bytes across encodings', { timeout: TIMEOUT }, async () => {
+    const got = await page.evaluate(async () => {
+      const utf8 = (s) => new TextEncoder().encode(s);
+      const db = await ppdb.open('mixed', { storage: 'memory' });
+      await db.put(utf8('héllo'), utf8('wörld')); // bytes in, utf8 strings out
+      const asString = await db.get('héllo');
+      await db.close();
+
+      const raw = await ppdb.open('mixed-bytes', { storage: 'memory', valueEncoding: 'bytes' });
+      await raw.put('k', 'é');
+      const asBytes = await raw.get(utf8('k'));
+      await raw.close();
+      return { asString, asBytes: Array.from(asBytes ?? []) };
+    });
+    assert.deepEqual(got, { asString: 'wörld', asBytes: [0xc3, 0xa9] });
+  });
+
+  test('batch applies puts and deletes together', { timeout: TIMEOUT }, async () => {
+    const got = await page.evaluate(async () => {
+      const db = await ppdb.open('batch', { storage: 'memory' });
+      await db.put('old', 'x');
+      await db.batch([
+        { type: 'put', key: 'a', value: '1' },
+        { type: 'put', key: 'b', value: '2' },
+        { type: 'del', key: 'old' },
+        { type: 'put', key: 'c', value: '3' },
+        { type: 'del', key: 'c' },
+      ]);
+      const entries = [];
+      for await (const entry of db.iterator()) entries.push(entry);
+      await db.close();
+      return entries;
+    });
+    assert.deepEqual(got, [['a', '1'], ['b', '2']]);
+  });
+
+  test('iterator honours gt, gte, lt, lte, prefix, reverse and limit', { timeout: TIMEOUT }, async () => {
+    const got = await page.evaluate(async () => {
+      const db = await ppdb.open('ranges', { storage: 'memory' });
+      // Written out of order: the iterator must sort.
+      for (const key of ['c', 'b2', 'a', 'ba', 'd', 'b', 'b1']) await db.put(key, `v:${key}`);
+      const ranges = {
+        all: {},
+        gt: { gt: 'b' },
+        gte: { gte: 'b' },
+        lt: { lt: 'c' },
+        lte: { lte: 'c' },
+        between: { gt: 'a', lt: 'c' },
+        inclusive: { gte: 'b1', lte: 'ba' },
+        prefix: { prefix: 'b' },
+        prefixReverse: { prefix: 'b', reverse: true },
+        prefixLimit: { prefix: 'b', limit: 2 },
+        reverseLimit: { reverse: true, limit: 3 },
+        gteLimit: { gte: 'b', limit: 2 },
+        reverseBounded: { gte: 'b', lt: 'c', reverse: true },
+        noPrefixMatch: { prefix: 'z' },
+        pastEnd: { gt: 'd' },
+      };
+      const out = {};
+      for (const [name, options] of Object.entries(ranges)) {
+        out[name] = [];
+        for await (const [key, value] of db.iterator(options)) {
+          if (value !== `v:${key}`) throw new Error(`${name}: ${key} has value ${value}`);
+          out[name].push(key);
+        }
+      }
+      await db.close();
+      return out;
+    });
+    assert.deepEqual(got, {
+      all: ['a', 'b', 'b1', 'b2', 'ba', 'c', 'd'],
+      gt: ['b1', 'b2', 'ba', 'c', 'd'],
+      gte: ['b', 'b1', 'b2', 'ba', 'c', 'd'],
+      lt: ['a', 'b', 'b1', 'b2', 'ba'],
+      lte: ['a', 'b', 'b1', 'b2', 'ba', 'c'],
+      between: ['b', 'b1', 'b2', 'ba'],
+      inclusive: ['b1', 'b2', 'ba'],
+      prefix: ['b', 'b1', 'b2', 'ba'],
+      prefixReverse: ['ba', 'b2', 'b1', 'b'],
+      prefixLimit: ['b', 'b1'],
+      reverseLimit: ['d', 'c', 'ba'],
+      gteLimit: ['b', 'b1'],
+      reverseBounded: ['ba', 'b2', 'b1', 'b'],
+      noPrefixMatch: [],
+      pastEnd: [],
+    });
+  });
+
+  test('keys are ordered by their UTF-8 bytes, not by UTF-16 code units', { timeout: TIMEOUT }, async () => {
+    const got = await page.evaluate(async () => {
+      const db = await ppdb.open('bytewise', { storage: 'memory' });
+      // UTF-16 puts '\u{1D306}' (a surrogate pair, 0xD834...) before '\uFFFF'; UTF-8 puts it after.
+      for (const key of ['\u{1D306}', '\uFFFF', 'é', 'z', 'Z']) await db.put(key, '1');
+      const keys = [];
+      for await (const [key] of db.iterator()) keys.push(key);
+      await db.close();
+      return keys;
+    });
+    assert.deepEqual(got, ['Z', 'z', 'é', '\uFFFF', '\u{1D306}']);
+  });
+
+  test('an empty key is rejected with INVALID_ARGUMENT', { timeout: TIMEOUT }, async () => {
+    const got = await page.evaluate(async () => {
+      const db = await ppdb.open('empty-key', { storage: 'memory' });
+      const result = {
+        put: await outcome(db.put('', 'v')),
+        putBytes: await outcome(db.put(new Uint8Array(0), 'v')),
+      };
+      await db.close();
+      return result;
+    });
+    for (const [call, result] of Object.entries(got)) {
+      assert.equal(result.ok, false, `${call} should reject`);
+      assert.equal(result.code, 'INVALID_ARGUMENT', `${call}: ${result.message}`);
+      assert.equal(result.isPpdbError, true, `${call} should reject with a PpdbError`);
+    }
+  });
+
+  test('calls after close() reject with CLOSED', { timeout: TIMEOUT }, async () => {
+    const got = await page.evaluate(async () => {
+      const db = await ppdb.open('closed', { storage: 'memory' });
+      await db.put('k', 'v');
+      await db.close();
+      return {
+        get: await outcome(db.get('k')),
+        put: await outcome(db.put('k', 'w')),
+        del: await outcome(db.del('k')),
+        batch: await outcome(db.batch([{ type: 'put', key: 'a', value: 'b' }])),
+        iterator: await outcome((async () => {
+          for await (const entry of db.iterator()) return entry;
+        })()),
+      };
+    });
+    for (const [call, result] of Object.entries(got)) {
+      assert.equal(result.ok, false, `${call} after close should reject`);
+      assert.equal(result.code, 'CLOSED', `${call}: ${result.message}`);
+      assert.equal(result.isPpdbError, true, `${call} should reject with a PpdbError`);
+    }
+  });
+
+  test('threads: false gives the single flavour even on an isolated page', { timeout: TIMEOUT }, async () => {
+    const got = await page.evaluate(async () => {
+      const db = await ppdb.open('x', { storage: 'memory', threads: false });
+      await db.put('k', 'single');
+      const value = await db.get('k');
+      const flavour = db.flavour;
+      await db.close();
+      return { flavour, value };
+    });
+    assert.deepEqual(got, { flavour: 'single', value: 'single' });
+  });
+});
+
+describe('on a page that is not cross-origin isolated', () => {
+  let server, browser, page;
+
+  before(async () => {
+    server = await serve({ root: repoRoot, port: 0, isolated: false });
+    browser = await launch();
+    page = await openPage(browser.context, server.url + FIXTURE);
+    await ppdbLoaded(page);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('open() picks the single flavour and put/get work', { timeout: TIMEOUT }, async () => {
+    const got = await page.evaluate(async () => {
+      const db = await ppdb.open('plain', { storage: 'memory' });
+      await db.put('k', 'v');
+      await db.put('k2', 'v2');
+      await db.del('k2');
+      const result = {
+        isolated: globalThis.crossOriginIsolated,
+        sharedArrayBuffer: typeof SharedArrayBuffer,
+        flavour: db.flavour,
+        value: await db.get('k'),
+        deleted: (await db.get('k2')) === undefined,
+      };
+      await db.close();
+      return result;
+    });
+    assert.deepEqual(got, {
+      isolated: false,
+      sharedArrayBuffer: 'undefined',
+      flavour: 'single',
+      value: 'v',
+      deleted: true,
+    });
+  });
+});

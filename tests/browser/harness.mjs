@@ -1,0 +1,67 @@
+// Shared setup for the browser tests: Debian's Chromium driven by playwright-core, and the repo's
+// static server. Page console errors, uncaught exceptions and failed requests are forwarded to the
+// test output so a failing test says why.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { serve } from '../../scripts/serve.mjs';
+
+export { serve };
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const TIMEOUT = 30_000;
+
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Launches headless Chromium with a fresh profile; `close()` removes the profile again. */
+export async function launch() {
+  const profile = await mkdtemp(join(tmpdir(), 'ppdb-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ARGS,
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Opens `url` in a new page whose problems are logged; resolves once the load event fired. */
+export async function openPage(context, url) {
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  const log = (...args) => console.error(`[browser ${new URL(url).pathname}]`, ...args);
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warning') log(`console.${msg.type()}:`, msg.text());
+  });
+  page.on('pageerror', (err) => log('pageerror:', err.stack ?? err.message));
+  page.on('requestfailed', (req) => log('request failed:', req.url(), req.failure()?.errorText));
+  page.on('response', (res) => {
+    if (res.status() >= 400) log(`HTTP ${res.status()}:`, res.url());
+  });
+  await page.goto(url);
+  return page;
+}
+
+/**
+ * Waits until a fixture page has imported ppdb (it sets `window.ppdb`, or `window.ppdbError` when
+ * the import failed) and throws the page's import error so the test shows it.
+ */
+export async function ppdbLoaded(page) {
+  await page.waitForFunction(() => window.ppdb || window.ppdbError);
+  const error = await page.evaluate(() => window.ppdbError);
+  if (error) throw new Error(`importing ppdb in the page failed: ${error}`);
+}
