@@ -18,6 +18,21 @@ pub enum Error {
     /// Stored data failed a check (checksum, length, magic number): it is not returned.
     #[error("corruption: {0}")]
     Corruption(String),
+    /// The storage failed (an I/O error). Writes are refused until the store is reopened.
+    #[error("i/o error: {0}")]
+    Io(String),
+    /// A file the store needs is missing.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The memory limit for unflushed data is reached; the store stays readable.
+    #[error("store full: {0}")]
+    StoreFull(String),
+    /// The storage quota is used up; acknowledged writes are kept.
+    #[error("quota exceeded: {0}")]
+    QuotaExceeded(String),
+    /// Another context (tab, worker, process) has the store open.
+    #[error("locked: {0}")]
+    Locked(String),
 }
 
 impl Error {
@@ -28,11 +43,29 @@ impl Error {
             Error::Closed => "CLOSED",
             Error::Unsupported(_) => "UNSUPPORTED",
             Error::Corruption(_) => "CORRUPTION",
+            Error::Io(_) => "IO",
+            Error::NotFound(_) => "NOT_FOUND",
+            Error::StoreFull(_) => "STORE_FULL",
+            Error::QuotaExceeded(_) => "QUOTA_EXCEEDED",
+            Error::Locked(_) => "LOCKED",
         }
     }
 
     pub(crate) fn invalid(message: impl Into<String>) -> Error {
         Error::InvalidArgument(message.into())
+    }
+
+    /// An I/O error from `std::io`, keeping quota and lock conditions distinguishable.
+    pub fn from_io(context: &str, err: &std::io::Error) -> Error {
+        let message = format!("{context}: {err}");
+        match err.kind() {
+            std::io::ErrorKind::NotFound => Error::NotFound(message),
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+                Error::QuotaExceeded(message)
+            }
+            std::io::ErrorKind::WouldBlock => Error::Locked(message),
+            _ => Error::Io(message),
+        }
     }
 }
 
@@ -50,6 +83,19 @@ mod tests {
             (Error::Closed, "CLOSED", "closed"),
             (Error::Unsupported("share".into()), "UNSUPPORTED", "share"),
             (Error::Corruption("bad crc".into()), "CORRUPTION", "bad crc"),
+            (Error::Io("disk".into()), "IO", "disk"),
+            (
+                Error::NotFound("000001.wal".into()),
+                "NOT_FOUND",
+                "000001.wal",
+            ),
+            (Error::StoreFull("limit".into()), "STORE_FULL", "limit"),
+            (
+                Error::QuotaExceeded("opfs".into()),
+                "QUOTA_EXCEEDED",
+                "opfs",
+            ),
+            (Error::Locked("LOCK".into()), "LOCKED", "LOCK"),
         ];
         for (error, code, words) in cases {
             assert_eq!(error.code(), code);

@@ -21,13 +21,16 @@
 //! See `docs/architecture.md` for the layers and `docs/format.md` for the bytes.
 
 pub mod batch;
+mod clock;
 mod db;
 pub mod error;
 pub mod iter;
 pub mod key;
 pub mod memtable;
 pub mod options;
+pub mod storage;
 pub mod sync;
+pub mod wal;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
@@ -36,7 +39,8 @@ pub mod wasm;
 pub mod bench;
 
 pub use batch::WriteBatch;
-pub use db::{Db, DbStats, Snapshot, WeakDb};
+pub use db::{Db, DbStats, Dropped, RecoveryReport, Snapshot, WeakDb};
 pub use error::{Error, Result};
 pub use iter::{DbIter, ScanOptions};
-pub use options::Options;
+pub use options::{Durability, Options, RecoveryMode};
+pub use storage::Storage;

@@ -1,22 +1,31 @@
 //! The store: a handle (`Db`) over shared state, with the write path (`write.rs`), reads
-//! and scans, and snapshots (`snapshot.rs`).
+//! and scans, snapshots (`snapshot.rs`), memtable generations (`state.rs`) and recovery
+//! (`recovery.rs`).
 
+mod recovery;
 mod sequence;
 mod snapshot;
+mod state;
 mod write;
 
+pub use recovery::{Dropped, RecoveryReport};
 pub use snapshot::Snapshot;
 
 use crate::error::Result;
-use crate::iter::{DbIter, MergingIterator, ScanOptions};
+use crate::iter::{DbIter, InternalIterator, MergingIterator, ScanOptions};
 use crate::key::SequenceNumber;
 use crate::memtable::{Lookup, Memtable};
 use crate::options::Options;
-use sequence::Sequencer;
+use crate::storage::Storage;
+use crate::wal::log::Log;
+use crate::wal::segment::Segment;
+use arc_swap::ArcSwap;
+use sequence::Publisher;
+use state::MemState;
 use std::sync::Arc;
 
 /// A handle to an open store. Cheap to clone; every clone (on any thread) reaches the same
-/// data. The store lives until the last handle is dropped.
+/// data. The store lives until the last handle is dropped, which syncs the log.
 #[derive(Clone)]
 pub struct Db {
     inner: Arc<DbInner>,
@@ -24,8 +33,11 @@ pub struct Db {
 
 struct DbInner {
     options: Options,
-    memtable: Arc<Memtable>,
-    sequencer: Sequencer,
+    state: ArcSwap<MemState>,
+    publisher: Publisher,
+    /// `None` for in-memory stores.
+    log: Option<Log>,
+    recovery: RecoveryReport,
 }
 
 /// Sizes a store reports about itself.
@@ -37,19 +49,100 @@ pub struct DbStats {
     pub memtable_bytes: usize,
     /// User key and value bytes written to memtables.
     pub data_bytes: usize,
+    /// Frozen memtables waiting to be written to tables.
+    pub frozen_memtables: usize,
     /// The newest sequence number.
     pub sequence: SequenceNumber,
+    /// Log bytes written but not yet synced.
+    pub unsynced_log_bytes: u64,
 }
 
 impl Db {
-    /// Opens an empty store held in memory.
+    /// Opens an empty store held in memory: nothing is logged or persisted.
     pub fn open_in_memory(options: Options) -> Db {
+        let state = MemState {
+            active: Arc::new(Memtable::new(options.arena_chunk_size)),
+            segment: Arc::new(Segment::new(1, 0, false)),
+            frozen: Vec::new(),
+        };
+        Db::from_parts(options, state, 0, None, RecoveryReport::default())
+    }
+
+    /// Opens the store in `storage`, replaying its log (see [`Db::recovery`]), and starts a
+    /// new log segment.
+    ///
+    /// # Errors
+    /// Storage errors; [`crate::Error::Corruption`] for a damaged log under
+    /// [`crate::options::RecoveryMode::Strict`].
+    pub fn open(storage: Arc<dyn Storage>, options: Options) -> Result<Db> {
+        let recovered = recovery::recover(&*storage, &options)?;
+        let log = Log::new(storage);
+        let segment = Arc::new(Segment::new(
+            recovered.next_segment,
+            recovered.last_sequence,
+            true,
+        ));
+        log.start_segment(Arc::clone(&segment))?;
+        let mut memtables = recovered.memtables.into_iter();
+        let active = memtables
+            .next()
+            .unwrap_or_else(|| Arc::new(Memtable::new(options.arena_chunk_size)));
+        let state = MemState {
+            active,
+            segment,
+            frozen: memtables.collect(),
+        };
+        let db = Db::from_parts(
+            options,
+            state,
+            recovered.last_sequence,
+            Some(log),
+            recovered.report,
+        );
+        db.start_flush_timer();
+        Ok(db)
+    }
+
+    fn from_parts(
+        options: Options,
+        state: MemState,
+        last: SequenceNumber,
+        log: Option<Log>,
+        recovery: RecoveryReport,
+    ) -> Db {
         Db {
             inner: Arc::new(DbInner {
-                memtable: Arc::new(Memtable::new(options.arena_chunk_size)),
                 options,
-                sequencer: Sequencer::new(0),
+                state: ArcSwap::from_pointee(state),
+                publisher: Publisher::new(last),
+                log,
+                recovery,
             }),
+        }
+    }
+
+    /// Natively, relaxed durability syncs on a background thread every
+    /// `relaxed_flush_interval_ms`; it stops when the store is dropped. (In wasm the JS
+    /// package calls [`Db::flush`] on a timer.)
+    fn start_flush_timer(&self) {
+        #[cfg(not(target_arch = "wasm32"))]
+        if self.inner.options.durability == crate::options::Durability::Relaxed
+            && self.inner.options.relaxed_flush_interval_ms > 0
+        {
+            let weak = Arc::downgrade(&self.inner);
+            let every =
+                std::time::Duration::from_millis(self.inner.options.relaxed_flush_interval_ms);
+            std::thread::spawn(move || loop {
+                std::thread::sleep(every);
+                match weak.upgrade() {
+                    Some(inner) => {
+                        if let Some(log) = &inner.log {
+                            let _ = log.flush();
+                        }
+                    }
+                    None => return,
+                }
+            });
         }
     }
 
@@ -58,20 +151,30 @@ impl Db {
         &self.inner.options
     }
 
+    /// What recovery found when the store was opened.
+    pub fn recovery(&self) -> &RecoveryReport {
+        &self.inner.recovery
+    }
+
     /// The value of `key`, or `None` if it is absent.
     ///
     /// # Errors
     /// [`crate::Error::InvalidArgument`] for an empty or oversized key.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.get_at(key, self.inner.sequencer.visible())
+        self.get_at(key, self.inner.publisher.visible())
     }
 
     fn get_at(&self, key: &[u8], seq: SequenceNumber) -> Result<Option<Vec<u8>>> {
         write::check_key(&self.inner.options, key)?;
-        Ok(match self.inner.memtable.get(key, seq) {
-            Lookup::Found(value) => Some(value.to_vec()),
-            Lookup::Deleted | Lookup::Absent => None,
-        })
+        let state = self.inner.state.load();
+        for memtable in state.memtables() {
+            match memtable.get(key, seq) {
+                Lookup::Found(value) => return Ok(Some(value.to_vec())),
+                Lookup::Deleted => return Ok(None),
+                Lookup::Absent => {}
+            }
+        }
+        Ok(None)
     }
 
     /// The entries within `options`, read at the current sequence number.
@@ -79,28 +182,52 @@ impl Db {
     /// # Errors
     /// None yet; reading tables will be able to report corruption.
     pub fn scan(&self, options: ScanOptions) -> Result<DbIter> {
-        self.scan_at(options, self.inner.sequencer.visible())
+        self.scan_at(options, self.inner.publisher.visible())
     }
 
     fn scan_at(&self, options: ScanOptions, seq: SequenceNumber) -> Result<DbIter> {
-        let merged = MergingIterator::new(vec![Box::new(self.inner.memtable.iter())]);
-        Ok(DbIter::new(merged, seq, options))
+        let state = self.inner.state.load();
+        let children: Vec<Box<dyn InternalIterator>> = state
+            .memtables()
+            .map(|m| Box::new(m.iter()) as Box<dyn InternalIterator>)
+            .collect();
+        Ok(DbIter::new(MergingIterator::new(children), seq, options))
     }
 
     /// A consistent view of the store as it is now; later writes do not show through it.
     pub fn snapshot(&self) -> Snapshot {
-        Snapshot::new(self.clone(), self.inner.sequencer.visible())
+        Snapshot::new(self.clone(), self.inner.publisher.visible())
+    }
+
+    /// Syncs every logged write to storage (with relaxed durability, this is what makes
+    /// earlier writes durable). A no-op for in-memory stores.
+    ///
+    /// # Errors
+    /// The storage error, which also makes later writes fail until the store is reopened.
+    pub fn flush(&self) -> Result<()> {
+        match &self.inner.log {
+            Some(log) => log.flush(),
+            None => Ok(()),
+        }
     }
 
     /// Sizes and counts.
     pub fn stats(&self) -> DbStats {
-        let mem = &self.inner.memtable;
-        DbStats {
-            memtable_entries: mem.len(),
-            memtable_bytes: mem.memory_usage(),
-            data_bytes: mem.data_bytes(),
-            sequence: self.inner.sequencer.visible(),
+        let state = self.inner.state.load();
+        let mut stats = DbStats {
+            memtable_entries: 0,
+            memtable_bytes: 0,
+            data_bytes: 0,
+            frozen_memtables: state.frozen.len(),
+            sequence: self.inner.publisher.visible(),
+            unsynced_log_bytes: self.inner.log.as_ref().map_or(0, |l| l.unflushed()),
+        };
+        for m in state.memtables() {
+            stats.memtable_entries += m.len();
+            stats.memtable_bytes += m.memory_usage();
+            stats.data_bytes += m.data_bytes();
         }
+        stats
     }
 
     /// A handle that does not keep the store alive.
@@ -112,6 +239,15 @@ impl Db {
     /// (used to share a store between wasm threads).
     pub fn identity(&self) -> usize {
         Arc::as_ptr(&self.inner) as usize
+    }
+}
+
+impl Drop for DbInner {
+    fn drop(&mut self) {
+        if let Some(log) = &self.log {
+            // Best effort: a failed final sync loses only unacknowledged relaxed writes.
+            let _ = log.flush();
+        }
     }
 }
 

@@ -1,9 +1,17 @@
-//! The write path: validate, reserve sequence numbers, insert into the memtable, publish.
+//! The write path: validate, reserve sequence numbers and log space (one atomic step),
+//! frame the record into the log buffer, insert into the memtable, publish in order, then
+//! wait for durability (sync) or leave it to the next flush (relaxed).
 
+use super::state::MemState;
 use super::Db;
 use crate::batch::{BatchOp, WriteBatch};
 use crate::error::{Error, Result};
-use crate::options::Options;
+use crate::memtable::Memtable;
+use crate::options::{Durability, Options, BATCH_SIZE_LIMIT};
+use crate::wal::format::frame;
+use crate::wal::segment::{Segment, MAX_OPERATIONS};
+use crossbeam_utils::Backoff;
+use std::sync::Arc;
 
 pub(super) fn check_key(options: &Options, key: &[u8]) -> Result<()> {
     if key.is_empty() {
@@ -31,11 +39,21 @@ fn check_op(options: &Options, op: &BatchOp<'_>) -> Result<()> {
     Ok(())
 }
 
+fn check_batch(options: &Options, batch: &WriteBatch) -> Result<()> {
+    if batch.encoded_len() > BATCH_SIZE_LIMIT || batch.len() as u64 > MAX_OPERATIONS / 2 {
+        return Err(Error::invalid("the batch is too large; split it"));
+    }
+    for op in batch.iter() {
+        check_op(options, &op?)?;
+    }
+    Ok(())
+}
+
 impl Db {
     /// Sets `key` to `value`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for an empty or oversized key or value.
+    /// [`Error::InvalidArgument`] for an empty or oversized key or value; see [`Db::write`].
     pub fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
         let mut batch = WriteBatch::new();
         batch.put(key, value);
@@ -45,7 +63,7 @@ impl Db {
     /// Removes `key` (a no-op if it is absent).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for an empty or oversized key.
+    /// [`Error::InvalidArgument`] for an empty or oversized key; see [`Db::write`].
     pub fn delete(&self, key: &[u8]) -> Result<()> {
         let mut batch = WriteBatch::new();
         batch.delete(key);
@@ -53,30 +71,99 @@ impl Db {
     }
 
     /// Applies every operation of `batch` atomically: readers see all of it or none of it,
-    /// and later operations on the same key win. Nothing is written if any operation is
-    /// invalid.
+    /// recovery replays all of it or none of it, and later operations on the same key win.
+    /// Nothing is written if any operation is invalid. With [`Durability::Sync`] it returns
+    /// once the batch is synced to storage.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for an empty or oversized key or value;
-    /// [`Error::Corruption`] for a malformed batch.
+    /// [`Error::InvalidArgument`] for invalid operations; [`Error::StoreFull`] past the
+    /// memory limit; storage errors ([`Error::Io`], [`Error::QuotaExceeded`]), after which
+    /// writes fail until the store is reopened.
     pub fn write(&self, batch: &WriteBatch) -> Result<()> {
-        let options = &self.inner.options;
-        for op in batch.iter() {
-            check_op(options, &op?)?;
-        }
+        let inner = &*self.inner;
+        check_batch(&inner.options, batch)?;
         if batch.is_empty() {
             return Ok(());
         }
-        let memtable = &self.inner.memtable;
-        let Some(writer) = memtable.begin_write() else {
-            return Err(Error::Unsupported("the memtable is frozen".into()));
-        };
-        let reservation = self.inner.sequencer.reserve(batch.len() as u64)?;
-        for (seq, op) in (reservation.first()..).zip(batch.iter().flatten()) {
-            writer.add(seq, op.kind(), op.key(), op.value());
+        let backoff = Backoff::new();
+        loop {
+            if let Some(log) = &inner.log {
+                log.check()?;
+            }
+            let state = inner.state.load_full();
+            if state.memory_usage() >= inner.options.memory_limit {
+                return Err(Error::StoreFull(format!(
+                    "memtables hold {} bytes, the limit is {}",
+                    state.memory_usage(),
+                    inner.options.memory_limit
+                )));
+            }
+            let Some(writer) = state.active.begin_write() else {
+                backoff.snooze(); // a switch is installing the next memtable
+                continue;
+            };
+            let logged = state.segment.is_logged();
+            let payload_len = if logged { batch.encoded_len() } else { 0 };
+            let Some(slot) = state.segment.reserve(batch.len() as u64, payload_len) else {
+                drop(writer);
+                self.switch_memtable(&state)?;
+                backoff.snooze();
+                continue;
+            };
+            if logged {
+                let mut payload = batch.clone();
+                payload.set_sequence(slot.first_seq);
+                let mut framed = Vec::with_capacity((slot.end - slot.offset) as usize);
+                frame(slot.offset, payload.encoded(), &mut framed);
+                state.segment.write(&slot, &framed);
+            }
+            for (seq, op) in (slot.first_seq..).zip(batch.iter().flatten()) {
+                writer.add(seq, op.kind(), op.key(), op.value());
+            }
+            inner.publisher.publish(slot.first_seq, slot.last_seq, || {
+                state.segment.publish(slot.end)
+            });
+            drop(writer);
+
+            if let Some(log) = &inner.log {
+                match inner.options.durability {
+                    Durability::Sync => log.sync_to(&state.segment, slot.end)?,
+                    Durability::Relaxed => {
+                        if state.segment.unflushed() >= inner.options.relaxed_flush_bytes as u64 {
+                            log.try_flush()?;
+                        }
+                    }
+                }
+            }
+            // In-memory stores have no log to bound: their memtable just grows.
+            if logged && state.active.memory_usage() >= inner.options.memtable_size {
+                self.switch_memtable(&state)?;
+            }
+            return Ok(());
         }
-        // Dropping the reservation publishes the batch to readers (after earlier batches).
-        drop(reservation);
+    }
+
+    /// Freezes the memtable of `seen` and starts the next one with a new log segment, unless
+    /// another writer already did.
+    fn switch_memtable(&self, seen: &Arc<MemState>) -> Result<()> {
+        let inner = &*self.inner;
+        let Some(last_seq) = seen.segment.seal() else {
+            return Ok(()); // someone else is switching
+        };
+        let logged = seen.segment.is_logged();
+        let next = Arc::new(Segment::new(seen.segment.number() + 1, last_seq, logged));
+        if let Some(log) = &inner.log {
+            log.start_segment(Arc::clone(&next))?;
+        }
+        seen.active.freeze();
+        let mut frozen = Vec::with_capacity(seen.frozen.len() + 1);
+        frozen.push(Arc::clone(&seen.active));
+        frozen.extend(seen.frozen.iter().cloned());
+        inner.state.store(Arc::new(MemState {
+            active: Arc::new(Memtable::new(inner.options.arena_chunk_size)),
+            segment: next,
+            frozen,
+        }));
         Ok(())
     }
 }

@@ -26,8 +26,11 @@ pub const ALIGN: usize = {
     }
 };
 
-/// Default size of a shared chunk.
+/// Default size of the largest shared chunks.
 pub const DEFAULT_CHUNK_SIZE: usize = 1 << 20;
+/// Size of the first chunk; each new chunk doubles the arena, up to the chunk size, so a
+/// small memtable holds little memory.
+pub const FIRST_CHUNK_SIZE: usize = 16 * 1024;
 
 /// Header of a chunk; its data follows in the same allocation.
 #[repr(C)]
@@ -93,7 +96,7 @@ impl Arena {
     pub fn allocate(&self, size: usize) -> NonNull<u8> {
         let size = round_up(size.max(1), ALIGN);
         self.used.fetch_add(size, Ordering::Relaxed);
-        if size > self.chunk_size / 4 {
+        if size > self.next_chunk_size() / 4 {
             let chunk = alloc_chunk(size);
             // SAFETY: `chunk` is live, private to this call, and holds `size` bytes.
             unsafe {
@@ -120,7 +123,7 @@ impl Arena {
             }
             // The chunk is full (or there is none yet): install a fresh one whose first
             // `size` bytes are ours.
-            let fresh = alloc_chunk(self.chunk_size);
+            let fresh = alloc_chunk(self.next_chunk_size());
             // SAFETY: `fresh` is live and not yet visible to any other thread.
             unsafe { (*fresh).cursor.store(size, Ordering::Relaxed) };
             match self
@@ -140,6 +143,16 @@ impl Arena {
                 Err(_) => unsafe { free_chunk(fresh) },
             }
         }
+    }
+
+    /// The size of the next shared chunk: as large as the arena so far, between
+    /// [`FIRST_CHUNK_SIZE`] and the configured chunk size.
+    fn next_chunk_size(&self) -> usize {
+        round_up(
+            self.memory_usage()
+                .clamp(FIRST_CHUNK_SIZE.min(self.chunk_size), self.chunk_size),
+            ALIGN,
+        )
     }
 
     /// Pushes a chunk on the list of all chunks, which `Drop` frees.
@@ -263,10 +276,28 @@ mod tests {
         assert_eq!(arena.memory_usage(), 0);
         arena.allocate(16);
         let one_chunk = arena.memory_usage();
-        assert!(one_chunk >= 4096);
+        assert!((4096..8192).contains(&one_chunk), "{one_chunk}");
         arena.allocate(10_000);
         assert!(arena.memory_usage() >= one_chunk + 10_000);
         assert_eq!(arena.used(), 16 + round_up(10_000, ALIGN));
+    }
+
+    #[test]
+    fn chunks_grow_with_the_arena_up_to_the_chunk_size() {
+        let arena = Arena::new(1 << 20);
+        arena.allocate(8);
+        assert!(
+            arena.memory_usage() < 2 * FIRST_CHUNK_SIZE,
+            "a small arena stays small"
+        );
+        for _ in 0..100_000 {
+            arena.allocate(100);
+        }
+        let used = arena.used();
+        assert!(
+            arena.memory_usage() < used + used / 4 + (1 << 20),
+            "waste stays bounded"
+        );
     }
 
     #[test]

@@ -42,7 +42,7 @@ struct Node {
 
 const LINK: usize = size_of::<AtomicPtr<Node>>();
 const HEADER: usize = size_of::<Node>();
-const _: () = assert!(HEADER % ALIGN == 0 || ALIGN % HEADER == 0);
+const _: () = assert!(HEADER.is_multiple_of(ALIGN) || ALIGN.is_multiple_of(HEADER));
 
 /// A published node of a list. Valid (and its bytes unchanged) while the list is alive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,0 +1,60 @@
+//! Storage: where a store's files live, behind one small synchronous, file-like trait.
+//!
+//! Files form a flat namespace of names such as `000001.wal`. Every backend gives the same
+//! guarantees: `append` adds bytes at the end; `sync` makes everything appended to that
+//! file so far durable; `rename` atomically replaces its target; `create`, `delete` and
+//! `rename` are durable when they return.
+//!
+//! Backends: [`MemStorage`] (nothing persists), [`FsStorage`] (native `std::fs`, not on
+//! wasm), [`FaultyStorage`] (wraps any backend to simulate crashes and I/O errors).
+
+mod faulty;
+#[cfg(not(target_arch = "wasm32"))]
+mod fs;
+mod mem;
+
+pub use faulty::{Faults, FaultyStorage};
+#[cfg(not(target_arch = "wasm32"))]
+pub use fs::FsStorage;
+pub use mem::MemStorage;
+
+use crate::error::Result;
+
+/// A flat set of named files. Implementations must be safe to call from several threads.
+pub trait Storage: Send + Sync {
+    /// Creates an empty file, replacing any file of that name.
+    fn create(&self, name: &str) -> Result<()>;
+    /// Appends `data` to the end of an existing file.
+    fn append(&self, name: &str, data: &[u8]) -> Result<()>;
+    /// Reads up to `buf.len()` bytes at `offset`; returns how many were read (0 at the end).
+    fn read_at(&self, name: &str, offset: u64, buf: &mut [u8]) -> Result<usize>;
+    /// The length of a file.
+    fn len(&self, name: &str) -> Result<u64>;
+    /// Makes every byte appended to `name` so far durable.
+    fn sync(&self, name: &str) -> Result<()>;
+    /// Cuts a file to `len` bytes.
+    fn truncate(&self, name: &str, len: u64) -> Result<()>;
+    /// Removes a file (no error if it is absent).
+    fn delete(&self, name: &str) -> Result<()>;
+    /// The names of every file.
+    fn list(&self) -> Result<Vec<String>>;
+    /// Renames `from` to `to`, atomically replacing `to`.
+    fn rename(&self, from: &str, to: &str) -> Result<()>;
+
+    /// The whole content of a file.
+    fn read_all(&self, name: &str) -> Result<Vec<u8>> {
+        let len = usize::try_from(self.len(name)?)
+            .map_err(|_| crate::Error::Io(format!("{name} is too large to read whole")))?;
+        let mut buf = vec![0; len];
+        let mut at = 0;
+        while at < len {
+            let n = self.read_at(name, at as u64, &mut buf[at..])?;
+            if n == 0 {
+                buf.truncate(at);
+                break;
+            }
+            at += n;
+        }
+        Ok(buf)
+    }
+}

@@ -1,0 +1,157 @@
+//! The log as a whole: the segments not yet fully synced, in order, and the flush that
+//! appends and syncs them (group commit).
+//!
+//! One thread flushes at a time (a try-lock: others wait for its result instead of
+//! queueing). Segments are flushed oldest first, and a sealed segment must be complete
+//! before a later one is flushed, so storage always holds a prefix of the log: a crash
+//! loses a suffix of the writes, never a write in the middle.
+//!
+//! A storage error poisons the log: the error is kept and every later write fails with it
+//! until the store is reopened (recovery then decides what was durable).
+
+use super::segment::Segment;
+use crate::error::{Error, Result};
+use crate::storage::Storage;
+use crate::sync::atomic::{AtomicBool, Ordering};
+use crate::sync::SpinLock;
+use crossbeam_utils::Backoff;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// The log of a store with storage.
+pub struct Log {
+    storage: Arc<dyn Storage>,
+    /// Segments with bytes not yet synced (or still being written), oldest first.
+    live: SpinLock<VecDeque<Arc<Segment>>>,
+    flushing: AtomicBool,
+    poisoned: AtomicBool,
+    error: SpinLock<Option<Error>>,
+}
+
+impl Log {
+    /// A log writing to `storage`.
+    pub fn new(storage: Arc<dyn Storage>) -> Log {
+        Log {
+            storage,
+            live: SpinLock::new(VecDeque::new()),
+            flushing: AtomicBool::new(false),
+            poisoned: AtomicBool::new(false),
+            error: SpinLock::new(None),
+        }
+    }
+
+    /// The storage the log writes to.
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+
+    /// Creates the file of a new segment and adds it as the newest.
+    ///
+    /// # Errors
+    /// Storage errors (which also poison the log).
+    pub fn start_segment(&self, segment: Arc<Segment>) -> Result<()> {
+        if segment.is_logged() {
+            if let Err(err) = self.storage.create(segment.name()) {
+                return Err(self.poison(err));
+            }
+        }
+        self.live.lock().push_back(segment);
+        Ok(())
+    }
+
+    /// The error that poisoned the log, if any.
+    pub fn check(&self) -> Result<()> {
+        if !self.poisoned.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        Err(self
+            .error
+            .lock()
+            .clone()
+            .unwrap_or_else(|| Error::Io("the log failed".into())))
+    }
+
+    fn poison(&self, err: Error) -> Error {
+        let mut slot = self.error.lock();
+        if slot.is_none() {
+            *slot = Some(err.clone());
+        }
+        self.poisoned.store(true, Ordering::Release);
+        err
+    }
+
+    /// Returns once `segment` is synced up to `end`: flushes itself if no one else is
+    /// flushing, else waits for the flusher (whose sync may cover these bytes too).
+    ///
+    /// # Errors
+    /// The storage error that poisoned the log.
+    pub fn sync_to(&self, segment: &Segment, end: u64) -> Result<()> {
+        let backoff = Backoff::new();
+        loop {
+            if segment.synced() >= end {
+                return Ok(());
+            }
+            self.check()?;
+            if self.try_flush()? {
+                continue;
+            }
+            backoff.snooze();
+        }
+    }
+
+    /// Appends and syncs everything published so far.
+    ///
+    /// # Errors
+    /// The storage error that poisoned the log.
+    pub fn flush(&self) -> Result<()> {
+        let backoff = Backoff::new();
+        while !self.try_flush()? {
+            backoff.snooze();
+        }
+        Ok(())
+    }
+
+    /// Flushes if no one else is; `Ok(false)` if someone else was.
+    ///
+    /// # Errors
+    /// The storage error that poisoned the log.
+    pub fn try_flush(&self) -> Result<bool> {
+        self.check()?;
+        if self
+            .flushing
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return Ok(false);
+        }
+        let result = self.flush_locked();
+        self.flushing.store(false, Ordering::Release);
+        result.map(|()| true)
+    }
+
+    fn flush_locked(&self) -> Result<()> {
+        let segments: Vec<Arc<Segment>> = self.live.lock().iter().cloned().collect();
+        for segment in segments {
+            if let Err(err) = segment.flush(&*self.storage) {
+                return Err(self.poison(err));
+            }
+            if !segment.is_complete() {
+                // Still being written (the current one, or a sealed one with writers in
+                // flight): later segments wait, so storage keeps a prefix of the log.
+                break;
+            }
+            if segment.unflushed() == 0 {
+                let mut live = self.live.lock();
+                if live.front().is_some_and(|s| Arc::ptr_eq(s, &segment)) {
+                    live.pop_front();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Bytes published in the newest segments but not yet synced.
+    pub fn unflushed(&self) -> u64 {
+        self.live.lock().iter().map(|s| s.unflushed()).sum()
+    }
+}

@@ -1,0 +1,179 @@
+//! Durability on real files and through the log: reopening, group commit, memory limit.
+#![cfg(not(target_arch = "wasm32"))]
+
+use ppdb::storage::{FsStorage, MemStorage};
+use ppdb::{Db, Durability, Error, Options, ScanOptions, Storage};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn temp_dir(tag: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ppdb-durability-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn writes_survive_reopening_a_store_on_real_files() {
+    let dir = temp_dir("reopen");
+    let options = Options::default().memtable_size(64 * 1024);
+    {
+        let db = Db::open(
+            Arc::new(FsStorage::open(&dir).expect("storage")),
+            options.clone(),
+        )
+        .expect("open");
+        for i in 0..5_000u32 {
+            db.put(
+                format!("key{i:05}").as_bytes(),
+                format!("value {i}").as_bytes(),
+            )
+            .expect("put");
+        }
+        db.delete(b"key00007").expect("delete");
+        assert!(
+            db.stats().frozen_memtables > 0,
+            "the memtable should have switched"
+        );
+    }
+    let db = Db::open(Arc::new(FsStorage::open(&dir).expect("storage")), options).expect("reopen");
+    let report = db.recovery();
+    assert_eq!(report.records, 5_001);
+    assert_eq!(report.last_sequence, 5_001);
+    assert!(report.segments > 1);
+    assert!(report.dropped.is_empty(), "{:?}", report.dropped);
+    assert_eq!(
+        db.get(b"key04999").expect("get"),
+        Some(b"value 4999".to_vec())
+    );
+    assert_eq!(db.get(b"key00007").expect("get"), None);
+    assert_eq!(db.scan(ScanOptions::all()).expect("scan").count(), 4_999);
+    db.put(b"after", b"reopen")
+        .expect("writes continue after recovery");
+    drop(db);
+    let db = Db::open(
+        Arc::new(FsStorage::open(&dir).expect("storage")),
+        Options::default(),
+    )
+    .expect("reopen");
+    assert_eq!(db.get(b"after").expect("get"), Some(b"reopen".to_vec()));
+    assert_eq!(db.stats().sequence, 5_002);
+    drop(db);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A storage whose sync takes 2 ms (like a real disk) and counts its calls.
+struct SlowSync {
+    inner: MemStorage,
+    syncs: AtomicU64,
+}
+
+impl Storage for SlowSync {
+    fn create(&self, name: &str) -> ppdb::Result<()> {
+        self.inner.create(name)
+    }
+    fn append(&self, name: &str, data: &[u8]) -> ppdb::Result<()> {
+        self.inner.append(name, data)
+    }
+    fn read_at(&self, name: &str, offset: u64, buf: &mut [u8]) -> ppdb::Result<usize> {
+        self.inner.read_at(name, offset, buf)
+    }
+    fn len(&self, name: &str) -> ppdb::Result<u64> {
+        self.inner.len(name)
+    }
+    fn sync(&self, name: &str) -> ppdb::Result<()> {
+        std::thread::sleep(Duration::from_millis(2));
+        self.syncs.fetch_add(1, Ordering::SeqCst);
+        self.inner.sync(name)
+    }
+    fn truncate(&self, name: &str, len: u64) -> ppdb::Result<()> {
+        self.inner.truncate(name, len)
+    }
+    fn delete(&self, name: &str) -> ppdb::Result<()> {
+        self.inner.delete(name)
+    }
+    fn list(&self) -> ppdb::Result<Vec<String>> {
+        self.inner.list()
+    }
+    fn rename(&self, from: &str, to: &str) -> ppdb::Result<()> {
+        self.inner.rename(from, to)
+    }
+}
+
+#[test]
+fn concurrent_sync_writers_share_syncs_group_commit() {
+    const THREADS: u64 = 8;
+    const WRITES: u64 = 50;
+    let storage = Arc::new(SlowSync {
+        inner: MemStorage::new(),
+        syncs: AtomicU64::new(0),
+    });
+    let db = Db::open(storage.clone(), Options::default()).expect("open");
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                for i in 0..WRITES {
+                    db.put(format!("t{t}-{i}").as_bytes(), b"v").expect("put");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("writer");
+    }
+    let syncs = storage.syncs.load(Ordering::SeqCst);
+    assert!(
+        syncs < THREADS * WRITES / 2,
+        "{syncs} syncs for {} writes: writers did not share them",
+        THREADS * WRITES
+    );
+    drop(db);
+    let db = Db::open(storage, Options::default()).expect("reopen");
+    assert_eq!(
+        db.scan(ScanOptions::all()).expect("scan").count() as u64,
+        THREADS * WRITES
+    );
+}
+
+#[test]
+fn relaxed_writes_are_durable_after_flush() {
+    let storage: Arc<dyn Storage> = Arc::new(MemStorage::new());
+    let options = Options::default()
+        .durability(Durability::Relaxed)
+        .relaxed_flush_interval_ms(0);
+    let db = Db::open(storage.clone(), options.clone()).expect("open");
+    db.put(b"a", b"1").expect("put");
+    assert!(db.stats().unsynced_log_bytes > 0);
+    db.flush().expect("flush");
+    assert_eq!(db.stats().unsynced_log_bytes, 0);
+    let segment = storage.list().expect("list").pop().expect("a segment");
+    assert!(
+        storage.len(&segment).expect("len") > 0,
+        "flush wrote the record"
+    );
+}
+
+#[test]
+fn past_the_memory_limit_writes_fail_with_store_full_and_reads_still_work() {
+    let options = Options::default()
+        .memtable_size(16 * 1024)
+        .arena_chunk_size(4096)
+        .memory_limit(64 * 1024);
+    let db = Db::open(Arc::new(MemStorage::new()), options).expect("open");
+    let mut written = 0u32;
+    let err = loop {
+        match db.put(format!("k{written:06}").as_bytes(), &[1u8; 500]) {
+            Ok(()) => written += 1,
+            Err(err) => break err,
+        }
+        assert!(written < 10_000, "the limit never applied");
+    };
+    assert!(matches!(err, Error::StoreFull(_)), "{err}");
+    assert_eq!(err.code(), "STORE_FULL");
+    assert_eq!(db.get(b"k000000").expect("get"), Some(vec![1u8; 500]));
+    assert_eq!(
+        db.scan(ScanOptions::all()).expect("scan").count() as u32,
+        written
+    );
+}
