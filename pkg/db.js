@@ -9,12 +9,41 @@ export class Db {
   #engine;
   #options;
   #closed = false;
+  #timer = null;
+  #recovery;
 
   /** @internal Use `open()` or `attach()`. */
   constructor(handle, engine, options) {
     this.#handle = handle;
     this.#engine = engine;
     this.#options = options;
+    this.#recovery = options.files && !options.attached ? this.#call(() => handle.recovery()) : undefined;
+    // Relaxed durability: sync on a timer (the engine syncs by size as well).
+    if (options.files && options.durability === 'relaxed' && options.relaxedFlushInterval > 0) {
+      this.#timer = setInterval(() => {
+        if (!this.#closed && !this.#engine.dead) {
+          try {
+            this.#handle.flush();
+          } catch {
+            // The error poisons the store; the next write reports it.
+          }
+        }
+      }, options.relaxedFlushInterval);
+      this.#timer.unref?.();
+    }
+  }
+
+  /**
+   * What opening found in the log: `{ segments, records, entries, bytes, millis,
+   * lastSequence, dropped }` (`undefined` for memory stores and attached handles).
+   */
+  get recovery() {
+    return this.#recovery;
+  }
+
+  /** Where the store lives: 'memory' or 'fs'. */
+  get storage() {
+    return this.#options.storage;
   }
 
   /** 'threaded' or 'single': the wasm build this store runs on. */
@@ -139,7 +168,16 @@ export class Db {
     );
   }
 
-  /** Sizes and counts: `{ memtableEntries, memtableBytes, dataBytes, sequence }`. */
+  /** Syncs every write to storage (what makes relaxed writes durable). */
+  async flush() {
+    this.#live();
+    this.#call(() => this.#handle.flush());
+  }
+
+  /**
+   * Sizes and counts: `{ memtableEntries, memtableBytes, dataBytes, frozenMemtables,
+   * sequence, unsyncedLogBytes }`.
+   */
   async stats() {
     this.#live();
     return this.#call(() => this.#handle.stats());
@@ -152,21 +190,30 @@ export class Db {
   share() {
     this.#live();
     const id = this.#call(() => this.#handle.share());
-    const { name, keyEncoding, valueEncoding, maxKeySize, maxValueSize } = this.#options;
+    const { name, storage, files, keyEncoding, valueEncoding, maxKeySize, maxValueSize } = this.#options;
     return {
       ppdb: 1,
       id,
       module: this.#engine.module,
       memory: this.#engine.memory,
-      options: { name, keyEncoding, valueEncoding, maxKeySize, maxValueSize },
+      options: { name, storage, files: files?.descriptor, keyEncoding, valueEncoding, maxKeySize, maxValueSize },
     };
   }
 
-  /** Closes this handle. Other handles (attached in workers) keep the store open. */
+  /**
+   * Closes this handle; the last handle to a store syncs its log. Other handles (attached
+   * in workers) keep the store open.
+   */
   async close() {
     if (this.#closed) return;
     this.#closed = true;
-    this.#handle.close();
-    this.#handle.free();
+    if (this.#timer) clearInterval(this.#timer);
+    try {
+      if (this.#options.files && !this.#engine.dead) this.#call(() => this.#handle.flush());
+    } finally {
+      this.#handle.close();
+      this.#handle.free();
+      this.#options.files?.close();
+    }
   }
 }

@@ -1,44 +1,87 @@
 // ppdb: an embedded key-value store in WebAssembly.
 //   import { open } from 'ppdb'
-//   const db = await open('name', { storage: 'memory' })
+//   const db = await open('name', { storage: 'auto' })
 import { Db } from './db.js';
-import { PpdbError, invalid } from './errors.js';
+import { PpdbError, invalid, callEngine } from './errors.js';
 import { checkEncoding } from './encoding.js';
 import { loadEngine, pickFlavour } from './loader.js';
+import { openFiles, joinFiles, resolveStorage, destroyFiles } from './storage/index.js';
 
 export { PpdbError };
 
-const STORAGES = ['memory'];
+const DURABILITY = ['sync', 'relaxed'];
+const RECOVERY = ['strict', 'skip-corrupted'];
 
-/**
- * Opens (creates) a store.
- * @param {string} name
- * @param {object} [options] storage ('memory'), threads (false forces the single-threaded
- *   build), keyEncoding / valueEncoding ('utf8' default, or 'bytes'), maxKeySize,
- *   maxValueSize.
- */
-export async function open(name, options = {}) {
+function checkOptions(name, options) {
   if (typeof name !== 'string' || name.length === 0) throw invalid('name must be a non-empty string');
   if (options === null || typeof options !== 'object') throw invalid('options must be an object');
-  const storage = options.storage ?? 'memory';
-  if (!STORAGES.includes(storage)) {
-    throw new PpdbError('UNSUPPORTED', `storage '${storage}' is not available yet; use 'memory'`);
-  }
-  const keyEncoding = checkEncoding(options.keyEncoding ?? 'utf8', 'keyEncoding');
-  const valueEncoding = checkEncoding(options.valueEncoding ?? 'utf8', 'valueEncoding');
-  for (const limit of ['maxKeySize', 'maxValueSize']) {
+  for (const limit of ['maxKeySize', 'maxValueSize', 'memtableSize', 'memoryLimit', 'relaxedFlushBytes']) {
     const v = options[limit];
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw invalid(`${limit} must be a positive integer`);
   }
+  const interval = options.relaxedFlushInterval;
+  if (interval !== undefined && !(Number.isInteger(interval) && interval >= 0)) {
+    throw invalid('relaxedFlushInterval must be a non-negative integer (milliseconds)');
+  }
+  if (options.durability !== undefined && !DURABILITY.includes(options.durability)) {
+    throw invalid(`durability must be one of ${DURABILITY.join(', ')}`);
+  }
+  if (options.recovery !== undefined && !RECOVERY.includes(options.recovery)) {
+    throw invalid(`recovery must be one of ${RECOVERY.join(', ')}`);
+  }
+  if (options.path !== undefined && typeof options.path !== 'string') throw invalid('path must be a string');
+}
+
+/** What the engine is told (the rest stays in JS). */
+function engineOptions(options) {
+  const { maxKeySize, maxValueSize, memtableSize, memoryLimit, durability, relaxedFlushBytes, recovery } = options;
+  return { maxKeySize, maxValueSize, memtableSize, memoryLimit, durability, relaxedFlushBytes, recovery };
+}
+
+/**
+ * Opens (creating it if needed) a store.
+ * @param {string} name
+ * @param {object} [options] see index.d.ts: storage, path, durability, recovery, threads,
+ *   keyEncoding, valueEncoding, maxKeySize, maxValueSize, memtableSize, memoryLimit.
+ */
+export async function open(name, options = {}) {
+  checkOptions(name, options);
+  const storage = resolveStorage(options.storage ?? 'auto');
+  const keyEncoding = checkEncoding(options.keyEncoding ?? 'utf8', 'keyEncoding');
+  const valueEncoding = checkEncoding(options.valueEncoding ?? 'utf8', 'valueEncoding');
   const engine = await loadEngine(pickFlavour(options.threads));
-  const handle = engine.wasm.DbHandle.openMemory(options.maxKeySize ?? 0, options.maxValueSize ?? 0);
+  const settings = engineOptions(options);
+  let handle;
+  let files = null;
+  if (storage === 'memory') {
+    handle = callEngine(() => engine.wasm.DbHandle.openMemory(settings));
+  } else {
+    files = await openFiles(storage, name, options, engine.wasm);
+    try {
+      handle = callEngine(() => engine.wasm.DbHandle.openStorage(files.id, settings));
+    } catch (err) {
+      files.close();
+      throw err;
+    }
+  }
   return new Db(handle, engine, {
     name,
+    storage,
+    files,
     keyEncoding,
     valueEncoding,
+    durability: options.durability ?? 'sync',
+    relaxedFlushInterval: options.relaxedFlushInterval ?? 100,
     maxKeySize: handle.maxKeySize,
     maxValueSize: handle.maxValueSize,
   });
+}
+
+/** Deletes a store and all its data. It must not be open anywhere. */
+export async function destroy(name, options = {}) {
+  if (typeof name !== 'string' || name.length === 0) throw invalid('name must be a non-empty string');
+  const storage = resolveStorage(options.storage ?? 'auto');
+  if (storage !== 'memory') await destroyFiles(storage, name, options);
 }
 
 /**
@@ -54,11 +97,15 @@ export async function attach(token) {
     throw invalid('the share token lost its module or memory in transit');
   }
   const engine = await loadEngine('threaded', { module, memory });
+  const files = options.files ? await joinFiles(options.files, engine.wasm) : null;
   let handle;
   try {
-    handle = engine.wasm.DbHandle.attach(id);
+    handle = callEngine(() => engine.wasm.DbHandle.attach(id));
   } catch (err) {
-    throw new PpdbError(err?.code ?? 'CLOSED', err?.message ?? 'the shared store is closed');
+    files?.close();
+    throw err;
   }
-  return new Db(handle, engine, options);
+  return new Db(handle, engine, { ...options, files, attached: true });
 }
+
+

@@ -81,7 +81,7 @@ export async function runPackage({ n, runs }) {
   const value = 'v'.repeat(100);
   const keys = Array.from({ length: n }, (_, i) => `key-${String((i * 7919) % n).padStart(12, '0')}`);
   for (let run = 0; run < runs; run++) {
-    const db = await open('bench', { keyEncoding: 'bytes', valueEncoding: 'bytes' });
+    const db = await open('bench', { storage: 'memory', keyEncoding: 'bytes', valueEncoding: 'bytes' });
     let start = performance.now();
     for (const k of keys) await db.put(k, value);
     put.push((performance.now() - start) / 1000);

@@ -6,11 +6,14 @@
 //! `rename` are durable when they return.
 //!
 //! Backends: [`MemStorage`] (nothing persists), [`FsStorage`] (native `std::fs`, not on
-//! wasm), [`FaultyStorage`] (wraps any backend to simulate crashes and I/O errors).
+//! wasm), `js::JsStorage` (wasm: a JS object with synchronous calls, e.g. Node's `fs`),
+//! [`FaultyStorage`] (wraps any backend to simulate crashes and I/O errors).
 
 mod faulty;
 #[cfg(not(target_arch = "wasm32"))]
 mod fs;
+#[cfg(target_arch = "wasm32")]
+pub mod js;
 mod mem;
 
 pub use faulty::{Faults, FaultyStorage};

@@ -2,9 +2,98 @@
 
 use super::error::{js, to_js, JsResult};
 use super::iter::IterHandle;
+use crate::options::{Durability, RecoveryMode};
 use crate::sync::SpinLock;
 use crate::{Db, Error, Options, ScanOptions, WeakDb, WriteBatch};
+use serde::Deserialize;
 use wasm_bindgen::prelude::*;
+
+/// Open options as the JS package passes them (camelCase; every field optional).
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+struct OpenOptions {
+    max_key_size: Option<usize>,
+    max_value_size: Option<usize>,
+    memtable_size: Option<usize>,
+    memory_limit: Option<usize>,
+    durability: Option<String>,
+    relaxed_flush_bytes: Option<usize>,
+    recovery: Option<String>,
+}
+
+impl OpenOptions {
+    fn parse(value: JsValue) -> crate::Result<Options> {
+        let raw: OpenOptions = if value.is_undefined() || value.is_null() {
+            OpenOptions::default()
+        } else {
+            serde_wasm_bindgen::from_value(value)
+                .map_err(|e| Error::invalid(format!("bad options: {e}")))?
+        };
+        let mut options = Options::default().relaxed_flush_interval_ms(0);
+        if let Some(n) = raw.max_key_size {
+            options = options.max_key_size(n);
+        }
+        if let Some(n) = raw.max_value_size {
+            options = options.max_value_size(n);
+        }
+        if let Some(n) = raw.memtable_size {
+            options = options.memtable_size(n);
+        }
+        if let Some(n) = raw.memory_limit {
+            options = options.memory_limit(n);
+        }
+        if let Some(n) = raw.relaxed_flush_bytes {
+            options = options.relaxed_flush_bytes(n);
+        }
+        options = options.durability(match raw.durability.as_deref() {
+            None | Some("sync") => Durability::Sync,
+            Some("relaxed") => Durability::Relaxed,
+            Some(other) => {
+                return Err(Error::invalid(format!(
+                    "durability must be 'sync' or 'relaxed', got '{other}'"
+                )))
+            }
+        });
+        options = options.recovery_mode(match raw.recovery.as_deref() {
+            None | Some("strict") => RecoveryMode::Strict,
+            Some("skip-corrupted") => RecoveryMode::SkipCorrupted,
+            Some(other) => {
+                return Err(Error::invalid(format!(
+                    "recovery must be 'strict' or 'skip-corrupted', got '{other}'"
+                )))
+            }
+        });
+        Ok(options)
+    }
+}
+
+/// A plain JS object with these fields.
+fn object(fields: &[(&str, JsValue)]) -> js_sys::Object {
+    let out = js_sys::Object::new();
+    for (name, value) in fields {
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = js_sys::Reflect::set(&out, &(*name).into(), value);
+    }
+    out
+}
+
+/// Registers this thread's JS files object for a new storage; returns its id.
+#[wasm_bindgen(js_name = registerFiles)]
+pub fn register_files(files: crate::storage::js::JsFiles) -> u32 {
+    crate::storage::js::register_new(files)
+}
+
+/// Registers this thread's JS files object for the storage `id` of a shared store.
+#[wasm_bindgen(js_name = registerFilesAs)]
+pub fn register_files_as(id: u32, files: crate::storage::js::JsFiles) {
+    crate::storage::js::register(id, files);
+}
+
+/// Forgets this thread's files object for storage `id`.
+#[wasm_bindgen(js_name = unregisterFiles)]
+pub fn unregister_files(id: u32) {
+    crate::storage::js::unregister(id);
+}
 
 /// Stores shared with other threads, by id. Only the threaded build has other threads; a
 /// spin lock because the browser main thread must not park.
@@ -51,19 +140,54 @@ impl BatchHandle {
 
 #[wasm_bindgen]
 impl DbHandle {
-    /// Opens an in-memory store. `max_key_size` / `max_value_size` of 0 keep the defaults.
+    /// Opens an in-memory store. `options`: see [`OpenOptions`].
     #[wasm_bindgen(js_name = openMemory)]
-    pub fn open_memory(max_key_size: usize, max_value_size: usize) -> DbHandle {
-        let mut options = Options::default();
-        if max_key_size > 0 {
-            options = options.max_key_size(max_key_size);
-        }
-        if max_value_size > 0 {
-            options = options.max_value_size(max_value_size);
-        }
-        DbHandle {
+    pub fn open_memory(options: JsValue) -> JsResult<DbHandle> {
+        let options = js(OpenOptions::parse(options))?;
+        Ok(DbHandle {
             db: Some(Db::open_in_memory(options)),
+        })
+    }
+
+    /// Opens the store whose files the JS object registered as `storage_id` handles
+    /// (see `registerFiles`), replaying its log.
+    #[wasm_bindgen(js_name = openStorage)]
+    pub fn open_storage(storage_id: u32, options: JsValue) -> JsResult<DbHandle> {
+        let options = js(OpenOptions::parse(options))?;
+        let storage = std::sync::Arc::new(crate::storage::js::JsStorage::new(storage_id));
+        Ok(DbHandle {
+            db: Some(js(Db::open(storage, options))?),
+        })
+    }
+
+    /// Syncs every logged write to storage.
+    pub fn flush(&self) -> JsResult<()> {
+        js(self.db()?.flush())
+    }
+
+    /// What recovery found on open: `{ segments, records, entries, bytes, millis,
+    /// lastSequence, dropped: [{ segment, offset, bytes, reason, tornTail }] }`.
+    pub fn recovery(&self) -> JsResult<js_sys::Object> {
+        let report = self.db()?.recovery().clone();
+        let dropped = js_sys::Array::new();
+        for d in &report.dropped {
+            dropped.push(&object(&[
+                ("segment", d.segment.as_str().into()),
+                ("offset", (d.offset as f64).into()),
+                ("bytes", (d.bytes as f64).into()),
+                ("reason", d.reason.as_str().into()),
+                ("tornTail", d.torn_tail.into()),
+            ]));
         }
+        Ok(object(&[
+            ("segments", (report.segments as f64).into()),
+            ("records", (report.records as f64).into()),
+            ("entries", (report.entries as f64).into()),
+            ("bytes", (report.bytes as f64).into()),
+            ("millis", report.millis.into()),
+            ("lastSequence", (report.last_sequence as f64).into()),
+            ("dropped", dropped.into()),
+        ]))
     }
 
     fn db(&self) -> JsResult<&Db> {
@@ -124,21 +248,18 @@ impl DbHandle {
         Ok(IterHandle::new(js(self.db()?.scan(options))?))
     }
 
-    /// Sizes and counts: `{ memtableEntries, memtableBytes, dataBytes, sequence }`.
+    /// Sizes and counts: `{ memtableEntries, memtableBytes, dataBytes, frozenMemtables,
+    /// sequence, unsyncedLogBytes }`.
     pub fn stats(&self) -> JsResult<js_sys::Object> {
         let stats = self.db()?.stats();
-        let out = js_sys::Object::new();
-        let fields = [
-            ("memtableEntries", stats.memtable_entries as f64),
-            ("memtableBytes", stats.memtable_bytes as f64),
-            ("dataBytes", stats.data_bytes as f64),
-            ("sequence", stats.sequence as f64),
-        ];
-        for (name, value) in fields {
-            // Setting a property on a fresh plain object cannot fail.
-            let _ = js_sys::Reflect::set(&out, &name.into(), &value.into());
-        }
-        Ok(out)
+        Ok(object(&[
+            ("memtableEntries", (stats.memtable_entries as f64).into()),
+            ("memtableBytes", (stats.memtable_bytes as f64).into()),
+            ("dataBytes", (stats.data_bytes as f64).into()),
+            ("frozenMemtables", (stats.frozen_memtables as f64).into()),
+            ("sequence", (stats.sequence as f64).into()),
+            ("unsyncedLogBytes", (stats.unsynced_log_bytes as f64).into()),
+        ]))
     }
 
     /// Closes this handle. The store itself lives on while other handles (other threads)

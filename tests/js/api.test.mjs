@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { open, PpdbError } from '../../pkg/index.js';
 
 const flavours = [
-  ['threaded', {}],
-  ['single', { threads: false }],
+  ['threaded', { storage: 'memory' }],
+  ['single', { storage: 'memory', threads: false }],
 ];
 
 /** Every key in a store, in iteration order. */
@@ -141,7 +141,8 @@ for (const [flavour, options] of flavours) {
       await rejectsWith(async () => db.iterator({ gt: 7 }), 'INVALID_ARGUMENT');
       await rejectsWith(open('', options), 'INVALID_ARGUMENT');
       await rejectsWith(open('x', { ...options, valueEncoding: 'yaml' }), 'INVALID_ARGUMENT');
-      await rejectsWith(open('x', { ...options, storage: 'floppy' }), 'UNSUPPORTED');
+      await rejectsWith(open('x', { ...options, storage: 'floppy' }), 'INVALID_ARGUMENT');
+      await rejectsWith(open('x', { ...options, durability: 'eventually' }), 'INVALID_ARGUMENT');
       await db.put('k', 'x'.repeat(32));
       assert.equal((await db.get('k')).length, 32);
       await db.close();
@@ -175,7 +176,7 @@ for (const [flavour, options] of flavours) {
 }
 
 test('share() is UNSUPPORTED in the single flavour', async () => {
-  const db = await open('single-share', { threads: false });
+  const db = await open('single-share', { storage: 'memory', threads: false });
   assert.throws(() => db.share(), (err) => err.code === 'UNSUPPORTED');
   await db.close();
 });

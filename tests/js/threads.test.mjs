@@ -14,7 +14,7 @@ async function memoryImport(flavour) {
 test('the threaded module imports a shared memory', async () => {
   const { imported } = await memoryImport('threaded');
   assert.equal(imported.length, 1, 'the threaded module must import its memory');
-  const db = await open('shared-memory');
+  const db = await open('shared-memory', { storage: 'memory' });
   assert.equal(db.flavour, 'threaded');
   assert.ok(db.share().memory.buffer instanceof SharedArrayBuffer);
   await db.close();
@@ -43,7 +43,7 @@ function runWorker(token, index, count) {
 test('several worker_threads write one shared store concurrently and every write lands', async () => {
   const WORKERS = 4;
   const COUNT = 3000;
-  const db = await open('many-writers');
+  const db = await open('many-writers', { storage: 'memory' });
   await db.put('written-before-sharing', 'hello');
   const token = db.share();
   const results = await Promise.all(Array.from({ length: WORKERS }, (_, i) => runWorker(token, i, COUNT)));
@@ -62,7 +62,7 @@ test('several worker_threads write one shared store concurrently and every write
 });
 
 test('attaching after the last handle closed rejects with CLOSED', async () => {
-  const db = await open('outlive');
+  const db = await open('outlive', { storage: 'memory' });
   const token = db.share();
   await db.close();
   await assert.rejects(attach(token), (err) => err instanceof PpdbError && err.code === 'CLOSED');

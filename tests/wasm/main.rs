@@ -40,7 +40,10 @@ fn the_engine_reads_back_what_it_wrote_in_wasm() {
 
 #[wasm_bindgen_test]
 fn the_js_handle_returns_typed_errors_instead_of_panicking() {
-    let mut handle = DbHandle::open_memory(8, 16);
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"maxKeySize".into(), &8.into()).expect("set");
+    js_sys::Reflect::set(&options, &"maxValueSize".into(), &16.into()).expect("set");
+    let mut handle = DbHandle::open_memory(options.into()).expect("open");
     handle.put(b"key", b"value").expect("put");
     assert_eq!(handle.get(b"key").expect("get"), Some(b"value".to_vec()));
     assert_eq!(
@@ -64,8 +67,18 @@ fn the_js_handle_returns_typed_errors_instead_of_panicking() {
 }
 
 #[wasm_bindgen_test]
+fn unknown_option_values_are_invalid_arguments() {
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"durability".into(), &"eventually".into()).expect("set");
+    let err = DbHandle::open_memory(options.into())
+        .err()
+        .expect("rejected");
+    assert_eq!(code_of(err), "INVALID_ARGUMENT");
+}
+
+#[wasm_bindgen_test]
 fn share_is_refused_by_the_single_threaded_build() {
-    let handle = DbHandle::open_memory(0, 0);
+    let handle = DbHandle::open_memory(JsValue::UNDEFINED).expect("open");
     if !cfg!(target_feature = "atomics") {
         assert_eq!(
             code_of(handle.share().expect_err("single build")),
