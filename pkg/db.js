@@ -3,6 +3,7 @@
 import { PpdbError, invalid, callEngine } from './errors.js';
 import { toBytes, fromBytes } from './encoding.js';
 import { Iterator } from './iterator.js';
+import { nextTask } from './tasks.js';
 
 export class Db {
   #handle;
@@ -11,6 +12,7 @@ export class Db {
   #closed = false;
   #timer = null;
   #recovery;
+  #syncing = null;
 
   /** @internal Use `open()` or `attach()`. */
   constructor(handle, engine, options) {
@@ -22,11 +24,8 @@ export class Db {
     if (options.files && options.durability === 'relaxed' && options.relaxedFlushInterval > 0) {
       this.#timer = setInterval(() => {
         if (!this.#closed && !this.#engine.dead) {
-          try {
-            this.#handle.flush();
-          } catch {
-            // The error poisons the store; the next write reports it.
-          }
+          // An error poisons the store; the next write reports it.
+          this.#flushNow().catch(() => {});
         }
       }, options.relaxedFlushInterval);
       this.#timer.unref?.();
@@ -89,12 +88,34 @@ export class Db {
     return bytes;
   }
 
+  /** Syncs the log, then commits what the JS side holds (IndexedDB). */
+  async #flushNow() {
+    this.#call(() => this.#handle.flush());
+    await this.#options.files?.commit?.();
+  }
+
+  /**
+   * With JS-side durability (OPFS, IndexedDB) and 'sync', resolves after a flush that
+   * covers every write made so far; writes until the next task share it (group commit).
+   */
+  #durable() {
+    if (!this.#options.files?.groupCommit || this.#options.durability !== 'sync') return undefined;
+    if (!this.#syncing) {
+      this.#syncing = nextTask().then(() => {
+        this.#syncing = null;
+        return this.#flushNow();
+      });
+    }
+    return this.#syncing;
+  }
+
   /** Sets `key` to `value`. */
   async put(key, value) {
     this.#live();
     const k = this.#key(key);
     const v = this.#value(value);
     this.#call(() => this.#handle.put(k, v));
+    await this.#durable();
   }
 
   /** The value of `key`, or `undefined` when it is absent. */
@@ -110,6 +131,7 @@ export class Db {
     this.#live();
     const k = this.#key(key);
     this.#call(() => this.#handle.del(k));
+    await this.#durable();
   }
 
   /** Applies `[{ type: 'put', key, value }, { type: 'del', key }]` atomically. */
@@ -132,6 +154,7 @@ export class Db {
     } finally {
       batch.free();
     }
+    await this.#durable();
   }
 
   /**
@@ -171,7 +194,7 @@ export class Db {
   /** Syncs every write to storage (what makes relaxed writes durable). */
   async flush() {
     this.#live();
-    this.#call(() => this.#handle.flush());
+    await this.#flushNow();
   }
 
   /**
@@ -189,6 +212,9 @@ export class Db {
    */
   share() {
     this.#live();
+    if (this.#options.files && !this.#options.files.descriptor) {
+      throw new PpdbError('UNSUPPORTED', `a store on ${this.#options.storage} cannot be shared with workers yet`);
+    }
     const id = this.#call(() => this.#handle.share());
     const { name, storage, files, keyEncoding, valueEncoding, maxKeySize, maxValueSize } = this.#options;
     return {
@@ -209,7 +235,7 @@ export class Db {
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     try {
-      if (this.#options.files && !this.#engine.dead) this.#call(() => this.#handle.flush());
+      if (this.#options.files && !this.#engine.dead) await this.#flushNow();
     } finally {
       this.#handle.close();
       this.#handle.free();

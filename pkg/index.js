@@ -57,8 +57,10 @@ export async function open(name, options = {}) {
     handle = callEngine(() => engine.wasm.DbHandle.openMemory(settings));
   } else {
     files = await openFiles(storage, name, options, engine.wasm);
+    // Where the JS side makes writes durable (group commit), the engine only logs them.
+    const engineSettings = files.groupCommit ? { ...settings, durability: 'relaxed' } : settings;
     try {
-      handle = callEngine(() => engine.wasm.DbHandle.openStorage(files.id, settings));
+      handle = callEngine(() => engine.wasm.DbHandle.openStorage(files.id, engineSettings));
     } catch (err) {
       files.close();
       throw err;

@@ -1,16 +1,30 @@
 // Where a store's files live: which storages exist here, and opening their JS side.
+//   fs         Node, Deno, Bun: a folder (pkg/storage/node-fs.js), a LOCK file
+//   opfs       dedicated workers: OPFS sync access handles (pkg/storage/opfs.js)
+//   indexeddb  pages and workers: in memory, committed behind (pkg/storage/idb.js)
+//   memory     anywhere: nothing persists
 import { PpdbError, invalid } from '../errors.js';
 
 const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
-export const STORAGES = ['auto', 'memory', 'fs'];
+const hasOpfs = () => typeof FileSystemSyncAccessHandle !== 'undefined' && Boolean(globalThis.navigator?.storage?.getDirectory);
+const hasIdb = () => typeof indexedDB !== 'undefined';
+export const STORAGES = ['auto', 'memory', 'fs', 'opfs', 'indexeddb'];
 
-/** The storage `choice` means here ('auto': fs in Node, Deno and Bun; memory elsewhere). */
+/** The storage `choice` means here. 'auto': fs in Node, Deno and Bun; OPFS in a dedicated
+ * worker; IndexedDB elsewhere in a browser; memory where nothing persists. */
 export function resolveStorage(choice) {
   if (!STORAGES.includes(choice)) {
     throw invalid(`storage must be one of ${STORAGES.join(', ')}, got ${String(choice)}`);
   }
-  if (choice === 'auto') return isNode ? 'fs' : 'memory';
+  if (choice === 'auto') {
+    if (isNode) return 'fs';
+    if (hasOpfs()) return 'opfs';
+    if (hasIdb()) return 'indexeddb';
+    return 'memory';
+  }
   if (choice === 'fs' && !isNode) throw new PpdbError('UNSUPPORTED', "storage 'fs' needs Node, Deno or Bun");
+  if (choice === 'opfs' && !hasOpfs()) throw new PpdbError('UNSUPPORTED', "storage 'opfs' needs a dedicated worker");
+  if (choice === 'indexeddb' && !hasIdb()) throw new PpdbError('UNSUPPORTED', 'IndexedDB is not available here');
   return choice;
 }
 
@@ -19,11 +33,54 @@ async function folder(name, options) {
   return resolve(options.path ?? name);
 }
 
+/** Holds the Web Lock of store `name` until the returned function is called. */
+function webLock(name) {
+  if (!globalThis.navigator?.locks) return Promise.resolve(() => {});
+  return new Promise((resolve, reject) => {
+    navigator.locks
+      .request(`ppdb:${name}`, { ifAvailable: true }, (lock) => {
+        if (!lock) {
+          reject(new PpdbError('LOCKED', `store '${name}' is open in another tab or worker`));
+          return undefined;
+        }
+        return new Promise((release) => resolve(release));
+      })
+      .catch(reject);
+  });
+}
+
+async function openBrowserFiles(storage, name, wasm) {
+  const release = await webLock(name);
+  let files;
+  try {
+    files = storage === 'opfs'
+      ? await (await import('./opfs.js')).OpfsFiles.open(name)
+      : await (await import('./idb.js')).IdbFiles.open(name);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  const id = wasm.registerFiles(files);
+  return {
+    id,
+    descriptor: null,
+    // Writes are made durable by the JS side, shared by every write of a turn.
+    groupCommit: true,
+    commit: storage === 'indexeddb' ? () => files.commit() : null,
+    close() {
+      wasm.unregisterFiles(id);
+      files.close();
+      release();
+    },
+  };
+}
+
 /**
- * Opens the files of store `name` for this thread: `{ id, descriptor, close() }`.
- * `descriptor` lets a worker open the same files (see joinFiles).
+ * Opens the files of store `name` for this thread: `{ id, descriptor, groupCommit, commit,
+ * close() }`. `descriptor` (fs only) lets a worker open the same files (see joinFiles).
  */
 export async function openFiles(storage, name, options, wasm) {
+  if (storage !== 'fs') return openBrowserFiles(storage, name, wasm);
   const dir = await folder(name, options);
   const [{ mkdirSync }, { NodeFiles }, { lockFolder }] = await Promise.all([
     import('node:fs'),
@@ -37,6 +94,8 @@ export async function openFiles(storage, name, options, wasm) {
   return {
     id,
     descriptor: { kind: 'fs', dir, id },
+    groupCommit: false,
+    commit: null,
     close() {
       wasm.unregisterFiles(id);
       files.close();
@@ -53,6 +112,8 @@ export async function joinFiles(descriptor, wasm) {
   return {
     id: descriptor.id,
     descriptor,
+    groupCommit: false,
+    commit: null,
     close() {
       wasm.unregisterFiles(descriptor.id);
       files.close();
@@ -60,13 +121,18 @@ export async function joinFiles(descriptor, wasm) {
   };
 }
 
-/** The part of an open store's files a share token carries. */
-export function shareableFiles(files) {
-  return files ? files.descriptor : undefined;
-}
-
-/** Deletes the folder of store `name`, unless it is open somewhere. */
+/** Deletes store `name`, unless it is open somewhere. */
 export async function destroyFiles(storage, name, options) {
+  if (storage !== 'fs') {
+    const release = await webLock(name);
+    try {
+      if (storage === 'opfs') await (await import('./opfs.js')).OpfsFiles.destroy(name);
+      else await (await import('./idb.js')).IdbFiles.destroy(name);
+    } finally {
+      release();
+    }
+    return;
+  }
   const dir = await folder(name, options);
   const [{ existsSync, rmSync }, { lockFolder }] = await Promise.all([import('node:fs'), import('./node-lock.js')]);
   if (!existsSync(dir)) return;

@@ -35,6 +35,8 @@ struct DbInner {
     options: Options,
     state: ArcSwap<MemState>,
     publisher: Publisher,
+    /// Held (try-lock) by the one writer switching memtables.
+    switching: crate::sync::atomic::AtomicBool,
     /// `None` for in-memory stores.
     log: Option<Log>,
     recovery: RecoveryReport,
@@ -82,7 +84,8 @@ impl Db {
             recovered.last_sequence,
             true,
         ));
-        log.start_segment(Arc::clone(&segment))?;
+        log.create_file(&segment)?;
+        log.add_segment(Arc::clone(&segment));
         let mut memtables = recovered.memtables.into_iter();
         let active = memtables
             .next()
@@ -115,6 +118,7 @@ impl Db {
                 options,
                 state: ArcSwap::from_pointee(state),
                 publisher: Publisher::new(last),
+                switching: crate::sync::atomic::AtomicBool::new(false),
                 log,
                 recovery,
             }),

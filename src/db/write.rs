@@ -135,25 +135,54 @@ impl Db {
                     }
                 }
             }
-            // In-memory stores have no log to bound: their memtable just grows.
+            // In-memory stores have no log to bound: their memtable just grows. A switch that
+            // cannot start its segment yet is retried by a later write; this one is done.
             if logged && state.active.memory_usage() >= inner.options.memtable_size {
-                self.switch_memtable(&state)?;
+                let _ = self.switch_memtable(&state);
             }
             return Ok(());
         }
     }
 
-    /// Freezes the memtable of `seen` and starts the next one with a new log segment, unless
-    /// another writer already did.
+    /// Freezes the memtable of `seen` and starts the next one with a new log segment,
+    /// unless another writer is doing it or did it already.
+    ///
+    /// # Errors
+    /// A storage error creating the next segment's file. Nothing is switched then, and
+    /// the current segment stays writable.
     fn switch_memtable(&self, seen: &Arc<MemState>) -> Result<()> {
+        use crate::sync::atomic::Ordering;
         let inner = &*self.inner;
-        let Some(last_seq) = seen.segment.seal() else {
-            return Ok(()); // someone else is switching
-        };
+        if inner
+            .switching
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return Ok(());
+        }
+        let result = self.switch_locked(seen);
+        inner.switching.store(false, Ordering::Release);
+        result
+    }
+
+    fn switch_locked(&self, seen: &Arc<MemState>) -> Result<()> {
+        let inner = &*self.inner;
+        if !Arc::ptr_eq(&inner.state.load_full(), seen) {
+            return Ok(()); // switched already
+        }
         let logged = seen.segment.is_logged();
-        let next = Arc::new(Segment::new(seen.segment.number() + 1, last_seq, logged));
+        // The file first: if it cannot be created, the current segment stays open.
+        let mut next = Segment::new(seen.segment.number() + 1, 0, logged);
         if let Some(log) = &inner.log {
-            log.start_segment(Arc::clone(&next))?;
+            log.create_file(&next)?;
+        }
+        let Some(last_seq) = seen.segment.seal() else {
+            return Ok(());
+        };
+        next.set_base(last_seq);
+        let next = Arc::new(next);
+        if let Some(log) = &inner.log {
+            log.add_segment(Arc::clone(&next));
         }
         seen.active.freeze();
         let mut frozen = Vec::with_capacity(seen.frozen.len() + 1);

@@ -45,18 +45,21 @@ impl Log {
         &self.storage
     }
 
-    /// Creates the file of a new segment and adds it as the newest.
+    /// Creates the (empty) file of a segment. A failure does not poison the log: the
+    /// caller may keep writing to the current segment and try again later.
     ///
     /// # Errors
-    /// Storage errors (which also poison the log).
-    pub fn start_segment(&self, segment: Arc<Segment>) -> Result<()> {
+    /// Storage errors.
+    pub fn create_file(&self, segment: &Segment) -> Result<()> {
         if segment.is_logged() {
-            if let Err(err) = self.storage.create(segment.name()) {
-                return Err(self.poison(err));
-            }
+            self.storage.create(segment.name())?;
         }
-        self.live.lock().push_back(segment);
         Ok(())
+    }
+
+    /// Adds a segment (whose file exists) as the newest.
+    pub fn add_segment(&self, segment: Arc<Segment>) {
+        self.live.lock().push_back(segment);
     }
 
     /// The error that poisoned the log, if any.

@@ -85,6 +85,11 @@ impl Segment {
         }
     }
 
+    /// Sets the last sequence number before this segment (before it is shared).
+    pub fn set_base(&mut self, base: SequenceNumber) {
+        self.base = base;
+    }
+
     /// The segment number.
     pub fn number(&self) -> u64 {
         self.number

@@ -1,0 +1,184 @@
+// A store's files in IndexedDB: held in memory (the engine reads and writes them
+// synchronously), written behind by `commit()`, one transaction with durability 'strict'
+// for everything changed since the last commit. Records: key [file, offset] -> bytes.
+import { PpdbError } from '../errors.js';
+
+const STORE = 'chunks';
+
+function request(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+function quotaOr(err) {
+  const code = err?.name === 'QuotaExceededError' ? 'QUOTA_EXCEEDED' : 'IO';
+  return new PpdbError(code, `IndexedDB: ${err?.message ?? err}`);
+}
+
+const fileRange = (name) => IDBKeyRange.bound([name, 0], [name, Infinity]);
+
+function notFound(name) {
+  return Object.assign(new Error(`${name}: no such file`), { ppdbCode: 'NOT_FOUND' });
+}
+
+class MemFile {
+  parts = [];
+  size = 0;
+  committed = 0;
+  rewrite = true;
+
+  bytes() {
+    if (this.parts.length !== 1) {
+      const all = new Uint8Array(this.size);
+      let at = 0;
+      for (const p of this.parts) {
+        all.set(p, at);
+        at += p.length;
+      }
+      this.parts = [all];
+    }
+    return this.parts[0] ?? new Uint8Array(0);
+  }
+}
+
+export class IdbFiles {
+  #db;
+  #files = new Map();
+  #removed = new Set();
+  #pending = null;
+
+  /** Opens (creating) the IndexedDB database of store `name` and loads its files. */
+  static async open(name) {
+    const req = indexedDB.open(`ppdb:${name}`, 1);
+    req.onupgradeneeded = () => req.result.createObjectStore(STORE);
+    const db = await request(req).catch((err) => {
+      throw quotaOr(err);
+    });
+    const files = new IdbFiles(db);
+    await files.#load();
+    return files;
+  }
+
+  /** Deletes the database of store `name`. */
+  static async destroy(name) {
+    await request(indexedDB.deleteDatabase(`ppdb:${name}`));
+  }
+
+  constructor(db) {
+    this.#db = db;
+  }
+
+  async #load() {
+    const tx = this.#db.transaction(STORE, 'readonly');
+    const store = tx.objectStore(STORE);
+    const [keys, values] = await Promise.all([request(store.getAllKeys()), request(store.getAll())]);
+    for (let i = 0; i < keys.length; i++) {
+      const [name, offset] = keys[i];
+      let file = this.#files.get(name);
+      if (!file) {
+        file = new MemFile();
+        file.rewrite = false;
+        this.#files.set(name, file);
+      }
+      // Keys sort by offset; a gap means a lost commit, and nothing after it is trusted.
+      if (offset !== file.size) continue;
+      file.parts.push(new Uint8Array(values[i]));
+      file.size += values[i].byteLength;
+      file.committed = file.size;
+    }
+  }
+
+  #file(name) {
+    const file = this.#files.get(name);
+    if (!file) throw notFound(name);
+    return file;
+  }
+
+  create(name) {
+    this.#files.set(name, new MemFile());
+  }
+
+  append(name, data) {
+    const file = this.#file(name);
+    file.parts.push(data.slice()); // a copy: the view is over wasm memory
+    file.size += data.length;
+  }
+
+  read(name, offset, len) {
+    const bytes = this.#file(name).bytes();
+    return bytes.slice(offset, Math.min(offset + len, bytes.length));
+  }
+
+  size(name) {
+    return this.#file(name).size;
+  }
+
+  sync(name) {
+    this.#file(name);
+  }
+
+  truncate(name, len) {
+    const file = this.#file(name);
+    const bytes = file.bytes().slice(0, len);
+    file.parts = [bytes];
+    file.size = bytes.length;
+    file.rewrite = true;
+  }
+
+  remove(name) {
+    if (this.#files.delete(name)) this.#removed.add(name);
+  }
+
+  list() {
+    return [...this.#files.keys()];
+  }
+
+  rename(from, to) {
+    const file = this.#file(from);
+    this.#files.delete(from);
+    this.#removed.add(from);
+    file.rewrite = true;
+    this.#files.set(to, file);
+  }
+
+  /** Writes every change since the last commit in one strict transaction. */
+  commit() {
+    const tx = this.#db.transaction(STORE, 'readwrite', { durability: 'strict' });
+    const store = tx.objectStore(STORE);
+    for (const name of this.#removed) if (!this.#files.has(name)) store.delete(fileRange(name));
+    this.#removed.clear();
+    for (const [name, file] of this.#files) {
+      if (file.rewrite) {
+        store.delete(fileRange(name));
+        store.put(file.bytes().slice(), [name, 0]);
+      } else if (file.size > file.committed) {
+        store.put(file.bytes().slice(file.committed), [name, file.committed]);
+      } else {
+        continue;
+      }
+      file.rewrite = false;
+      file.committed = file.size;
+    }
+    return new Promise((resolve, reject) => {
+      tx.oncomplete = () => resolve();
+      tx.onabort = tx.onerror = () => reject(quotaOr(tx.error));
+    });
+  }
+
+  /** One commit for every write made in this turn of the event loop (group commit). */
+  commitSoon() {
+    if (!this.#pending) {
+      this.#pending = Promise.resolve().then(() => {
+        this.#pending = null;
+        return this.commit();
+      });
+    }
+    return this.#pending;
+  }
+
+  close() {
+    this.#db.close();
+  }
+}
