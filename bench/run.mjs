@@ -3,6 +3,8 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { runWasm, runPackage } from './node/memtable.mjs';
+import { runNodeRecovery } from './node/recovery.mjs';
+import { runBrowser } from './browser/run.mjs';
 
 const n = Number(process.env.PPDB_BENCH_N ?? 1_000_000);
 const runs = Number(process.env.PPDB_BENCH_RUNS ?? 5);
@@ -46,3 +48,29 @@ const apiN = Math.min(n, 200_000);
 const api = await runPackage({ n: apiN, runs });
 console.log(`\npackage API in Node (await db.put / db.get per call, ${apiN} entries, threaded build):`);
 console.log(`  put ${fmt(api.put)} ops/s, get ${fmt(api.get)} ops/s`);
+
+// Recovery: records replayed per second, natively and on Node fs through the package.
+const recoveryN = Number(process.env.PPDB_BENCH_RECOVERY_N ?? 1_000_000);
+const nativeRecovery = JSON.parse(
+  execFileSync('cargo', ['bench', '--quiet', '--bench', 'recovery', '--', '--json'], {
+    cwd: repo,
+    encoding: 'utf8',
+    env: { ...process.env, PPDB_BENCH_RECOVERY_N: String(recoveryN), PPDB_BENCH_RUNS: String(runs) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim().split('\n').pop(),
+);
+const nodeRecovery = await runNodeRecovery({ n: recoveryN, runs });
+console.log(`\nrecovery of ${recoveryN.toLocaleString('en-US')} records (open replays the log), median of ${runs}:`);
+console.log(`  native std::fs   ${fmt(nativeRecovery.records_per_sec)} records/s`);
+console.log(`  wasm on Node fs  ${fmt(nodeRecovery.recordsPerSec)} records/s (${ratio(nodeRecovery.recordsPerSec, nativeRecovery.records_per_sec)}x native)`);
+
+// Durable writes in headless Chromium, in a dedicated worker.
+const durableN = Number(process.env.PPDB_BENCH_DURABLE_N ?? 2000);
+const browserRuns = Math.max(3, Math.min(runs, 5));
+const durable = await runBrowser({ n: durableN, runs: browserRuns });
+const rawIdb = durable.find((r) => r.label.startsWith('raw')).opsPerSec;
+console.log(`\ndurable writes in Chromium (dedicated worker; ${durableN} puts, relaxed ${durableN * 10}), median of ${browserRuns}:`);
+const width = Math.max(...durable.map((r) => r.label.length));
+for (const r of durable) {
+  console.log(`  ${r.label.padEnd(width)}  ${fmt(r.opsPerSec).padStart(8)} ops/s  ${ratio(r.opsPerSec, rawIdb).padStart(6)}x raw IndexedDB`);
+}

@@ -239,7 +239,7 @@ export class Db {
     } finally {
       this.#handle.close();
       this.#handle.free();
-      this.#options.files?.close();
+      await this.#options.files?.close();
     }
   }
 }

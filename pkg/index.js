@@ -62,7 +62,7 @@ export async function open(name, options = {}) {
     try {
       handle = callEngine(() => engine.wasm.DbHandle.openStorage(files.id, engineSettings));
     } catch (err) {
-      files.close();
+      await files.close();
       throw err;
     }
   }
@@ -104,7 +104,7 @@ export async function attach(token) {
   try {
     handle = callEngine(() => engine.wasm.DbHandle.attach(id));
   } catch (err) {
-    files?.close();
+    await files?.close();
     throw err;
   }
   return new Db(handle, engine, { ...options, files, attached: true });

@@ -67,10 +67,13 @@ async function openBrowserFiles(storage, name, wasm) {
     // Writes are made durable by the JS side, shared by every write of a turn.
     groupCommit: true,
     commit: storage === 'indexeddb' ? () => files.commit() : null,
-    close() {
+    async close() {
       wasm.unregisterFiles(id);
-      files.close();
-      release();
+      try {
+        await files.close();
+      } finally {
+        release();
+      }
     },
   };
 }

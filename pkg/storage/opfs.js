@@ -144,7 +144,9 @@ export class OpfsFiles {
       this.#refilling = (async () => {
         while (!this.#closed && this.#spares.length < SPARES) {
           const physical = `f-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-          this.#spares.push({ handle: await this.#openHandle(physical), physical });
+          const handle = await this.#openHandle(physical);
+          if (this.#closed) handle.close();
+          else this.#spares.push({ handle, physical });
         }
       })().finally(() => {
         this.#refilling = null;
@@ -235,8 +237,10 @@ export class OpfsFiles {
     if (old) this.#free(old);
   }
 
-  close() {
+  /** Closes every handle, after any refill in flight. */
+  async close() {
     this.#closed = true;
+    await this.#refilling?.catch(() => {});
     for (const { handle } of [...this.#live.values(), ...this.#spares]) handle.close();
     this.#live.clear();
     this.#spares = [];

@@ -1,0 +1,47 @@
+// Durable writes in headless Chromium (16-byte keys, 100-byte values), one run of each
+// workload per round, medians over rounds. Exports `runBrowser({ n, runs })`.
+import { launch, openPage, repoRoot, serve } from '../../tests/browser/harness.mjs';
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export const WORKLOADS = [
+  { label: 'ppdb OPFS, sync, 1 writer', kind: 'ppdb', storage: 'opfs', durability: 'sync', writers: 1 },
+  { label: 'ppdb OPFS, sync, 2 writers', kind: 'ppdb', storage: 'opfs', durability: 'sync', writers: 2 },
+  { label: 'ppdb OPFS, sync, 4 writers', kind: 'ppdb', storage: 'opfs', durability: 'sync', writers: 4 },
+  { label: 'ppdb OPFS, relaxed', kind: 'ppdb', storage: 'opfs', durability: 'relaxed', writers: 1, scale: 10 },
+  { label: 'ppdb IndexedDB, sync, 1 writer', kind: 'ppdb', storage: 'indexeddb', durability: 'sync', writers: 1 },
+  { label: 'ppdb IndexedDB, sync, 4 writers', kind: 'ppdb', storage: 'indexeddb', durability: 'sync', writers: 4 },
+  { label: 'raw IndexedDB, 1 strict tx per put', kind: 'raw-idb', writers: 1 },
+];
+
+export async function runBrowser({ n, runs }) {
+  const server = await serve({ root: repoRoot, port: 0 });
+  const browser = await launch();
+  try {
+    const page = await openPage(browser.context, new URL('/tests/browser/fixtures/api.html', server.url).href);
+    const samples = new Map(WORKLOADS.map((w) => [w.label, []]));
+    for (let round = 0; round < runs; round++) {
+      for (const workload of WORKLOADS) {
+        const count = n * (workload.scale ?? 1);
+        const result = await page.evaluate(
+          (job) =>
+            new Promise((resolve) => {
+              const worker = new Worker('/bench/browser/durable-worker.mjs', { type: 'module' });
+              worker.onmessage = ({ data }) => {
+                worker.terminate();
+                resolve(data);
+              };
+              worker.postMessage(job);
+            }),
+          { ...workload, n: count },
+        );
+        if (result.error) throw new Error(`${workload.label}: ${result.error}`);
+        samples.get(workload.label).push(count / result.seconds);
+      }
+    }
+    return WORKLOADS.map((w) => ({ label: w.label, opsPerSec: median(samples.get(w.label)) }));
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
