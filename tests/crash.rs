@@ -92,6 +92,7 @@ fn run_seed(seed: u64) -> Result<u32, String> {
             fail_at: Some(1 + rng.below(250)),
             torn_writes: true,
             garbage_tails: rng.below(2) == 0,
+            ..Faults::default()
         });
         let mut pending: Option<Ops> = None;
         if let Ok(db) = Db::open(storage.clone(), options.clone()) {

@@ -1,7 +1,7 @@
 //! Durability on real files and through the log: reopening, group commit, memory limit.
 #![cfg(not(target_arch = "wasm32"))]
 
-use ppdb::storage::{FsStorage, MemStorage};
+use ppdb::storage::{Faults, FaultyStorage, FsStorage, MemStorage};
 use ppdb::{Db, Durability, Error, Options, ScanOptions, Storage};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -176,4 +176,43 @@ fn past_the_memory_limit_writes_fail_with_store_full_and_reads_still_work() {
         db.scan(ScanOptions::all()).expect("scan").count() as u32,
         written
     );
+}
+
+#[test]
+fn a_full_quota_rejects_with_quota_exceeded_and_keeps_every_acknowledged_write() {
+    let storage = Arc::new(FaultyStorage::new(Arc::new(MemStorage::new()), 3));
+    storage.set_faults(Faults {
+        quota_bytes: Some(64 * 1024),
+        ..Faults::default()
+    });
+    let db = Db::open(storage.clone(), Options::default()).expect("open");
+    let mut acknowledged = 0u32;
+    let err = loop {
+        match db.put(format!("k{acknowledged:06}").as_bytes(), &[7u8; 200]) {
+            Ok(()) => acknowledged += 1,
+            Err(err) => break err,
+        }
+        assert!(acknowledged < 10_000, "the quota never applied");
+    };
+    assert_eq!(err.code(), "QUOTA_EXCEEDED", "{err}");
+    let again = db
+        .put(b"after", b"full")
+        .expect_err("the store refuses writes once storage failed");
+    assert_eq!(again.code(), "QUOTA_EXCEEDED");
+    assert_eq!(
+        db.get(b"k000000").expect("reads still work"),
+        Some(vec![7u8; 200])
+    );
+    drop(db);
+    storage.set_faults(Faults::default());
+    let db = Db::open(storage, Options::default()).expect("reopen");
+    for i in 0..acknowledged {
+        assert_eq!(
+            db.get(format!("k{i:06}").as_bytes()).expect("get"),
+            Some(vec![7u8; 200]),
+            "acknowledged write {i} lost"
+        );
+    }
+    db.put(b"after", b"space")
+        .expect("writes work again after reopening with space");
 }

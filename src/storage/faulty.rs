@@ -23,6 +23,9 @@ pub struct Faults {
     pub torn_writes: bool,
     /// On crash, turn the kept unsynced prefix into random bytes, sometimes.
     pub garbage_tails: bool,
+    /// Appends that would make the stored bytes exceed this fail with
+    /// [`Error::QuotaExceeded`] (a full disk or an origin out of quota).
+    pub quota_bytes: Option<u64>,
 }
 
 struct State {
@@ -152,6 +155,17 @@ impl Storage for FaultyStorage {
 
     fn append(&self, name: &str, data: &[u8]) -> Result<()> {
         self.enter("append", name)?;
+        if let Some(quota) = self.state.lock().faults.quota_bytes {
+            let mut stored = 0;
+            for file in self.inner.list()? {
+                stored += self.inner.len(&file)?;
+            }
+            if stored + data.len() as u64 > quota {
+                return Err(Error::QuotaExceeded(format!(
+                    "append {name}: {quota} bytes used up"
+                )));
+            }
+        }
         self.inner.append(name, data)
     }
 
