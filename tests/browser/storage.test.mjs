@@ -131,7 +131,7 @@ describe('IndexedDB on a page', () => {
     assert.equal(result.locked.error?.code, 'LOCKED', JSON.stringify(result.locked));
   });
 
-  test('a page left mid-write loses no acknowledged write', { timeout: 90_000 }, async () => {
+  test('a page reloaded mid-write loses no acknowledged write', { timeout: 90_000 }, async () => {
     const writer = await browser.context.newPage();
     const acked = [];
     writer.on('console', (msg) => {
@@ -143,9 +143,10 @@ describe('IndexedDB on a page', () => {
     const deadline = Date.now() + 60_000;
     while (acked.length < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.ok(acked.length >= 100, `only ${acked.length} acks`);
-    // Leave mid-write: the page is torn down wherever it is.
-    await writer.goto(at('/tests/browser/fixtures/api.html'));
+    // Reload mid-write: the page is torn down wherever it is; the reloaded page checks.
+    await writer.reload();
     await ppdbLoaded(writer);
+    assert.equal(await writer.evaluate(() => sessionStorage.getItem('wrote:idb-crash')), '1', 'the reloaded page must not write');
     const result = await writer.evaluate(async (acked) => {
       const db = await ppdb.open('idb-crash', { storage: 'indexeddb' });
       const missing = [];
