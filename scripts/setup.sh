@@ -28,7 +28,9 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
 fi
 
 say "npm packages"
+# `npm install` (not `npm ci`): it follows the lockfile, but tolerates the optional
+# per-platform packages of deno that the registry does not carry for other platforms.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund
 fi
 say "done"
