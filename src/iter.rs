@@ -25,6 +25,10 @@ pub trait InternalIterator: Send {
     fn seek_to_first(&mut self);
     /// Moves to the last entry.
     fn seek_to_last(&mut self);
+    /// The first error met (a corrupt table block); iteration stops at one.
+    fn status(&self) -> crate::Result<()> {
+        Ok(())
+    }
 }
 
 /// Merges sorted sources into one sorted stream. A seek fixes the direction: `seek` and

@@ -30,6 +30,7 @@ pub mod memtable;
 pub mod options;
 pub mod storage;
 pub mod sync;
+pub mod table;
 pub mod wal;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,0 +1,382 @@
+//! Blocks: sorted key-value entries with prefix compression and restart points
+//! (LevelDB's `table/block_builder.cc`).
+//!
+//! Entry: `shared: varint32` (bytes shared with the previous key), `unshared: varint32`,
+//! `value_len: varint32`, the unshared key bytes, the value. Every `restart_interval`
+//! entries a key is stored whole (shared = 0) and its offset recorded. The block ends with
+//! the restart offsets (`u32 LE` each) and their count (`u32 LE`).
+
+use crate::error::{Error, Result};
+use crate::iter::InternalIterator;
+use crate::memtable::skiplist::Comparator;
+use integer_encoding::{VarInt, VarIntWriter};
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+/// Builds one block.
+pub struct BlockBuilder {
+    buf: Vec<u8>,
+    restarts: Vec<u32>,
+    interval: usize,
+    counter: usize,
+    last_key: Vec<u8>,
+}
+
+impl BlockBuilder {
+    /// An empty block whose keys restart every `interval` entries.
+    pub fn new(interval: usize) -> BlockBuilder {
+        BlockBuilder {
+            buf: Vec::new(),
+            restarts: vec![0],
+            interval: interval.max(1),
+            counter: 0,
+            last_key: Vec::new(),
+        }
+    }
+
+    /// Adds an entry; keys must come in increasing order.
+    pub fn add(&mut self, key: &[u8], value: &[u8]) {
+        let shared = if self.counter < self.interval {
+            key.iter()
+                .zip(&self.last_key)
+                .take_while(|(a, b)| a == b)
+                .count()
+        } else {
+            self.restarts.push(self.buf.len() as u32);
+            self.counter = 0;
+            0
+        };
+        // Writing to a Vec cannot fail.
+        let _ = self.buf.write_varint(shared as u32);
+        let _ = self.buf.write_varint((key.len() - shared) as u32);
+        let _ = self.buf.write_varint(value.len() as u32);
+        self.buf.extend_from_slice(&key[shared..]);
+        self.buf.extend_from_slice(value);
+        self.last_key.clear();
+        self.last_key.extend_from_slice(key);
+        self.counter += 1;
+    }
+
+    /// Bytes the finished block would take.
+    pub fn estimated_size(&self) -> usize {
+        self.buf.len() + 4 * self.restarts.len() + 4
+    }
+
+    /// True when nothing was added.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// The finished block's bytes; the builder is empty again afterwards.
+    pub fn finish(&mut self) -> Vec<u8> {
+        let mut out = std::mem::take(&mut self.buf);
+        for restart in &self.restarts {
+            out.extend_from_slice(&restart.to_le_bytes());
+        }
+        out.extend_from_slice(&(self.restarts.len() as u32).to_le_bytes());
+        self.restarts = vec![0];
+        self.counter = 0;
+        self.last_key.clear();
+        out
+    }
+}
+
+/// A block read back: its bytes, checked to hold a sane restart array.
+pub struct Block {
+    data: Vec<u8>,
+    /// Where the restart array starts (the end of the entries).
+    restarts: usize,
+    count: usize,
+}
+
+impl Block {
+    /// Wraps block bytes.
+    ///
+    /// # Errors
+    /// [`Error::Corruption`] if the restart array does not fit.
+    pub fn new(data: Vec<u8>) -> Result<Block> {
+        let bad = || Error::Corruption("block restart array is malformed".into());
+        let count_at = data.len().checked_sub(4).ok_or_else(bad)?;
+        let count = u32::from_le_bytes(data[count_at..].try_into().map_err(|_| bad())?) as usize;
+        let restarts = count
+            .checked_mul(4)
+            .and_then(|len| count_at.checked_sub(len))
+            .ok_or_else(bad)?;
+        if count == 0 {
+            return Err(bad());
+        }
+        Ok(Block {
+            data,
+            restarts,
+            count,
+        })
+    }
+
+    /// Bytes held (for cache accounting).
+    pub fn size(&self) -> usize {
+        self.data.len()
+    }
+
+    fn restart(&self, i: usize) -> usize {
+        let at = self.restarts + 4 * i;
+        u32::from_le_bytes([
+            self.data[at],
+            self.data[at + 1],
+            self.data[at + 2],
+            self.data[at + 3],
+        ]) as usize
+    }
+
+    /// An iterator over the block, ordering keys by `cmp`.
+    pub fn iter(self: &Arc<Self>, cmp: Comparator) -> BlockIter {
+        BlockIter {
+            block: Arc::clone(self),
+            cmp,
+            current: self.restarts,
+            next: self.restarts,
+            key: Vec::new(),
+            value: 0..0,
+            error: None,
+        }
+    }
+}
+
+/// A cursor over a block. Malformed entries end the iteration and set `status`.
+pub struct BlockIter {
+    block: Arc<Block>,
+    cmp: Comparator,
+    /// Offset of the current entry (`restarts` when not valid).
+    current: usize,
+    /// Offset of the entry after it.
+    next: usize,
+    key: Vec<u8>,
+    value: std::ops::Range<usize>,
+    error: Option<Error>,
+}
+
+impl BlockIter {
+    /// The first error met, if any.
+    pub fn status(&self) -> Result<()> {
+        match &self.error {
+            Some(err) => Err(err.clone()),
+            None => Ok(()),
+        }
+    }
+
+    fn corrupt(&mut self) {
+        self.error = Some(Error::Corruption("malformed block entry".into()));
+        self.current = self.block.restarts;
+        self.next = self.block.restarts;
+    }
+
+    /// Decodes the entry at `self.next` into the current one; false at the end or on error.
+    fn parse_next(&mut self) -> bool {
+        self.current = self.next;
+        let limit = self.block.restarts;
+        if self.current >= limit {
+            self.current = limit;
+            return false;
+        }
+        let data = &self.block.data[..limit];
+        let mut at = self.current;
+        let mut field = || -> Option<usize> {
+            let (v, used) = u32::decode_var(&data[at..])?;
+            at += used;
+            Some(v as usize)
+        };
+        let (Some(shared), Some(unshared), Some(value_len)) = (field(), field(), field()) else {
+            self.corrupt();
+            return false;
+        };
+        let fits = at
+            .checked_add(unshared)
+            .and_then(|k| k.checked_add(value_len))
+            .is_some_and(|end| end <= limit);
+        if shared > self.key.len() || !fits {
+            self.corrupt();
+            return false;
+        }
+        self.key.truncate(shared);
+        self.key.extend_from_slice(&data[at..at + unshared]);
+        self.value = at + unshared..at + unshared + value_len;
+        self.next = self.value.end;
+        true
+    }
+
+    fn seek_to_restart(&mut self, i: usize) {
+        self.key.clear();
+        self.next = self.block.restart(i);
+        if self.next > self.block.restarts {
+            self.corrupt();
+        }
+    }
+
+    /// The index of the last restart point whose key is below `target` (0 if none).
+    fn restart_before(&mut self, target: &[u8]) -> usize {
+        let (mut left, mut right) = (0, self.block.count - 1);
+        while left < right {
+            let mid = (left + right).div_ceil(2);
+            self.seek_to_restart(mid);
+            if !self.parse_next() {
+                return 0;
+            }
+            if (self.cmp)(&self.key, target) == Ordering::Less {
+                left = mid;
+            } else {
+                right = mid - 1;
+            }
+        }
+        left
+    }
+}
+
+impl InternalIterator for BlockIter {
+    fn valid(&self) -> bool {
+        self.current < self.block.restarts
+    }
+    fn key(&self) -> &[u8] {
+        &self.key
+    }
+    fn value(&self) -> &[u8] {
+        &self.block.data[self.value.clone()]
+    }
+    fn next(&mut self) {
+        self.parse_next();
+    }
+    fn prev(&mut self) {
+        let original = self.current;
+        // Find the restart point before the current entry, then walk up to it.
+        let Some(i) = (0..self.block.count)
+            .rev()
+            .find(|&i| self.block.restart(i) < original)
+        else {
+            self.current = self.block.restarts;
+            self.next = self.block.restarts;
+            return;
+        };
+        self.seek_to_restart(i);
+        while self.parse_next() && self.next < original {}
+    }
+    fn seek(&mut self, target: &[u8]) {
+        let restart = self.restart_before(target);
+        self.seek_to_restart(restart);
+        while self.parse_next() {
+            if (self.cmp)(&self.key, target) != Ordering::Less {
+                return;
+            }
+        }
+    }
+    fn seek_for_prev(&mut self, target: &[u8]) {
+        self.seek(target);
+        if !self.valid() {
+            self.seek_to_last();
+        } else if (self.cmp)(&self.key, target) == Ordering::Greater {
+            self.prev();
+        }
+    }
+    fn seek_to_first(&mut self) {
+        self.seek_to_restart(0);
+        self.parse_next();
+    }
+    fn seek_to_last(&mut self) {
+        self.seek_to_restart(self.block.count - 1);
+        while self.parse_next() && self.next < self.block.restarts {}
+    }
+    fn status(&self) -> Result<()> {
+        BlockIter::status(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(keys: &[Vec<u8>], interval: usize) -> Arc<Block> {
+        let mut builder = BlockBuilder::new(interval);
+        for k in keys {
+            builder.add(k, &[k.as_slice(), b"!"].concat());
+        }
+        Arc::new(Block::new(builder.finish()).expect("valid block"))
+    }
+
+    fn keys(n: usize) -> Vec<Vec<u8>> {
+        (0..n)
+            .map(|i| format!("key{:05}", i * 3).into_bytes())
+            .collect()
+    }
+
+    #[test]
+    fn entries_read_back_in_order_both_ways() {
+        for interval in [1, 2, 16] {
+            let keys = keys(100);
+            let block = build(&keys, interval);
+            let mut it = block.iter(|a, b| a.cmp(b));
+            it.seek_to_first();
+            let mut forward = Vec::new();
+            while it.valid() {
+                assert_eq!(it.value(), [it.key(), b"!"].concat());
+                forward.push(it.key().to_vec());
+                it.next();
+            }
+            assert_eq!(forward, keys);
+            it.seek_to_last();
+            let mut backward = Vec::new();
+            while it.valid() {
+                backward.push(it.key().to_vec());
+                it.prev();
+            }
+            backward.reverse();
+            assert_eq!(backward, keys, "interval {interval}");
+            assert!(it.status().is_ok());
+        }
+    }
+
+    #[test]
+    fn seeks_land_on_the_first_key_at_or_after_the_target() {
+        let keys = keys(50);
+        let block = build(&keys, 16);
+        let mut it = block.iter(|a, b| a.cmp(b));
+        for (i, k) in keys.iter().enumerate() {
+            it.seek(k);
+            assert_eq!(it.key(), k.as_slice());
+            let mut between = k.clone();
+            between.push(0);
+            it.seek(&between);
+            assert_eq!(it.valid(), i + 1 < keys.len());
+            it.seek_for_prev(&between);
+            assert_eq!(it.key(), k.as_slice());
+        }
+        it.seek(b"a");
+        assert_eq!(it.key(), keys[0].as_slice());
+        it.seek(b"z");
+        assert!(!it.valid());
+        it.seek_for_prev(b"a");
+        assert!(!it.valid());
+    }
+
+    #[test]
+    fn malformed_blocks_are_errors_not_panics() {
+        assert!(Block::new(vec![]).is_err());
+        assert!(Block::new(vec![0, 0, 0, 0]).is_err(), "no restart points");
+        assert!(Block::new(vec![255, 255, 255, 255]).is_err());
+        let good = build(&keys(20), 4);
+        let mut bytes = good.data.clone();
+        for i in 0..bytes.len().saturating_sub(8) {
+            bytes[i] ^= 0x5a;
+            if let Ok(block) = Block::new(bytes.clone()) {
+                let block = Arc::new(block);
+                let mut it = block.iter(|a, b| a.cmp(b));
+                it.seek_to_first();
+                let mut n = 0;
+                while it.valid() && n < 1000 {
+                    it.next();
+                    n += 1;
+                }
+                it.seek(b"key00030");
+                it.seek_to_last();
+                it.prev();
+            }
+            bytes[i] ^= 0x5a;
+        }
+    }
+}

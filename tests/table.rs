@@ -1,0 +1,228 @@
+//! Tables: round trips through the builder and the reader, and damage detection.
+#![cfg(not(target_arch = "wasm32"))]
+
+use ppdb::iter::InternalIterator;
+use ppdb::key::{self, ValueKind};
+use ppdb::storage::{FaultyStorage, MemStorage};
+use ppdb::table::{BlockCache, Compression, Table, TableBuilder, TableOptions};
+use ppdb::Storage;
+use std::sync::Arc;
+
+/// Entries in internal-key order: several versions of some keys, a few deletes.
+fn entries(n: u32) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut out: Vec<(Vec<u8>, Vec<u8>)> = (0..n)
+        .flat_map(|i| {
+            let user = format!("user-{:06}", i * 7).into_bytes();
+            let versions = if i % 10 == 0 { 2 } else { 1 };
+            (0..versions).map(move |v| {
+                let seq = u64::from(i) * 4 + v;
+                let kind = if i % 13 == 0 && v == 0 {
+                    ValueKind::Delete
+                } else {
+                    ValueKind::Put
+                };
+                let value = if kind == ValueKind::Put {
+                    format!("value {i} v{v} ")
+                        .repeat(1 + (i % 5) as usize)
+                        .into_bytes()
+                } else {
+                    Vec::new()
+                };
+                (key::internal_key(&user, seq, kind), value)
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| key::compare(&a.0, &b.0));
+    out
+}
+
+fn write_table(
+    storage: &dyn Storage,
+    name: &str,
+    data: &[(Vec<u8>, Vec<u8>)],
+    options: TableOptions,
+) -> u64 {
+    let mut builder = TableBuilder::new(storage, name, options).expect("create");
+    for (k, v) in data {
+        builder.add(k, v).expect("add");
+    }
+    let meta = builder.finish().expect("finish");
+    assert_eq!(meta.entries, data.len() as u64);
+    assert_eq!(meta.smallest, data[0].0);
+    assert_eq!(meta.largest, data[data.len() - 1].0);
+    meta.size
+}
+
+fn read_all(table: &Arc<Table>, reverse: bool) -> ppdb::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let mut it = table.iter();
+    let mut out = Vec::new();
+    if reverse {
+        it.seek_to_last();
+    } else {
+        it.seek_to_first();
+    }
+    while it.valid() {
+        out.push((it.key().to_vec(), it.value().to_vec()));
+        if reverse {
+            it.prev();
+        } else {
+            it.next();
+        }
+    }
+    it.status()?;
+    if reverse {
+        out.reverse();
+    }
+    Ok(out)
+}
+
+#[test]
+fn tables_round_trip_with_every_codec_and_block_size() {
+    let data = entries(3_000);
+    for compression in [Compression::None, Compression::Lz4] {
+        for block_size in [64, 4096, 64 * 1024] {
+            let storage: Arc<dyn Storage> = Arc::new(MemStorage::new());
+            let options = TableOptions {
+                block_size,
+                compression,
+                ..TableOptions::default()
+            };
+            let size = write_table(&*storage, "t.sst", &data, options);
+            let table =
+                Arc::new(Table::open(Arc::clone(&storage), "t.sst", 1, None).expect("open"));
+            assert_eq!(table.size(), size);
+            assert_eq!(
+                read_all(&table, false).expect("forward"),
+                data,
+                "{compression:?} {block_size}"
+            );
+            assert_eq!(
+                read_all(&table, true).expect("backward"),
+                data,
+                "{compression:?} {block_size}"
+            );
+            for (k, v) in data.iter().step_by(11) {
+                let user = key::user_key(k);
+                let seek = key::internal_key(user, key::MAX_SEQUENCE, ValueKind::SEEK);
+                let (found, value) = table.get(&seek).expect("get").expect("present");
+                assert_eq!(key::user_key(&found), user);
+                if found == *k {
+                    assert_eq!(&value, v);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn lz4_makes_repetitive_tables_smaller() {
+    let data = entries(3_000);
+    let storage = MemStorage::new();
+    let plain = write_table(
+        &storage,
+        "a",
+        &data,
+        TableOptions {
+            compression: Compression::None,
+            ..TableOptions::default()
+        },
+    );
+    let packed = write_table(&storage, "b", &data, TableOptions::default());
+    assert!(packed * 2 < plain, "lz4 {packed} vs plain {plain}");
+}
+
+#[test]
+fn the_bloom_filter_spares_reads_of_absent_keys() {
+    let data = entries(2_000);
+    let storage: Arc<dyn Storage> = Arc::new(MemStorage::new());
+    write_table(&*storage, "t", &data, TableOptions::default());
+    let cache = Arc::new(BlockCache::new(1 << 20));
+    let table = Table::open(Arc::clone(&storage), "t", 7, Some(Arc::clone(&cache))).expect("open");
+    for i in 0..1_000 {
+        let absent = key::internal_key(
+            format!("absent-{i}").as_bytes(),
+            key::MAX_SEQUENCE,
+            ValueKind::SEEK,
+        );
+        let _ = table.get(&absent).expect("get");
+    }
+    let stats = cache.stats();
+    assert!(
+        stats.hits + stats.misses < 50,
+        "the filter should stop most lookups: {stats:?}"
+    );
+    let present = key::internal_key(
+        key::user_key(&data[5].0),
+        key::MAX_SEQUENCE,
+        ValueKind::SEEK,
+    );
+    table.get(&present).expect("get");
+    table.get(&present).expect("get");
+    assert!(
+        cache.stats().hits > stats.hits,
+        "the second read hits the cache"
+    );
+}
+
+#[test]
+fn a_flipped_byte_anywhere_is_corruption_or_harmless_never_wrong_data() {
+    let data = entries(500);
+    let inner: Arc<dyn Storage> = Arc::new(MemStorage::new());
+    let size = write_table(
+        &*inner,
+        "t",
+        &data,
+        TableOptions {
+            block_size: 512,
+            ..TableOptions::default()
+        },
+    );
+    let faulty = Arc::new(FaultyStorage::new(Arc::clone(&inner), 1));
+    let original = inner.read_all("t").expect("read");
+    let mut detected = 0;
+    for offset in (0..size).step_by(7) {
+        faulty.flip_byte("t", offset).expect("flip");
+        let result = Table::open(faulty.clone() as Arc<dyn Storage>, "t", offset, None)
+            .map(Arc::new)
+            .and_then(|t| read_all(&t, false));
+        match result {
+            Ok(read) => assert_eq!(
+                read, data,
+                "a flipped byte at {offset} changed what was read"
+            ),
+            Err(err) => {
+                assert_eq!(err.code(), "CORRUPTION", "at {offset}: {err}");
+                detected += 1;
+            }
+        }
+        inner.create("t").expect("restore");
+        inner.append("t", &original).expect("restore");
+    }
+    assert!(
+        detected > (size / 7) as usize * 9 / 10,
+        "only {detected} of {} flips detected",
+        size / 7
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_table_is_corruption() {
+    let storage: Arc<dyn Storage> = Arc::new(MemStorage::new());
+    storage.create("x").expect("create");
+    storage.append("x", &[7u8; 200]).expect("append");
+    assert_eq!(
+        Table::open(Arc::clone(&storage), "x", 1, None)
+            .err()
+            .expect("not a table")
+            .code(),
+        "CORRUPTION"
+    );
+    storage.create("short").expect("create");
+    assert_eq!(
+        Table::open(storage, "short", 2, None)
+            .err()
+            .expect("empty")
+            .code(),
+        "CORRUPTION"
+    );
+}
