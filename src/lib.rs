@@ -31,6 +31,7 @@ pub mod options;
 pub mod storage;
 pub mod sync;
 pub mod table;
+pub mod version;
 pub mod wal;
 
 #[cfg(target_arch = "wasm32")]

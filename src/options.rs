@@ -55,6 +55,13 @@ pub struct Options {
     pub relaxed_flush_interval_ms: u64,
     /// Default [`RecoveryMode::Strict`].
     pub recovery_mode: RecoveryMode,
+    /// Bytes of decoded table blocks kept in memory, shared by all tables. Default 8 MiB.
+    pub block_cache_size: usize,
+    /// Layout of the tables memtables are flushed to.
+    pub table: crate::table::TableOptions,
+    /// Flush frozen memtables on a background thread (native only; in wasm the package
+    /// drives the work). Default true.
+    pub background_work: bool,
 }
 
 impl Default for Options {
@@ -69,6 +76,9 @@ impl Default for Options {
             relaxed_flush_bytes: 1 << 20,
             relaxed_flush_interval_ms: 100,
             recovery_mode: RecoveryMode::Strict,
+            block_cache_size: 8 << 20,
+            table: crate::table::TableOptions::default(),
+            background_work: true,
         }
     }
 }
@@ -127,6 +137,28 @@ impl Options {
     #[must_use]
     pub fn relaxed_flush_interval_ms(mut self, ms: u64) -> Options {
         self.relaxed_flush_interval_ms = ms;
+        self
+    }
+
+    /// Sets the block cache size (default 8 MiB).
+    #[must_use]
+    pub fn block_cache_size(mut self, bytes: usize) -> Options {
+        self.block_cache_size = bytes;
+        self
+    }
+
+    /// Sets the table layout (block size, codec, bloom bits).
+    #[must_use]
+    pub fn table(mut self, table: crate::table::TableOptions) -> Options {
+        self.table = table;
+        self
+    }
+
+    /// Turns the native background flush thread on or off (default on); without it, call
+    /// `Db::compact` or rely on writes flushing when memory runs short.
+    #[must_use]
+    pub fn background_work(mut self, on: bool) -> Options {
+        self.background_work = on;
         self
     }
 

@@ -1,5 +1,5 @@
-//! Crash tests on the fault-injecting storage: random puts, deletes, batches, flushes,
-//! memtable switches and reopens, a crash at a random operation (unsynced bytes lost or
+//! Crash tests on the fault-injecting storage: random puts, deletes, batches, log syncs,
+//! memtable switches, flushes to tables and reopens, a crash at a random operation (unsynced bytes lost or
 //! torn, sometimes garbage), then recovery. After each crash the store must open, hold every
 //! write acknowledged under `sync` (under `relaxed`, every write up to the last flush), hold
 //! no half batch and nothing that was never written.
@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
+
+/// Recoveries that found tables (so crashes around flushes really are exercised).
+static WITH_TABLES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 /// Operations of one batch: a value to put, or `None` to delete.
 type Ops = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 
@@ -82,7 +85,10 @@ fn run_seed(seed: u64) -> Result<u32, String> {
             Durability::Sync
         })
         .relaxed_flush_bytes(256 + rng.below(4096) as usize)
-        .relaxed_flush_interval_ms(0);
+        .relaxed_flush_interval_ms(0)
+        // Flushes run as steps of the test, so a crash can hit them anywhere and a crashed
+        // instance leaves no thread behind (as a dead process would not).
+        .background_work(false);
     // States after each acknowledged write; every state from `durable` on may survive.
     let mut history: Vec<Model> = vec![Model::new()];
     let mut durable = 0usize;
@@ -103,6 +109,13 @@ fn run_seed(seed: u64) -> Result<u32, String> {
                         break;
                     }
                     durable = history.len() - 1;
+                    continue;
+                }
+                if choice < 10 {
+                    // Flush frozen memtables to tables (crash points inside flushes).
+                    if db.maintain().is_err() {
+                        break;
+                    }
                     continue;
                 }
                 let ops = random_ops(&mut rng, &format!("s{seed}-{session}-{step}"));
@@ -139,6 +152,9 @@ fn run_seed(seed: u64) -> Result<u32, String> {
 
         let db = Db::open(storage.clone(), options.clone())
             .map_err(|e| format!("session {session}: reopening after the crash failed: {e}"))?;
+        if db.stats().tables_per_level.iter().sum::<usize>() > 0 {
+            WITH_TABLES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
         if let Some(d) = db.recovery().dropped.iter().find(|d| !d.torn_tail) {
             return Err(format!(
                 "session {session}: corruption reported after a crash: {d:?}"
@@ -198,8 +214,13 @@ fn every_acknowledged_write_survives_random_crashes() {
             Err(message) => panic!("seed {seed} failed (rerun with PPDB_CRASH_SEED={seed} PPDB_CRASH_SEEDS=1): {message}"),
         }
     }
-    println!("crash test: {crashes} crashes recovered");
+    let with_tables = WITH_TABLES.load(std::sync::atomic::Ordering::Relaxed);
+    println!("crash test: {crashes} crashes recovered, {with_tables} of them with tables");
     assert!(crashes >= 1000 || seeds < 334);
+    assert!(
+        with_tables * 5 > u64::from(crashes),
+        "too few recoveries involved tables: {with_tables}"
+    );
 }
 
 #[test]

@@ -2,10 +2,12 @@
 //! against a `BTreeMap` model after every step.
 #![cfg(not(target_arch = "wasm32"))]
 
+use ppdb::storage::MemStorage;
 use ppdb::{Db, Options, ScanOptions, Snapshot, WriteBatch};
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::Arc;
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
@@ -15,6 +17,10 @@ enum Op {
     Delete(Vec<u8>),
     Batch(Vec<(Vec<u8>, Option<Vec<u8>>)>),
     TakeSnapshot,
+    /// Flush every frozen memtable to tables.
+    Compact,
+    /// Close and open the store again (on storage).
+    Reopen,
     Scan {
         lower: Bound<Vec<u8>>,
         upper: Bound<Vec<u8>>,
@@ -48,6 +54,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => key().prop_map(Op::Delete),
         2 => prop::collection::vec((key(), prop::option::of(value())), 0..6).prop_map(Op::Batch),
         1 => Just(Op::TakeSnapshot),
+        1 => Just(Op::Compact),
+        1 => Just(Op::Reopen),
         3 => (
             bound(),
             bound(),
@@ -91,8 +99,16 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn the_store_matches_a_btreemap_model(ops in prop::collection::vec(op(), 1..60)) {
-        let db = Db::open_in_memory(Options::default());
+    fn the_store_matches_a_btreemap_model(ops in prop::collection::vec(op(), 1..60), on_storage in any::<bool>()) {
+        // On storage, memtables are tiny so flushes to tables and reopens happen often.
+        let storage = Arc::new(MemStorage::new());
+        let options = Options::default().memtable_size(4096).arena_chunk_size(4096).background_work(false);
+        let open = || if on_storage {
+            Db::open(storage.clone(), options.clone()).expect("open")
+        } else {
+            Db::open_in_memory(Options::default())
+        };
+        let mut db = open();
         let mut model = Model::new();
         let mut snapshot: Option<(Snapshot, Model)> = None;
         let mut deleted = Vec::new();
@@ -118,6 +134,14 @@ proptest! {
                     db.write(&batch).expect("batch");
                 }
                 Op::TakeSnapshot => snapshot = Some((db.snapshot(), model.clone())),
+                Op::Compact => db.compact().expect("compact"),
+                Op::Reopen => {
+                    if on_storage {
+                        snapshot = None;
+                        drop(db);
+                        db = open();
+                    }
+                }
                 Op::Scan { lower, upper, prefix, reverse, limit, on_snapshot } => {
                     let mut opts = ScanOptions::all().lower(lower.clone()).upper(upper.clone()).reverse(reverse);
                     if let Some(p) = &prefix { opts = opts.with_prefix(p); }

@@ -2,6 +2,7 @@
 //! and scans, snapshots (`snapshot.rs`), memtable generations (`state.rs`) and recovery
 //! (`recovery.rs`).
 
+mod flush;
 mod recovery;
 mod sequence;
 mod snapshot;
@@ -39,6 +40,12 @@ struct DbInner {
     switching: crate::sync::atomic::AtomicBool,
     /// `None` for in-memory stores.
     log: Option<Log>,
+    /// The live tables (`None` for in-memory stores).
+    versions: Option<crate::version::VersionSet>,
+    /// Held (try-lock) by the one thread flushing or compacting.
+    maintenance: crate::sync::atomic::AtomicBool,
+    /// The native background thread, woken when there is work.
+    worker: crate::sync::SpinLock<Option<std::thread::Thread>>,
     recovery: RecoveryReport,
 }
 
@@ -53,6 +60,12 @@ pub struct DbStats {
     pub data_bytes: usize,
     /// Frozen memtables waiting to be written to tables.
     pub frozen_memtables: usize,
+    /// Tables per level.
+    pub tables_per_level: [usize; crate::version::LEVELS],
+    /// Table bytes per level.
+    pub table_bytes_per_level: [u64; crate::version::LEVELS],
+    /// Block cache hits, misses and bytes.
+    pub cache: crate::table::CacheStats,
     /// The newest sequence number.
     pub sequence: SequenceNumber,
     /// Log bytes written but not yet synced.
@@ -67,7 +80,7 @@ impl Db {
             segment: Arc::new(Segment::new(1, 0, false)),
             frozen: Vec::new(),
         };
-        Db::from_parts(options, state, 0, None, RecoveryReport::default())
+        Db::from_parts(options, state, 0, None, None, RecoveryReport::default())
     }
 
     /// Opens the store in `storage`, replaying its log (see [`Db::recovery`]), and starts a
@@ -77,7 +90,10 @@ impl Db {
     /// Storage errors; [`crate::Error::Corruption`] for a damaged log under
     /// [`crate::options::RecoveryMode::Strict`].
     pub fn open(storage: Arc<dyn Storage>, options: Options) -> Result<Db> {
-        let recovered = recovery::recover(&*storage, &options)?;
+        let cache = Arc::new(crate::table::BlockCache::new(options.block_cache_size));
+        let (versions, tables) = crate::version::VersionSet::open(Arc::clone(&storage), cache)?;
+        let recovered =
+            recovery::recover(&*storage, &options, tables.log_number, tables.last_sequence)?;
         let log = Log::new(storage);
         let segment = Arc::new(Segment::new(
             recovered.next_segment,
@@ -100,9 +116,11 @@ impl Db {
             state,
             recovered.last_sequence,
             Some(log),
+            Some(versions),
             recovered.report,
         );
         db.start_flush_timer();
+        db.start_worker();
         Ok(db)
     }
 
@@ -111,6 +129,7 @@ impl Db {
         state: MemState,
         last: SequenceNumber,
         log: Option<Log>,
+        versions: Option<crate::version::VersionSet>,
         recovery: RecoveryReport,
     ) -> Db {
         Db {
@@ -120,6 +139,9 @@ impl Db {
                 publisher: Publisher::new(last),
                 switching: crate::sync::atomic::AtomicBool::new(false),
                 log,
+                versions,
+                maintenance: crate::sync::atomic::AtomicBool::new(false),
+                worker: crate::sync::SpinLock::new(None),
                 recovery,
             }),
         }
@@ -170,6 +192,8 @@ impl Db {
 
     fn get_at(&self, key: &[u8], seq: SequenceNumber) -> Result<Option<Vec<u8>>> {
         write::check_key(&self.inner.options, key)?;
+        // Memtables first, then tables: a flush installs its table before it drops the
+        // memtable, so loading the state before the version never misses an entry.
         let state = self.inner.state.load();
         for memtable in state.memtables() {
             match memtable.get(key, seq) {
@@ -178,7 +202,17 @@ impl Db {
                 Lookup::Absent => {}
             }
         }
-        Ok(None)
+        let Some(versions) = &self.inner.versions else {
+            return Ok(None);
+        };
+        let seek = crate::key::internal_key(key, seq, crate::key::ValueKind::SEEK);
+        Ok(match versions.current().get(&seek)? {
+            Some((found, value)) => match crate::key::parse(&found).map(|p| p.kind) {
+                Some(crate::key::ValueKind::Put) => Some(value),
+                _ => None,
+            },
+            None => None,
+        })
     }
 
     /// The entries within `options`, read at the current sequence number.
@@ -191,10 +225,13 @@ impl Db {
 
     fn scan_at(&self, options: ScanOptions, seq: SequenceNumber) -> Result<DbIter> {
         let state = self.inner.state.load();
-        let children: Vec<Box<dyn InternalIterator>> = state
+        let mut children: Vec<Box<dyn InternalIterator>> = state
             .memtables()
             .map(|m| Box::new(m.iter()) as Box<dyn InternalIterator>)
             .collect();
+        if let Some(versions) = &self.inner.versions {
+            children.extend(versions.current().iters());
+        }
         Ok(DbIter::new(MergingIterator::new(children), seq, options))
     }
 
@@ -223,9 +260,20 @@ impl Db {
             memtable_bytes: 0,
             data_bytes: 0,
             frozen_memtables: state.frozen.len(),
+            tables_per_level: Default::default(),
+            table_bytes_per_level: Default::default(),
+            cache: Default::default(),
             sequence: self.inner.publisher.visible(),
             unsynced_log_bytes: self.inner.log.as_ref().map_or(0, |l| l.unflushed()),
         };
+        if let Some(versions) = &self.inner.versions {
+            for (level, (count, bytes)) in versions.current().level_sizes().into_iter().enumerate()
+            {
+                stats.tables_per_level[level] = count;
+                stats.table_bytes_per_level[level] = bytes;
+            }
+            stats.cache = versions.cache().stats();
+        }
         for m in state.memtables() {
             stats.memtable_entries += m.len();
             stats.memtable_bytes += m.memory_usage();

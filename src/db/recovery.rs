@@ -66,6 +66,10 @@ pub struct Recovered {
 
 struct Replay<'a> {
     options: &'a Options,
+    /// Writes up to here are in tables already.
+    base: SequenceNumber,
+    /// The segment being replayed.
+    segment: u64,
     active: Arc<Memtable>,
     frozen: Vec<Arc<Memtable>>,
     last: Option<SequenceNumber>,
@@ -150,6 +154,12 @@ fn replay_segment(replay: &mut Replay<'_>, name: &str, data: &[u8]) -> Result<Se
                 data: payload,
                 ..
             } => {
+                if let Ok(batch) = WriteBatch::from_encoded(payload) {
+                    let last = batch.sequence() + (batch.len() as u64).saturating_sub(1);
+                    if !batch.is_empty() && last <= replay.base {
+                        continue; // in a table already
+                    }
+                }
                 let batch = match WriteBatch::from_encoded(payload) {
                     Ok(batch) if replay.last.is_none_or(|last| batch.sequence() > last) => batch,
                     _ => {
@@ -199,12 +209,18 @@ fn replay_segment(replay: &mut Replay<'_>, name: &str, data: &[u8]) -> Result<Se
     }
 }
 
-/// Replays every segment in `storage`.
+/// Replays the segments in `storage` from `log_number` on (older ones are deleted: their
+/// data is in tables, up to sequence `base`).
 ///
 /// # Errors
 /// Storage errors; [`Error::Corruption`] for damage in the middle under
 /// [`RecoveryMode::Strict`].
-pub fn recover(storage: &dyn Storage, options: &Options) -> Result<Recovered> {
+pub fn recover(
+    storage: &dyn Storage,
+    options: &Options,
+    log_number: u64,
+    base: SequenceNumber,
+) -> Result<Recovered> {
     let started = crate::clock::now_ms();
     let mut numbers: Vec<u64> = storage
         .list()?
@@ -212,11 +228,21 @@ pub fn recover(storage: &dyn Storage, options: &Options) -> Result<Recovered> {
         .filter_map(|name| parse_segment_name(name))
         .collect();
     numbers.sort_unstable();
+    for &old in numbers.iter().filter(|&&n| n < log_number) {
+        storage.delete(&segment_name(old))?;
+    }
+    numbers.retain(|&n| n >= log_number);
+    let first = numbers.first().copied().unwrap_or(log_number);
     let mut replay = Replay {
         options,
-        active: Arc::new(Memtable::new(options.arena_chunk_size)),
+        base,
+        segment: first,
+        active: Arc::new(Memtable::with_first_segment(
+            options.arena_chunk_size,
+            first,
+        )),
         frozen: Vec::new(),
-        last: None,
+        last: (base > 0).then_some(base),
         report: RecoveryReport::default(),
     };
     let mut cut = false;
@@ -232,6 +258,7 @@ pub fn recover(storage: &dyn Storage, options: &Options) -> Result<Recovered> {
             continue;
         }
         let data = storage.read_all(&name)?;
+        replay.segment = number;
         replay.report.segments += 1;
         replay.report.bytes += data.len() as u64;
         if let SegmentEnd::Cut(at) = replay_segment(&mut replay, &name, &data)? {
@@ -240,7 +267,7 @@ pub fn recover(storage: &dyn Storage, options: &Options) -> Result<Recovered> {
             cut = true;
         }
     }
-    let last_sequence = replay.last.unwrap_or(0);
+    let last_sequence = replay.last.unwrap_or(base);
     replay.report.last_sequence = last_sequence;
     replay.report.millis = crate::clock::now_ms() - started;
     let mut memtables = vec![replay.active];
@@ -248,7 +275,7 @@ pub fn recover(storage: &dyn Storage, options: &Options) -> Result<Recovered> {
     Ok(Recovered {
         memtables,
         last_sequence,
-        next_segment: numbers.last().map_or(1, |n| n + 1),
+        next_segment: numbers.last().map_or(log_number.max(1), |n| n + 1),
         report: replay.report,
     })
 }

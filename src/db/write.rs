@@ -92,6 +92,10 @@ impl Db {
             }
             let state = inner.state.load_full();
             if state.memory_usage() >= inner.options.memory_limit {
+                // Short of memory: flush a frozen memtable here rather than fail.
+                if !state.frozen.is_empty() && self.maintain()? {
+                    continue;
+                }
                 return Err(Error::StoreFull(format!(
                     "memtables hold {} bytes, the limit is {}",
                     state.memory_usage(),
@@ -173,6 +177,7 @@ impl Db {
         let logged = seen.segment.is_logged();
         // The file first: if it cannot be created, the current segment stays open.
         let mut next = Segment::new(seen.segment.number() + 1, 0, logged);
+        let first_segment = next.number();
         if let Some(log) = &inner.log {
             log.create_file(&next)?;
         }
@@ -185,14 +190,22 @@ impl Db {
             log.add_segment(Arc::clone(&next));
         }
         seen.active.freeze();
-        let mut frozen = Vec::with_capacity(seen.frozen.len() + 1);
-        frozen.push(Arc::clone(&seen.active));
-        frozen.extend(seen.frozen.iter().cloned());
-        inner.state.store(Arc::new(MemState {
-            active: Arc::new(Memtable::new(inner.options.arena_chunk_size)),
-            segment: next,
-            frozen,
-        }));
+        let active = Arc::new(Memtable::with_first_segment(
+            inner.options.arena_chunk_size,
+            first_segment,
+        ));
+        // A concurrent flush may drop a frozen memtable meanwhile: build on the latest.
+        inner.state.rcu(|current| {
+            let mut frozen = Vec::with_capacity(current.frozen.len() + 1);
+            frozen.push(Arc::clone(&current.active));
+            frozen.extend(current.frozen.iter().cloned());
+            MemState {
+                active: Arc::clone(&active),
+                segment: Arc::clone(&next),
+                frozen,
+            }
+        });
+        self.wake_worker();
         Ok(())
     }
 }

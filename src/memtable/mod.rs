@@ -33,6 +33,11 @@ pub struct Memtable {
     writers: AtomicUsize,
     /// User key and value bytes inserted (what a user would call the data size).
     data_bytes: AtomicUsize,
+    /// The oldest log segment holding its entries (segments from here on are needed
+    /// until it is flushed).
+    first_segment: u64,
+    /// The largest sequence number inserted.
+    max_seq: crate::sync::atomic::AtomicU64,
 }
 
 /// A registered writer; while one is alive the memtable is not quiescent.
@@ -41,14 +46,31 @@ pub struct WriteGuard<'a> {
 }
 
 impl Memtable {
-    /// An empty memtable whose arena allocates `chunk_size`-byte chunks.
+    /// An empty memtable whose arena allocates chunks of up to `chunk_size` bytes.
     pub fn new(chunk_size: usize) -> Memtable {
+        Memtable::with_first_segment(chunk_size, 0)
+    }
+
+    /// An empty memtable whose entries are logged from segment `first_segment` on.
+    pub fn with_first_segment(chunk_size: usize, first_segment: u64) -> Memtable {
         Memtable {
             list: SkipList::new(Arena::new(chunk_size), key::compare, height_seed()),
             frozen: AtomicBool::new(false),
             writers: AtomicUsize::new(0),
             data_bytes: AtomicUsize::new(0),
+            first_segment,
+            max_seq: crate::sync::atomic::AtomicU64::new(0),
         }
+    }
+
+    /// The oldest log segment holding its entries.
+    pub fn first_segment(&self) -> u64 {
+        self.first_segment
+    }
+
+    /// The largest sequence number inserted (0 when empty).
+    pub fn max_sequence(&self) -> SequenceNumber {
+        self.max_seq.load(Ordering::Acquire)
     }
 
     /// Registers a writer, or `None` once the memtable is frozen.
@@ -151,6 +173,14 @@ impl WriteGuard<'_> {
         self.memtable
             .data_bytes
             .fetch_add(user_key.len() + value.len(), Ordering::Relaxed);
+        let max = &self.memtable.max_seq;
+        let mut current = max.load(Ordering::Relaxed);
+        while seq > current {
+            match max.compare_exchange_weak(current, seq, Ordering::AcqRel, Ordering::Relaxed) {
+                Ok(_) => break,
+                Err(actual) => current = actual,
+            }
+        }
     }
 }
 

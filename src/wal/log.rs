@@ -74,7 +74,8 @@ impl Log {
             .unwrap_or_else(|| Error::Io("the log failed".into())))
     }
 
-    fn poison(&self, err: Error) -> Error {
+    /// Keeps `err` as the reason writes fail from now on (until the store is reopened).
+    pub fn poison(&self, err: Error) -> Error {
         let mut slot = self.error.lock();
         if slot.is_none() {
             *slot = Some(err.clone());

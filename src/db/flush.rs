@@ -1,0 +1,138 @@
+//! Flushing: a frozen memtable becomes a level-0 table; the manifest records it; only then
+//! are the log segments it covered deleted. Natively a background thread does it; in wasm
+//! the package calls `Db::maintain`; a writer short of memory does it inline.
+
+use super::state::MemState;
+use super::Db;
+use crate::error::Result;
+use crate::iter::InternalIterator;
+use crate::sync::atomic::Ordering;
+use crate::table::TableBuilder;
+use crate::version::{table_name, FileMeta, VersionEdit};
+use crate::wal::parse_segment_name;
+use std::sync::Arc;
+
+impl Db {
+    /// Does one step of background work (flush the oldest frozen memtable); returns
+    /// whether there was any. Safe to call from any thread at any time.
+    ///
+    /// # Errors
+    /// Storage errors; they also make writes fail until the store is reopened.
+    pub fn maintain(&self) -> Result<bool> {
+        let inner = &*self.inner;
+        if inner
+            .maintenance
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return Ok(false);
+        }
+        let result = self.flush_oldest();
+        inner.maintenance.store(false, Ordering::Release);
+        if let (Err(err), Some(log)) = (&result, &inner.log) {
+            log.poison(err.clone());
+        }
+        result
+    }
+
+    /// Flushes every frozen memtable to tables, waiting for in-flight writers.
+    ///
+    /// # Errors
+    /// As [`Db::maintain`].
+    pub fn compact(&self) -> Result<()> {
+        let backoff = crossbeam_utils::Backoff::new();
+        while !self.inner.state.load().frozen.is_empty() && self.inner.versions.is_some() {
+            if !self.maintain()? {
+                backoff.snooze();
+            }
+        }
+        Ok(())
+    }
+
+    fn flush_oldest(&self) -> Result<bool> {
+        let inner = &*self.inner;
+        let (Some(versions), Some(log)) = (&inner.versions, &inner.log) else {
+            return Ok(false);
+        };
+        let state = inner.state.load_full();
+        let Some(oldest) = state.frozen.last().cloned() else {
+            return Ok(false);
+        };
+        if !oldest.is_quiescent() {
+            return Ok(false);
+        }
+        // Its log records are synced first, so the segment leaves the log's live list.
+        log.flush()?;
+        let newer = match state.frozen.len() {
+            1 => &state.active,
+            n => &state.frozen[n - 2],
+        };
+        let log_number = newer.first_segment();
+        let mut edit = VersionEdit {
+            log_number: Some(log_number),
+            last_sequence: Some(oldest.max_sequence()),
+            ..VersionEdit::default()
+        };
+        if !oldest.is_empty() {
+            let number = versions.new_table_number();
+            let mut builder =
+                TableBuilder::new(&**log.storage(), &table_name(number), inner.options.table)?;
+            let mut entries = oldest.iter();
+            entries.seek_to_first();
+            while entries.valid() {
+                builder.add(entries.key(), entries.value())?;
+                entries.next();
+            }
+            let meta = builder.finish()?;
+            edit.added.push((
+                0,
+                FileMeta {
+                    number,
+                    size: meta.size,
+                    smallest: meta.smallest,
+                    largest: meta.largest,
+                },
+            ));
+        }
+        versions.log_and_apply(edit)?;
+        inner.state.rcu(|current| MemState {
+            active: Arc::clone(&current.active),
+            segment: Arc::clone(&current.segment),
+            frozen: current
+                .frozen
+                .iter()
+                .filter(|m| !Arc::ptr_eq(m, &oldest))
+                .cloned()
+                .collect(),
+        });
+        for name in log.storage().list()? {
+            if parse_segment_name(&name).is_some_and(|n| n < log_number) {
+                log.storage().delete(&name)?;
+            }
+        }
+        Ok(true)
+    }
+
+    /// Natively: a thread that flushes frozen memtables when woken (after a memtable
+    /// switch); it ends when the store is dropped.
+    pub(super) fn start_worker(&self) {
+        #[cfg(not(target_arch = "wasm32"))]
+        if self.inner.options.background_work && self.inner.versions.is_some() {
+            let weak = Arc::downgrade(&self.inner);
+            let handle = std::thread::spawn(move || loop {
+                std::thread::park_timeout(std::time::Duration::from_millis(200));
+                let Some(inner) = weak.upgrade() else { return };
+                let db = Db { inner };
+                while let Ok(true) = db.maintain() {}
+            });
+            *self.inner.worker.lock() = Some(handle.thread().clone());
+        }
+    }
+
+    /// Wakes the background thread, if there is one.
+    pub(super) fn wake_worker(&self) {
+        if let Some(thread) = &*self.inner.worker.lock() {
+            thread.unpark();
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! A version: the set of live tables, per level, at one point. Immutable; readers hold one
+//! (an `Arc`) for as long as they read, so its tables stay open.
+//!
+//! Level 0 holds flushed memtables, newest first; their key ranges may overlap. Levels 1 and
+//! up (filled by compaction) hold tables with disjoint ranges, sorted by key.
+
+use super::edit::{FileMeta, VersionEdit};
+use crate::error::Result;
+use crate::iter::InternalIterator;
+use crate::key;
+use crate::table::Table;
+use std::sync::Arc;
+
+/// Levels of the tree.
+pub const LEVELS: usize = 7;
+
+/// A live table: what the manifest says of it, and the open file.
+pub struct TableFile {
+    /// Number, size, key range.
+    pub meta: FileMeta,
+    /// The open table.
+    pub table: Arc<Table>,
+}
+
+/// The live tables at one point.
+#[derive(Clone, Default)]
+pub struct Version {
+    /// Tables per level (level 0 newest first; others sorted by smallest key).
+    pub levels: [Vec<Arc<TableFile>>; LEVELS],
+}
+
+impl Version {
+    /// This version with `edit` applied; `open` opens added tables.
+    ///
+    /// # Errors
+    /// Errors opening a table.
+    pub fn apply(
+        &self,
+        edit: &VersionEdit,
+        open: &dyn Fn(&FileMeta) -> Result<Arc<Table>>,
+    ) -> Result<Version> {
+        let mut next = self.clone();
+        for &(level, number) in &edit.deleted {
+            if let Some(files) = next.levels.get_mut(level as usize) {
+                files.retain(|f| f.meta.number != number);
+            }
+        }
+        for (level, meta) in &edit.added {
+            let level = (*level as usize).min(LEVELS - 1);
+            let file = Arc::new(TableFile {
+                table: open(meta)?,
+                meta: meta.clone(),
+            });
+            next.levels[level].push(file);
+        }
+        next.levels[0].sort_by_key(|f| std::cmp::Reverse(f.meta.number));
+        for level in next.levels.iter_mut().skip(1) {
+            level.sort_by(|a, b| key::compare(&a.meta.smallest, &b.meta.smallest));
+        }
+        Ok(next)
+    }
+
+    /// Every table, level by level.
+    pub fn files(&self) -> impl Iterator<Item = (usize, &Arc<TableFile>)> {
+        self.levels
+            .iter()
+            .enumerate()
+            .flat_map(|(level, files)| files.iter().map(move |f| (level, f)))
+    }
+
+    /// The newest entry for the user key of `seek` (an internal key at a snapshot) in the
+    /// tables: `Some((internal key, value))` if a table holds a visible version.
+    ///
+    /// # Errors
+    /// [`crate::Error::Corruption`] for damaged tables; storage errors.
+    pub fn get(&self, seek: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        let user = key::user_key(seek);
+        let overlaps = |f: &TableFile| {
+            key::user_key(&f.meta.smallest) <= user && user <= key::user_key(&f.meta.largest)
+        };
+        for (level, files) in self.levels.iter().enumerate() {
+            let candidates: Vec<&Arc<TableFile>> = if level == 0 {
+                files.iter().filter(|f| overlaps(f)).collect()
+            } else {
+                let at = files.partition_point(|f| key::compare(&f.meta.largest, seek).is_lt());
+                files.get(at).filter(|f| overlaps(f)).into_iter().collect()
+            };
+            for file in candidates {
+                if let Some((found, value)) = file.table.get(seek)? {
+                    if key::user_key(&found) == user {
+                        return Ok(Some((found, value)));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// A cursor for every table (for a merged scan).
+    pub fn iters(&self) -> Vec<Box<dyn InternalIterator>> {
+        self.files()
+            .map(|(_, f)| Box::new(f.table.iter()) as Box<dyn InternalIterator>)
+            .collect()
+    }
+
+    /// Number of tables and their bytes, per level.
+    pub fn level_sizes(&self) -> Vec<(usize, u64)> {
+        self.levels
+            .iter()
+            .map(|files| (files.len(), files.iter().map(|f| f.meta.size).sum()))
+            .collect()
+    }
+}
