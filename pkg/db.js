@@ -11,6 +11,7 @@ export class Db {
   #options;
   #closed = false;
   #timer = null;
+  #maintenance = null;
   #recovery;
   #syncing = null;
 
@@ -29,6 +30,22 @@ export class Db {
         }
       }, options.relaxedFlushInterval);
       this.#timer.unref?.();
+    }
+    // Flush frozen memtables to tables in the background (natively the engine has a
+    // thread for this; in wasm the package drives it).
+    if (options.files && !options.attached) {
+      this.#maintenance = setInterval(() => this.#maintain(), 100);
+      this.#maintenance.unref?.();
+    }
+  }
+
+  #maintain() {
+    if (this.#closed || this.#engine.dead) return;
+    try {
+      const started = Date.now();
+      while (this.#handle.maintain() && Date.now() - started < 20);
+    } catch {
+      // The engine keeps the error; the next write reports it.
     }
   }
 
@@ -197,9 +214,16 @@ export class Db {
     await this.#flushNow();
   }
 
+  /** Writes every frozen memtable to tables. */
+  async compact() {
+    this.#live();
+    this.#call(() => this.#handle.compact());
+  }
+
   /**
    * Sizes and counts: `{ memtableEntries, memtableBytes, dataBytes, frozenMemtables,
-   * sequence, unsyncedLogBytes }`.
+   * sequence, unsyncedLogBytes, tablesPerLevel, tableBytesPerLevel, cacheHits, cacheMisses,
+   * cacheBytes }`.
    */
   async stats() {
     this.#live();
@@ -234,6 +258,7 @@ export class Db {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#maintenance) clearInterval(this.#maintenance);
     try {
       if (this.#options.files && !this.#engine.dead) await this.#flushNow();
     } finally {

@@ -121,6 +121,9 @@ impl InternalIterator for MergingIterator {
     fn seek_to_last(&mut self) {
         self.each(false, |c| c.seek_to_last());
     }
+    fn status(&self) -> crate::Result<()> {
+        self.children.iter().try_for_each(|c| c.status())
+    }
 }
 
 /// Which keys a scan visits, in which order, and how many.
@@ -380,6 +383,17 @@ impl DbIter {
             }
         }
         None
+    }
+}
+
+impl DbIter {
+    /// The error that ended the iteration early, if any (a damaged table: `Corruption`).
+    /// Check it once the iterator returns `None`; damaged data is never returned.
+    ///
+    /// # Errors
+    /// The first error of any source.
+    pub fn status(&self) -> crate::Result<()> {
+        self.inner.status()
     }
 }
 

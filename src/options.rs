@@ -105,10 +105,10 @@ impl Options {
         self
     }
 
-    /// Sets the memtable size that triggers a switch (default 4 MiB; at least 4 KiB).
+    /// Sets the memtable size that triggers a switch (default 4 MiB; at least 256 bytes).
     #[must_use]
     pub fn memtable_size(mut self, bytes: usize) -> Options {
-        self.memtable_size = bytes.max(4096);
+        self.memtable_size = bytes.max(256);
         self
     }
 

@@ -102,7 +102,7 @@ proptest! {
     fn the_store_matches_a_btreemap_model(ops in prop::collection::vec(op(), 1..60), on_storage in any::<bool>()) {
         // On storage, memtables are tiny so flushes to tables and reopens happen often.
         let storage = Arc::new(MemStorage::new());
-        let options = Options::default().memtable_size(4096).arena_chunk_size(4096).background_work(false);
+        let options = Options::default().memtable_size(512).arena_chunk_size(4096).background_work(false);
         let open = || if on_storage {
             Db::open(storage.clone(), options.clone()).expect("open")
         } else {
@@ -170,6 +170,23 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn the_model_runs_reach_tables() {
+    // A store on storage with 512-byte memtables flushes after a few writes.
+    let storage = Arc::new(MemStorage::new());
+    let options = Options::default()
+        .memtable_size(512)
+        .arena_chunk_size(4096)
+        .background_work(false);
+    let db = Db::open(storage, options).expect("open");
+    for i in 0..50u8 {
+        db.put(&[i], &[i; 20]).expect("put");
+    }
+    db.compact().expect("compact");
+    assert!(db.stats().tables_per_level[0] > 1);
+    assert_eq!(db.scan(ScanOptions::all()).expect("scan").count(), 50);
 }
 
 #[test]

@@ -96,7 +96,7 @@ impl Replay<'_> {
         self.report.records += 1;
         self.report.entries += batch.len() as u64;
         self.last = Some(seq - 1);
-        if self.active.memory_usage() >= self.options.memtable_size {
+        if self.active.approximate_size() >= self.options.memtable_size {
             self.active.freeze();
             let full = std::mem::replace(
                 &mut self.active,

@@ -141,7 +141,7 @@ impl Db {
             }
             // In-memory stores have no log to bound: their memtable just grows. A switch that
             // cannot start its segment yet is retried by a later write; this one is done.
-            if logged && state.active.memory_usage() >= inner.options.memtable_size {
+            if logged && state.active.approximate_size() >= inner.options.memtable_size {
                 let _ = self.switch_memtable(&state);
             }
             return Ok(());

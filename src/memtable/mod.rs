@@ -114,6 +114,12 @@ impl Memtable {
         self.list.memory_usage()
     }
 
+    /// Bytes its entries take in the arena (what decides when it is full; the arena holds
+    /// a little more in the unused end of its current chunk).
+    pub fn approximate_size(&self) -> usize {
+        self.list.used_bytes()
+    }
+
     /// User key and value bytes inserted.
     pub fn data_bytes(&self) -> usize {
         self.data_bytes.load(Ordering::Relaxed)

@@ -168,6 +168,11 @@ impl SkipList {
         self.arena.memory_usage()
     }
 
+    /// Bytes its nodes take in the arena.
+    pub fn used_bytes(&self) -> usize {
+        self.arena.used()
+    }
+
     /// A tower height from the key: 1, then one more with probability 1/4 per level.
     fn height_for(&self, key_parts: &[&[u8]]) -> usize {
         let mut hasher = std::hash::DefaultHasher::new();

@@ -67,6 +67,11 @@ impl OpenOptions {
     }
 }
 
+/// A JS array of numbers.
+fn numbers(values: impl Iterator<Item = f64>) -> js_sys::Array {
+    values.map(JsValue::from).collect()
+}
+
 /// A plain JS object with these fields.
 fn object(fields: &[(&str, JsValue)]) -> js_sys::Object {
     let out = js_sys::Object::new();
@@ -165,6 +170,17 @@ impl DbHandle {
         js(self.db()?.flush())
     }
 
+    /// One step of background work (flushing a frozen memtable to a table); true if there
+    /// was some. The package calls it on a timer.
+    pub fn maintain(&self) -> JsResult<bool> {
+        js(self.db()?.maintain())
+    }
+
+    /// Flushes every frozen memtable to tables.
+    pub fn compact(&self) -> JsResult<()> {
+        js(self.db()?.compact())
+    }
+
     /// What recovery found on open: `{ segments, records, entries, bytes, millis,
     /// lastSequence, dropped: [{ segment, offset, bytes, reason, tornTail }] }`.
     pub fn recovery(&self) -> JsResult<js_sys::Object> {
@@ -259,6 +275,17 @@ impl DbHandle {
             ("frozenMemtables", (stats.frozen_memtables as f64).into()),
             ("sequence", (stats.sequence as f64).into()),
             ("unsyncedLogBytes", (stats.unsynced_log_bytes as f64).into()),
+            (
+                "tablesPerLevel",
+                numbers(stats.tables_per_level.iter().map(|&n| n as f64)).into(),
+            ),
+            (
+                "tableBytesPerLevel",
+                numbers(stats.table_bytes_per_level.iter().map(|&n| n as f64)).into(),
+            ),
+            ("cacheHits", (stats.cache.hits as f64).into()),
+            ("cacheMisses", (stats.cache.misses as f64).into()),
+            ("cacheBytes", (stats.cache.bytes as f64).into()),
         ]))
     }
 

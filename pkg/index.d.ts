@@ -1,0 +1,125 @@
+// Types of the ppdb package. See the README for the behaviour of each call.
+
+/** Keys and values are strings (stored as UTF-8) or bytes. */
+export type Data = string | Uint8Array;
+/** How keys or values come back: 'utf8' as strings (the default), 'bytes' as Uint8Array. */
+export type Encoding = 'utf8' | 'bytes';
+/** Where a store lives; 'auto' picks fs in Node/Deno/Bun, OPFS in a dedicated worker, IndexedDB on a page. */
+export type StorageKind = 'auto' | 'memory' | 'fs' | 'opfs' | 'indexeddb';
+
+export interface OpenOptions {
+  storage?: StorageKind;
+  /** fs: the store's folder (default `./<name>`). */
+  path?: string;
+  /** 'sync' (default): writes resolve once durable. 'relaxed': once in memory; synced on a timer and by flush(). */
+  durability?: 'sync' | 'relaxed';
+  /** Relaxed durability: sync at least this often, in milliseconds (default 100; 0 turns the timer off). */
+  relaxedFlushInterval?: number;
+  /** Relaxed durability: sync once this many log bytes are pending (default 1 MiB). */
+  relaxedFlushBytes?: number;
+  /** 'strict' (default): damage in the middle of the log fails open with CORRUPTION; 'skip-corrupted' skips and reports it. */
+  recovery?: 'strict' | 'skip-corrupted';
+  /** false forces the single-threaded build; true requires the threaded one. */
+  threads?: boolean;
+  keyEncoding?: Encoding;
+  valueEncoding?: Encoding;
+  /** Longest key, in bytes (default 16 KiB). */
+  maxKeySize?: number;
+  /** Longest value, in bytes (default 16 MiB). */
+  maxValueSize?: number;
+  /** Memtable size that triggers a switch and a flush to a table (default 4 MiB). */
+  memtableSize?: number;
+  /** Memory all memtables may use before writes fail with STORE_FULL (default 256 MiB). */
+  memoryLimit?: number;
+}
+
+export interface IteratorOptions {
+  gt?: Data;
+  gte?: Data;
+  lt?: Data;
+  lte?: Data;
+  prefix?: Data;
+  reverse?: boolean;
+  /** Entries at most; -1 or Infinity for no limit. */
+  limit?: number;
+  keyEncoding?: Encoding;
+  valueEncoding?: Encoding;
+}
+
+export type BatchOperation = { type: 'put'; key: Data; value: Data } | { type: 'del'; key: Data };
+
+export interface DroppedRange {
+  segment: string;
+  offset: number;
+  bytes: number;
+  reason: string;
+  /** true for an unsynced tail cut off after a crash; false for skipped damage. */
+  tornTail: boolean;
+}
+
+export interface RecoveryReport {
+  segments: number;
+  records: number;
+  entries: number;
+  bytes: number;
+  millis: number;
+  lastSequence: number;
+  dropped: DroppedRange[];
+}
+
+export interface Stats {
+  memtableEntries: number;
+  memtableBytes: number;
+  dataBytes: number;
+  frozenMemtables: number;
+  sequence: number;
+  unsyncedLogBytes: number;
+  tablesPerLevel: number[];
+  tableBytesPerLevel: number[];
+  cacheHits: number;
+  cacheMisses: number;
+  cacheBytes: number;
+}
+
+/** A value to post to a Worker, where attach() opens the same store. */
+export interface ShareToken {
+  readonly ppdb: 1;
+}
+
+export interface DbIterator<K = any, V = any> extends AsyncIterableIterator<[K, V]> {
+  /** Ends the iteration early (a `break` in `for await` does it too). */
+  close(): void;
+}
+
+export interface Db {
+  readonly flavour: 'threaded' | 'single';
+  readonly name: string;
+  readonly storage: Exclude<StorageKind, 'auto'>;
+  readonly closed: boolean;
+  /** What opening found in the log (undefined for memory stores and attached handles). */
+  readonly recovery: RecoveryReport | undefined;
+  put(key: Data, value: Data): Promise<void>;
+  get(key: Data, options?: { valueEncoding?: Encoding }): Promise<any | undefined>;
+  del(key: Data): Promise<void>;
+  batch(operations: BatchOperation[]): Promise<void>;
+  iterator(options?: IteratorOptions): DbIterator;
+  /** Makes every write so far durable. */
+  flush(): Promise<void>;
+  /** Writes every frozen memtable to tables. */
+  compact(): Promise<void>;
+  stats(): Promise<Stats>;
+  /** Threaded build, memory or fs stores: a token for attach() in a Worker. */
+  share(): ShareToken;
+  close(): Promise<void>;
+}
+
+/** Every rejection of the package. */
+export class PpdbError extends Error {
+  readonly name: 'PpdbError';
+  /** 'INVALID_ARGUMENT' | 'CLOSED' | 'UNSUPPORTED' | 'LOCKED' | 'STORE_FULL' | 'QUOTA_EXCEEDED' | 'IO' | 'CORRUPTION' | 'NOT_FOUND' | 'INTERNAL' */
+  readonly code: string;
+}
+
+export function open(name: string, options?: OpenOptions): Promise<Db>;
+export function destroy(name: string, options?: Pick<OpenOptions, 'storage' | 'path'>): Promise<void>;
+export function attach(token: ShareToken): Promise<Db>;
