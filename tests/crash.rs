@@ -16,6 +16,8 @@ type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
 /// Recoveries that found tables (so crashes around flushes really are exercised).
 static WITH_TABLES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// Sessions that ran a compaction before crashing.
+static WITH_COMPACTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 /// Operations of one batch: a value to put, or `None` to delete.
 type Ops = Vec<(Vec<u8>, Option<Vec<u8>>)>;
 
@@ -141,6 +143,9 @@ fn run_seed(seed: u64) -> Result<u32, String> {
                     }
                 }
             }
+            if db.stats().compacted_bytes > 0 {
+                WITH_COMPACTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
             // The crash: unsynced bytes are lost or torn, and the old handle dies with it.
             storage.crash().map_err(|e| format!("crash: {e}"))?;
             drop(db);
@@ -215,7 +220,15 @@ fn every_acknowledged_write_survives_random_crashes() {
         }
     }
     let with_tables = WITH_TABLES.load(std::sync::atomic::Ordering::Relaxed);
-    println!("crash test: {crashes} crashes recovered, {with_tables} of them with tables");
+    let with_compactions = WITH_COMPACTIONS.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "crash test: {crashes} crashes recovered, {with_tables} with tables, \
+         {with_compactions} sessions compacted before crashing"
+    );
+    assert!(
+        with_compactions * 20 > u64::from(crashes),
+        "too few sessions compacted: {with_compactions}"
+    );
     assert!(crashes >= 1000 || seeds < 334);
     assert!(
         with_tables * 5 > u64::from(crashes),

@@ -27,7 +27,16 @@ impl Db {
         {
             return Ok(false);
         }
-        let result = self.flush_oldest();
+        let result = self
+            .flush_oldest()
+            .and_then(|flushed| {
+                if flushed {
+                    Ok(true)
+                } else {
+                    self.compact_step()
+                }
+            })
+            .and_then(|worked| self.delete_obsolete().map(|()| worked));
         inner.maintenance.store(false, Ordering::Release);
         if let (Err(err), Some(log)) = (&result, &inner.log) {
             log.poison(err.clone());
@@ -35,16 +44,69 @@ impl Db {
         result
     }
 
-    /// Flushes every frozen memtable to tables, waiting for in-flight writers.
+    /// Flushes every frozen memtable to tables (waiting for in-flight writers), then runs
+    /// compactions until no level needs one.
     ///
     /// # Errors
     /// As [`Db::maintain`].
     pub fn compact(&self) -> Result<()> {
+        let Some(versions) = &self.inner.versions else {
+            return Ok(());
+        };
         let backoff = crossbeam_utils::Backoff::new();
-        while !self.inner.state.load().frozen.is_empty() && self.inner.versions.is_some() {
+        loop {
+            let pending = !self.inner.state.load().frozen.is_empty()
+                || crate::version::compaction::pick(&versions.current()).is_some();
+            if !pending {
+                return Ok(());
+            }
             if !self.maintain()? {
                 backoff.snooze();
             }
+        }
+    }
+
+    /// Runs the compaction the current version needs most, if any.
+    fn compact_step(&self) -> Result<bool> {
+        let inner = &*self.inner;
+        let (Some(versions), Some(log)) = (&inner.versions, &inner.log) else {
+            return Ok(false);
+        };
+        let version = versions.current();
+        let Some(compaction) = crate::version::compaction::pick(&version) else {
+            return Ok(false);
+        };
+        let outcome = compaction.run(
+            &version,
+            &**log.storage(),
+            inner.options.table,
+            self.oldest_snapshot(),
+            &|| versions.new_table_number(),
+        )?;
+        versions.log_and_apply(outcome.edit)?;
+        inner
+            .compacted_bytes
+            .fetch_add(outcome.bytes_written, Ordering::Relaxed);
+        let mut obsolete = inner.obsolete.lock();
+        obsolete.extend(compaction.inputs.iter().chain(&compaction.next).cloned());
+        Ok(true)
+    }
+
+    /// Deletes replaced tables that no reader holds any more.
+    fn delete_obsolete(&self) -> Result<()> {
+        let inner = &*self.inner;
+        let (Some(versions), Some(log)) = (&inner.versions, &inner.log) else {
+            return Ok(());
+        };
+        let unused: Vec<Arc<crate::version::TableFile>> = {
+            let mut obsolete = inner.obsolete.lock();
+            let (unused, held) = obsolete.drain(..).partition(|f| Arc::strong_count(f) == 1);
+            *obsolete = held;
+            unused
+        };
+        for file in unused {
+            log.storage().delete(&table_name(file.meta.number))?;
+            versions.cache().forget_table(file.meta.number);
         }
         Ok(())
     }
@@ -84,6 +146,7 @@ impl Db {
                 entries.next();
             }
             let meta = builder.finish()?;
+            inner.flushed_bytes.fetch_add(meta.size, Ordering::Relaxed);
             edit.added.push((
                 0,
                 FileMeta {

@@ -46,6 +46,16 @@ struct DbInner {
     maintenance: crate::sync::atomic::AtomicBool,
     /// The native background thread, woken when there is work.
     worker: crate::sync::SpinLock<Option<std::thread::Thread>>,
+    /// Sequence numbers of live snapshots (with counts), for compaction.
+    snapshots: crate::sync::SpinLock<std::collections::BTreeMap<SequenceNumber, usize>>,
+    /// Tables replaced by compaction, deleted once no reader holds them.
+    obsolete: crate::sync::SpinLock<Vec<Arc<crate::version::TableFile>>>,
+    /// Bytes of keys and values written by users.
+    user_bytes: crate::sync::atomic::AtomicU64,
+    /// Table bytes written by flushes.
+    flushed_bytes: crate::sync::atomic::AtomicU64,
+    /// Table bytes written by compactions.
+    compacted_bytes: crate::sync::atomic::AtomicU64,
     recovery: RecoveryReport,
 }
 
@@ -66,6 +76,12 @@ pub struct DbStats {
     pub table_bytes_per_level: [u64; crate::version::LEVELS],
     /// Block cache hits, misses and bytes.
     pub cache: crate::table::CacheStats,
+    /// Key and value bytes written by users.
+    pub user_bytes: u64,
+    /// Table bytes written by flushes.
+    pub flushed_bytes: u64,
+    /// Table bytes written by compactions.
+    pub compacted_bytes: u64,
     /// The newest sequence number.
     pub sequence: SequenceNumber,
     /// Log bytes written but not yet synced.
@@ -142,6 +158,11 @@ impl Db {
                 versions,
                 maintenance: crate::sync::atomic::AtomicBool::new(false),
                 worker: crate::sync::SpinLock::new(None),
+                snapshots: crate::sync::SpinLock::new(std::collections::BTreeMap::new()),
+                obsolete: crate::sync::SpinLock::new(Vec::new()),
+                user_bytes: crate::sync::atomic::AtomicU64::new(0),
+                flushed_bytes: crate::sync::atomic::AtomicU64::new(0),
+                compacted_bytes: crate::sync::atomic::AtomicU64::new(0),
                 recovery,
             }),
         }
@@ -236,8 +257,36 @@ impl Db {
     }
 
     /// A consistent view of the store as it is now; later writes do not show through it.
+    /// Compaction keeps what it needs until it is dropped.
     pub fn snapshot(&self) -> Snapshot {
-        Snapshot::new(self.clone(), self.inner.publisher.visible())
+        let mut live = self.inner.snapshots.lock();
+        let seq = self.inner.publisher.visible();
+        *live.entry(seq).or_insert(0) += 1;
+        drop(live);
+        Snapshot::new(self.clone(), seq)
+    }
+
+    pub(crate) fn release_snapshot(&self, seq: SequenceNumber) {
+        let mut live = self.inner.snapshots.lock();
+        if let Some(count) = live.get_mut(&seq) {
+            *count -= 1;
+            if *count == 0 {
+                live.remove(&seq);
+            }
+        }
+    }
+
+    pub(crate) fn retain_snapshot(&self, seq: SequenceNumber) {
+        *self.inner.snapshots.lock().entry(seq).or_insert(0) += 1;
+    }
+
+    /// The oldest sequence number a reader may still read at.
+    fn oldest_snapshot(&self) -> SequenceNumber {
+        let live = self.inner.snapshots.lock();
+        live.keys()
+            .next()
+            .copied()
+            .unwrap_or_else(|| self.inner.publisher.visible())
     }
 
     /// Syncs every logged write to storage (with relaxed durability, this is what makes
@@ -263,6 +312,18 @@ impl Db {
             tables_per_level: Default::default(),
             table_bytes_per_level: Default::default(),
             cache: Default::default(),
+            user_bytes: self
+                .inner
+                .user_bytes
+                .load(crate::sync::atomic::Ordering::Relaxed),
+            flushed_bytes: self
+                .inner
+                .flushed_bytes
+                .load(crate::sync::atomic::Ordering::Relaxed),
+            compacted_bytes: self
+                .inner
+                .compacted_bytes
+                .load(crate::sync::atomic::Ordering::Relaxed),
             sequence: self.inner.publisher.visible(),
             unsynced_log_bytes: self.inner.log.as_ref().map_or(0, |l| l.unflushed()),
         };

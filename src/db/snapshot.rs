@@ -6,11 +6,27 @@ use crate::iter::{DbIter, ScanOptions};
 use crate::key::SequenceNumber;
 
 /// A read-only view of a store at one point in time. Writes made after the snapshot was
-/// taken are invisible through it.
-#[derive(Clone, Debug)]
+/// taken are invisible through it. While it lives, compaction keeps the versions it reads.
+#[derive(Debug)]
 pub struct Snapshot {
     db: Db,
     seq: SequenceNumber,
+}
+
+impl Clone for Snapshot {
+    fn clone(&self) -> Snapshot {
+        self.db.retain_snapshot(self.seq);
+        Snapshot {
+            db: self.db.clone(),
+            seq: self.seq,
+        }
+    }
+}
+
+impl Drop for Snapshot {
+    fn drop(&mut self) {
+        self.db.release_snapshot(self.seq);
+    }
 }
 
 impl Snapshot {

@@ -127,6 +127,14 @@ impl Db {
             inner.publisher.publish(slot.first_seq, slot.last_seq, || {
                 state.segment.publish(slot.end)
             });
+            let user_bytes: usize = batch
+                .iter()
+                .flatten()
+                .map(|op| op.key().len() + op.value().len())
+                .sum();
+            inner
+                .user_bytes
+                .fetch_add(user_bytes as u64, crate::sync::atomic::Ordering::Relaxed);
             drop(writer);
 
             if let Some(log) = &inner.log {

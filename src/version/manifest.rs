@@ -70,6 +70,8 @@ impl VersionSet {
     ) -> Result<(VersionSet, Recovered)> {
         let names = storage.list()?;
         let mut version = Version::default();
+        let mut live: std::collections::BTreeMap<u64, (u32, FileMeta)> =
+            std::collections::BTreeMap::new();
         let mut state = Log {
             name: String::new(),
             offset: 0,
@@ -102,7 +104,13 @@ impl VersionSet {
                 match event {
                     LogEvent::Record { data, .. } => {
                         let edit = VersionEdit::decode(data)?;
-                        version = version.apply(&edit, &open_table)?;
+                        // Only the final set of tables is opened: earlier ones may be gone.
+                        for (_, number) in &edit.deleted {
+                            live.remove(number);
+                        }
+                        for (level, meta) in &edit.added {
+                            live.insert(meta.number, (*level, meta.clone()));
+                        }
                         state.next_table = edit
                             .next_table
                             .unwrap_or(state.next_table)
@@ -121,6 +129,11 @@ impl VersionSet {
                 }
             }
         }
+        let snapshot = VersionEdit {
+            added: live.into_values().collect(),
+            ..VersionEdit::default()
+        };
+        version = version.apply(&snapshot, &open_table)?;
         for (_, file) in version.files() {
             state.next_table = state.next_table.max(file.meta.number + 1);
         }

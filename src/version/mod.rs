@@ -3,7 +3,9 @@
 //! - `edit`: one change (tables added and deleted, log position) and its encoding.
 //! - `version`: an immutable set of live tables per level, and reads through them.
 //! - `manifest`: the log of edits, `CURRENT`, and the current version.
+//! - `compaction`: leveled compaction (picking and merging).
 
+pub mod compaction;
 pub mod edit;
 pub mod manifest;
 #[allow(clippy::module_inception)] // the layout DESIGN.md names: version/version.rs

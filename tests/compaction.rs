@@ -1,0 +1,168 @@
+//! Leveled compaction: data stays right, levels stay within their triggers, snapshots keep
+//! what they read, tombstones leave the bottom level, and memory stays bounded.
+#![cfg(not(target_arch = "wasm32"))]
+
+use ppdb::storage::MemStorage;
+use ppdb::version::compaction::L0_TRIGGER;
+use ppdb::{Db, Options, ScanOptions, Storage};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+fn options() -> Options {
+    Options::default()
+        .memtable_size(16 * 1024)
+        .background_work(false)
+}
+
+fn tables_on_storage(storage: &MemStorage) -> usize {
+    storage
+        .list()
+        .expect("list")
+        .iter()
+        .filter(|n| n.ends_with(".sst"))
+        .count()
+}
+
+#[test]
+fn compaction_keeps_every_key_right_and_level_zero_small() {
+    let storage = Arc::new(MemStorage::new());
+    let db = Db::open(storage.clone(), options()).expect("open");
+    let mut model = BTreeMap::new();
+    for round in 0..6u32 {
+        for i in 0..2_000u32 {
+            let key = format!("k{:05}", (i * 7 + round) % 3_000).into_bytes();
+            if i % 11 == 0 {
+                db.delete(&key).expect("delete");
+                model.remove(&key);
+            } else {
+                let value = format!("round {round} value {i}").repeat(3).into_bytes();
+                db.put(&key, &value).expect("put");
+                model.insert(key, value);
+            }
+        }
+        db.compact().expect("compact");
+    }
+    let stats = db.stats();
+    assert!(
+        stats.tables_per_level[0] < L0_TRIGGER,
+        "{:?}",
+        stats.tables_per_level
+    );
+    assert!(
+        stats.tables_per_level[1] > 0,
+        "{:?}",
+        stats.tables_per_level
+    );
+    assert!(stats.compacted_bytes > 0);
+    let found: BTreeMap<Vec<u8>, Vec<u8>> = db.scan(ScanOptions::all()).expect("scan").collect();
+    assert_eq!(found, model);
+    let live: usize = stats.tables_per_level.iter().sum();
+    assert_eq!(
+        tables_on_storage(&storage),
+        live,
+        "replaced tables are deleted"
+    );
+    drop(db);
+    let db = Db::open(storage, options()).expect("reopen");
+    let again: BTreeMap<Vec<u8>, Vec<u8>> = db.scan(ScanOptions::all()).expect("scan").collect();
+    assert_eq!(again, model);
+}
+
+#[test]
+fn a_snapshot_keeps_reading_what_it_saw_across_compactions() {
+    let db = Db::open(Arc::new(MemStorage::new()), options()).expect("open");
+    for i in 0..3_000u32 {
+        db.put(format!("k{i:05}").as_bytes(), b"old").expect("put");
+    }
+    let snapshot = db.snapshot();
+    for i in 0..3_000u32 {
+        if i % 2 == 0 {
+            db.delete(format!("k{i:05}").as_bytes()).expect("delete");
+        } else {
+            db.put(format!("k{i:05}").as_bytes(), b"new").expect("put");
+        }
+    }
+    for _ in 0..3 {
+        for i in 0..3_000u32 {
+            db.put(format!("filler{i:05}").as_bytes(), &[0u8; 50])
+                .expect("put");
+        }
+        db.compact().expect("compact");
+    }
+    assert!(db.stats().compacted_bytes > 0, "compactions ran");
+    assert_eq!(snapshot.get(b"k00000").expect("get"), Some(b"old".to_vec()));
+    assert_eq!(snapshot.get(b"k00001").expect("get"), Some(b"old".to_vec()));
+    assert_eq!(
+        snapshot
+            .scan(ScanOptions::prefix(b"k"))
+            .expect("scan")
+            .count(),
+        3_000
+    );
+    assert_eq!(db.get(b"k00000").expect("get"), None);
+    assert_eq!(db.get(b"k00001").expect("get"), Some(b"new".to_vec()));
+}
+
+#[test]
+fn tombstones_leave_the_bottom_level_when_no_snapshot_needs_them() {
+    let db = Db::open(Arc::new(MemStorage::new()), options()).expect("open");
+    for i in 0..5_000u32 {
+        db.put(format!("k{i:05}").as_bytes(), &[7u8; 100])
+            .expect("put");
+    }
+    db.compact().expect("compact");
+    for i in 0..5_000u32 {
+        db.delete(format!("k{i:05}").as_bytes()).expect("delete");
+    }
+    // Enough further flushes for level 0 to compact everything down.
+    for round in 0..8u32 {
+        for i in 0..300u32 {
+            db.put(format!("z{round}-{i:04}").as_bytes(), b"x")
+                .expect("put");
+        }
+        db.compact().expect("compact");
+    }
+    let stats = db.stats();
+    let table_bytes: u64 = stats.table_bytes_per_level.iter().sum();
+    assert!(
+        table_bytes < 100_000,
+        "deleted data and its tombstones should be gone: {table_bytes} bytes"
+    );
+    assert_eq!(db.scan(ScanOptions::prefix(b"k")).expect("scan").count(), 0);
+    assert_eq!(
+        db.scan(ScanOptions::prefix(b"z")).expect("scan").count(),
+        2_400
+    );
+}
+
+#[test]
+fn a_store_many_times_its_memory_budget_stays_within_it() {
+    // 1 MiB of memtables, 1 MiB of cache; 24 MiB of data.
+    let options = options()
+        .memtable_size(256 * 1024)
+        .memory_limit(1 << 20)
+        .block_cache_size(1 << 20);
+    let db = Db::open(Arc::new(MemStorage::new()), options).expect("open");
+    let value = [3u8; 1000];
+    let mut peak = 0;
+    for i in 0..24_000u32 {
+        db.put(format!("key{i:06}").as_bytes(), &value)
+            .expect("writes never fail: memtables flush");
+        peak = peak.max(db.stats().memtable_bytes);
+    }
+    assert!(
+        peak <= (1 << 20) + (512 << 10),
+        "memtables peaked at {peak} bytes"
+    );
+    db.compact().expect("compact");
+    for i in (0..24_000u32).step_by(97) {
+        assert_eq!(
+            db.get(format!("key{i:06}").as_bytes())
+                .expect("get")
+                .as_deref(),
+            Some(&value[..])
+        );
+    }
+    assert_eq!(db.scan(ScanOptions::all()).expect("scan").count(), 24_000);
+    assert!(db.stats().cache.bytes <= 1 << 20);
+}
