@@ -126,11 +126,17 @@ export class Db {
     return this.#syncing;
   }
 
+  /** Waits, if needed, until the storage can create files (OPFS opens them asynchronously). */
+  async #ready() {
+    await this.#options.files?.ready?.();
+  }
+
   /** Sets `key` to `value`. */
   async put(key, value) {
     this.#live();
     const k = this.#key(key);
     const v = this.#value(value);
+    await this.#ready();
     this.#call(() => this.#handle.put(k, v));
     await this.#durable();
   }
@@ -147,6 +153,7 @@ export class Db {
   async del(key) {
     this.#live();
     const k = this.#key(key);
+    await this.#ready();
     this.#call(() => this.#handle.del(k));
     await this.#durable();
   }
@@ -161,6 +168,7 @@ export class Db {
       if (op.type === 'del') return ['del', this.#key(op.key)];
       throw invalid(`operation ${i} has type ${String(op.type)}; expected 'put' or 'del'`);
     });
+    await this.#ready();
     const batch = new this.#engine.wasm.BatchHandle();
     try {
       for (const [type, key, value] of encoded) {
@@ -217,17 +225,27 @@ export class Db {
   /** Writes every frozen memtable to tables. */
   async compact() {
     this.#live();
-    this.#call(() => this.#handle.compact());
+    // Step by step, yielding between steps, so storages that open files asynchronously
+    // (OPFS) keep up and the thread is never held for a whole compaction at once.
+    let stalls = 0;
+    while (this.#call(() => this.#handle.needsMaintenance())) {
+      await this.#ready();
+      if (this.#call(() => this.#handle.maintain())) stalls = 0;
+      else if (++stalls > 200) throw new PpdbError('IO', 'flush or compaction cannot make progress');
+      await nextTask();
+    }
   }
 
   /**
    * Sizes and counts: `{ memtableEntries, memtableBytes, dataBytes, frozenMemtables,
    * sequence, unsyncedLogBytes, tablesPerLevel, tableBytesPerLevel, cacheHits, cacheMisses,
-   * cacheBytes }`.
+   * cacheBytes, userBytes, flushedBytes, compactedBytes, wasmMemoryBytes }`.
    */
   async stats() {
     this.#live();
-    return this.#call(() => this.#handle.stats());
+    const stats = this.#call(() => this.#handle.stats());
+    stats.wasmMemoryBytes = this.#engine.ownMemory?.buffer.byteLength ?? 0;
+    return stats;
   }
 
   /**

@@ -29,8 +29,10 @@ export interface OpenOptions {
   maxValueSize?: number;
   /** Memtable size that triggers a switch and a flush to a table (default 4 MiB). */
   memtableSize?: number;
-  /** Memory all memtables may use before writes fail with STORE_FULL (default 256 MiB). */
+  /** Memory all memtables may use; past it writes flush to tables first, and fail with STORE_FULL only if they cannot (default 256 MiB). */
   memoryLimit?: number;
+  /** Bytes of table blocks cached in memory (default 8 MiB). */
+  blockCacheSize?: number;
 }
 
 export interface IteratorOptions {
@@ -79,6 +81,13 @@ export interface Stats {
   cacheHits: number;
   cacheMisses: number;
   cacheBytes: number;
+  /** Key and value bytes written by users. */
+  userBytes: number;
+  /** Table bytes written by flushes and by compactions: (flushed + compacted) / user is the write amplification. */
+  flushedBytes: number;
+  compactedBytes: number;
+  /** Size of the wasm instance's memory. */
+  wasmMemoryBytes: number;
 }
 
 /** A value to post to a Worker, where attach() opens the same store. */

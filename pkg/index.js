@@ -15,7 +15,7 @@ const RECOVERY = ['strict', 'skip-corrupted'];
 function checkOptions(name, options) {
   if (typeof name !== 'string' || name.length === 0) throw invalid('name must be a non-empty string');
   if (options === null || typeof options !== 'object') throw invalid('options must be an object');
-  for (const limit of ['maxKeySize', 'maxValueSize', 'memtableSize', 'memoryLimit', 'relaxedFlushBytes']) {
+  for (const limit of ['maxKeySize', 'maxValueSize', 'memtableSize', 'memoryLimit', 'relaxedFlushBytes', 'blockCacheSize']) {
     const v = options[limit];
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw invalid(`${limit} must be a positive integer`);
   }
@@ -34,8 +34,8 @@ function checkOptions(name, options) {
 
 /** What the engine is told (the rest stays in JS). */
 function engineOptions(options) {
-  const { maxKeySize, maxValueSize, memtableSize, memoryLimit, durability, relaxedFlushBytes, recovery } = options;
-  return { maxKeySize, maxValueSize, memtableSize, memoryLimit, durability, relaxedFlushBytes, recovery };
+  const { maxKeySize, maxValueSize, memtableSize, memoryLimit, durability, relaxedFlushBytes, recovery, blockCacheSize } = options;
+  return { maxKeySize, maxValueSize, memtableSize, memoryLimit, durability, relaxedFlushBytes, recovery, blockCacheSize };
 }
 
 /**

@@ -78,7 +78,8 @@ export function loadEngine(flavour, shared) {
     const exports = wasm.initSync({ module, memory: shared?.memory });
     wasm.initEngine();
     const memory = flavour === 'threaded' ? exports.memory : null;
-    return { flavour, wasm, module, memory, dead: false };
+    // `ownMemory`: the instance's memory in either flavour (for its size in stats()).
+    return { flavour, wasm, module, memory, ownMemory: exports.memory, dead: false };
   })();
   engines.set(flavour, loading);
   loading.catch(() => engines.delete(flavour));

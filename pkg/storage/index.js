@@ -67,6 +67,7 @@ async function openBrowserFiles(storage, name, wasm) {
     // Writes are made durable by the JS side, shared by every write of a turn.
     groupCommit: true,
     commit: storage === 'indexeddb' ? () => files.commit() : null,
+    ready: storage === 'opfs' ? () => files.ready() : null,
     async close() {
       wasm.unregisterFiles(id);
       try {

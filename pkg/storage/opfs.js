@@ -9,7 +9,8 @@
 import { PpdbError } from '../errors.js';
 
 const HEADER = 512;
-const SPARES = 4;
+const SPARES = 16;
+const LOW_WATER = 8;
 const MAGIC = [0x50, 0x50, 0x44, 0x42];
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -153,6 +154,11 @@ export class OpfsFiles {
       });
     }
     return this.#refilling;
+  }
+
+  /** Resolves once enough spare files are open for the next writes to create files. */
+  ready() {
+    return this.#spares.length >= LOW_WATER ? undefined : this.#refill().catch(() => {});
   }
 
   #file(name) {

@@ -44,26 +44,37 @@ impl Db {
         result
     }
 
+    /// True while frozen memtables wait for a flush or a level needs a compaction.
+    pub fn needs_maintenance(&self) -> bool {
+        let Some(versions) = &self.inner.versions else {
+            return false;
+        };
+        !self.inner.state.load().frozen.is_empty()
+            || crate::version::compaction::pick(&versions.current()).is_some()
+    }
+
     /// Flushes every frozen memtable to tables (waiting for in-flight writers), then runs
     /// compactions until no level needs one.
     ///
     /// # Errors
-    /// As [`Db::maintain`].
+    /// As [`Db::maintain`]; [`crate::Error::Io`] if storage keeps refusing the work.
     pub fn compact(&self) -> Result<()> {
-        let Some(versions) = &self.inner.versions else {
-            return Ok(());
-        };
         let backoff = crossbeam_utils::Backoff::new();
-        loop {
-            let pending = !self.inner.state.load().frozen.is_empty()
-                || crate::version::compaction::pick(&versions.current()).is_some();
-            if !pending {
-                return Ok(());
-            }
-            if !self.maintain()? {
+        let mut stalls = 0u32;
+        while self.needs_maintenance() {
+            if self.maintain()? {
+                stalls = 0;
+            } else {
+                stalls += 1;
+                if stalls > 100_000 {
+                    return Err(crate::Error::Io(
+                        "flush or compaction cannot make progress".into(),
+                    ));
+                }
                 backoff.snooze();
             }
         }
+        Ok(())
     }
 
     /// Runs the compaction the current version needs most, if any.
@@ -76,13 +87,28 @@ impl Db {
         let Some(compaction) = crate::version::compaction::pick(&version) else {
             return Ok(false);
         };
-        let outcome = compaction.run(
+        let run = compaction.run(
             &version,
             &**log.storage(),
             inner.options.table,
             self.oldest_snapshot(),
             &|| versions.new_table_number(),
-        )?;
+        );
+        let outcome = match run {
+            Ok(outcome) => outcome,
+            // Outputs that cannot be written yet: drop the partial ones, retry later.
+            Err(err) if !matches!(err, crate::Error::Corruption(_)) => {
+                for name in log.storage().list()? {
+                    if let Some(number) = crate::version::parse_table_name(&name) {
+                        if !version.files().any(|(_, f)| f.meta.number == number) {
+                            let _ = log.storage().delete(&name);
+                        }
+                    }
+                }
+                return Ok(false);
+            }
+            Err(err) => return Err(err),
+        };
         versions.log_and_apply(outcome.edit)?;
         inner
             .compacted_bytes
@@ -137,25 +163,14 @@ impl Db {
         };
         if !oldest.is_empty() {
             let number = versions.new_table_number();
-            let mut builder =
-                TableBuilder::new(&**log.storage(), &table_name(number), inner.options.table)?;
-            let mut entries = oldest.iter();
-            entries.seek_to_first();
-            while entries.valid() {
-                builder.add(entries.key(), entries.value())?;
-                entries.next();
-            }
-            let meta = builder.finish()?;
+            let built = build_table(&**log.storage(), number, inner.options.table, &oldest);
+            // A table that cannot be written yet (no space, no file handle) is retried later;
+            // nothing has changed.
+            let Some(meta) = retry_later(log.storage().as_ref(), number, built) else {
+                return Ok(false);
+            };
             inner.flushed_bytes.fetch_add(meta.size, Ordering::Relaxed);
-            edit.added.push((
-                0,
-                FileMeta {
-                    number,
-                    size: meta.size,
-                    smallest: meta.smallest,
-                    largest: meta.largest,
-                },
-            ));
+            edit.added.push((0, meta));
         }
         versions.log_and_apply(edit)?;
         inner.state.rcu(|current| MemState {
@@ -196,6 +211,44 @@ impl Db {
     pub(super) fn wake_worker(&self) {
         if let Some(thread) = &*self.inner.worker.lock() {
             thread.unpark();
+        }
+    }
+}
+
+/// Writes a memtable as table `number`.
+fn build_table(
+    storage: &dyn crate::storage::Storage,
+    number: u64,
+    options: crate::table::TableOptions,
+    memtable: &Arc<crate::memtable::Memtable>,
+) -> Result<FileMeta> {
+    let mut builder = TableBuilder::new(storage, &table_name(number), options)?;
+    let mut entries = memtable.iter();
+    entries.seek_to_first();
+    while entries.valid() {
+        builder.add(entries.key(), entries.value())?;
+        entries.next();
+    }
+    let meta = builder.finish()?;
+    Ok(FileMeta {
+        number,
+        size: meta.size,
+        smallest: meta.smallest,
+        largest: meta.largest,
+    })
+}
+
+/// The built table, or `None` (its partial file deleted) if storage could not take it now.
+fn retry_later(
+    storage: &dyn crate::storage::Storage,
+    number: u64,
+    built: Result<FileMeta>,
+) -> Option<FileMeta> {
+    match built {
+        Ok(meta) => Some(meta),
+        Err(_) => {
+            let _ = storage.delete(&table_name(number));
+            None
         }
     }
 }

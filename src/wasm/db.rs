@@ -19,6 +19,7 @@ struct OpenOptions {
     durability: Option<String>,
     relaxed_flush_bytes: Option<usize>,
     recovery: Option<String>,
+    block_cache_size: Option<usize>,
 }
 
 impl OpenOptions {
@@ -44,6 +45,9 @@ impl OpenOptions {
         }
         if let Some(n) = raw.relaxed_flush_bytes {
             options = options.relaxed_flush_bytes(n);
+        }
+        if let Some(n) = raw.block_cache_size {
+            options = options.block_cache_size(n);
         }
         options = options.durability(match raw.durability.as_deref() {
             None | Some("sync") => Durability::Sync,
@@ -176,9 +180,10 @@ impl DbHandle {
         js(self.db()?.maintain())
     }
 
-    /// Flushes every frozen memtable to tables.
-    pub fn compact(&self) -> JsResult<()> {
-        js(self.db()?.compact())
+    /// True while a flush or compaction is pending.
+    #[wasm_bindgen(js_name = needsMaintenance)]
+    pub fn needs_maintenance(&self) -> JsResult<bool> {
+        Ok(self.db()?.needs_maintenance())
     }
 
     /// What recovery found on open: `{ segments, records, entries, bytes, millis,
@@ -286,6 +291,9 @@ impl DbHandle {
             ("cacheHits", (stats.cache.hits as f64).into()),
             ("cacheMisses", (stats.cache.misses as f64).into()),
             ("cacheBytes", (stats.cache.bytes as f64).into()),
+            ("userBytes", (stats.user_bytes as f64).into()),
+            ("flushedBytes", (stats.flushed_bytes as f64).into()),
+            ("compactedBytes", (stats.compacted_bytes as f64).into()),
         ]))
     }
 

@@ -107,6 +107,28 @@ describe('OPFS in a dedicated worker', () => {
   });
 });
 
+describe('larger than memory', () => {
+  test('a worker writes 16x its memory budget to OPFS, reads it all back, and wasm memory stays bounded', { timeout: 180_000 }, async () => {
+    const budget = 2 << 20;
+    const megabytes = 32;
+    const outcome = await page.evaluate(async ({ budget, megabytes }) => {
+      const worker = await startWorker();
+      const answer = await ask(worker, { cmd: 'larger-than-memory', name: 'big', storage: 'opfs', megabytes, budget });
+      worker.terminate();
+      return answer;
+    }, { budget, megabytes });
+    assert.ok(outcome.result, JSON.stringify(outcome.error));
+    const { wrong, scanned, count, stats } = outcome.result;
+    assert.equal(wrong, 0);
+    assert.equal(scanned, count);
+    const tables = stats.tablesPerLevel.reduce((a, b) => a + b, 0);
+    assert.ok(tables > 1, `data went to tables: ${stats.tablesPerLevel}`);
+    const margin = 14 << 20;
+    assert.ok(stats.wasmMemoryBytes < budget + margin, `wasm memory ${stats.wasmMemoryBytes} for ${megabytes} MiB of data`);
+    assert.ok(stats.wasmMemoryBytes < (megabytes << 20) / 2, 'the data cannot all be in memory');
+  });
+});
+
 describe('IndexedDB on a page', () => {
   test('writes survive closing and reopening, and a worker cannot open the store while the page holds it', { timeout: TIMEOUT }, async () => {
     const result = await page.evaluate(async () => {
