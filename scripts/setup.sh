@@ -21,6 +21,9 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; th
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
+say "cargo-fuzz (fuzz targets run briefly in npm test)"
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+
 say "debian: chromium, chromium-driver"
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   $SUDO apt-get update

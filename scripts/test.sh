@@ -24,6 +24,9 @@ RUSTFLAGS="--cfg loom" cargo test --release --target-dir target/loom --test loom
 step "wasm-bindgen-test under Node"
 cargo test --target wasm32-unknown-unknown --test wasm
 
+step "fuzz: the table, block and log readers, 15 s each from the seeds (cargo fuzz)"
+bash scripts/fuzz.sh 15
+
 step "build both wasm flavours"
 bash scripts/build.sh
 

@@ -166,3 +166,39 @@ fn a_store_many_times_its_memory_budget_stays_within_it() {
     assert_eq!(db.scan(ScanOptions::all()).expect("scan").count(), 24_000);
     assert!(db.stats().cache.bytes <= 1 << 20);
 }
+
+#[test]
+fn a_scan_keeps_reading_tables_that_a_compaction_replaced_meanwhile() {
+    let storage = Arc::new(MemStorage::new());
+    let db = Db::open(storage.clone(), options()).expect("open");
+    for i in 0..4_000u32 {
+        db.put(format!("k{i:05}").as_bytes(), &[5u8; 100])
+            .expect("put");
+    }
+    db.compact().expect("compact");
+    let mut scan = db.scan(ScanOptions::all()).expect("scan");
+    let first: Vec<_> = scan.by_ref().take(10).collect();
+    // Rewrite everything so compactions replace every table the scan is reading.
+    for round in 0..3u8 {
+        for i in 0..4_000u32 {
+            db.put(format!("k{i:05}").as_bytes(), &[round; 100])
+                .expect("put");
+        }
+        db.compact().expect("compact");
+    }
+    let rest = scan.by_ref().count();
+    scan.status().expect("the scan's tables stayed readable");
+    assert_eq!(first.len() + rest, 4_000);
+    assert!(
+        first.iter().all(|(_, v)| v == &vec![5u8; 100]),
+        "the scan reads its own point in time"
+    );
+    drop(scan);
+    db.compact().expect("compact");
+    let live: usize = db.stats().tables_per_level.iter().sum();
+    assert_eq!(
+        tables_on_storage(&storage),
+        live,
+        "tables are deleted once the scan is done"
+    );
+}

@@ -158,12 +158,9 @@ fn relaxed_writes_are_durable_after_flush() {
 }
 
 #[test]
-fn past_the_memory_limit_writes_fail_with_store_full_and_reads_still_work() {
-    let options = Options::default()
-        .memtable_size(16 * 1024)
-        .arena_chunk_size(4096)
-        .memory_limit(64 * 1024);
-    let db = Db::open(Arc::new(MemStorage::new()), options).expect("open");
+fn an_in_memory_store_past_its_memory_limit_fails_writes_with_store_full_and_stays_readable() {
+    // Nothing to flush to: the memtable holds everything, up to the limit.
+    let db = Db::open_in_memory(Options::default().memory_limit(64 * 1024));
     let mut written = 0u32;
     let err = loop {
         match db.put(format!("k{written:06}").as_bytes(), &[1u8; 500]) {
@@ -175,10 +172,24 @@ fn past_the_memory_limit_writes_fail_with_store_full_and_reads_still_work() {
     assert!(matches!(err, Error::StoreFull(_)), "{err}");
     assert_eq!(err.code(), "STORE_FULL");
     assert_eq!(db.get(b"k000000").expect("get"), Some(vec![1u8; 500]));
-    assert_eq!(
-        db.scan(ScanOptions::all()).expect("scan").count() as u32,
-        written
-    );
+    let mut scan = db.scan(ScanOptions::all()).expect("scan");
+    assert_eq!(scan.by_ref().count() as u32, written);
+    scan.status().expect("a complete scan");
+}
+
+#[test]
+fn a_store_on_storage_flushes_instead_of_filling_up_even_with_a_background_flush_running() {
+    let options = Options::default()
+        .memtable_size(16 * 1024)
+        .memory_limit(64 * 1024);
+    let db = Db::open(Arc::new(MemStorage::new()), options).expect("open");
+    for i in 0..5_000u32 {
+        db.put(format!("k{i:06}").as_bytes(), &[1u8; 500])
+            .expect("no STORE_FULL: memtables flush");
+    }
+    let mut scan = db.scan(ScanOptions::all()).expect("scan");
+    assert_eq!(scan.by_ref().count(), 5_000);
+    scan.status().expect("no table vanished under the scan");
 }
 
 #[test]

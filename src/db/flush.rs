@@ -74,7 +74,7 @@ impl Db {
                 backoff.snooze();
             }
         }
-        Ok(())
+        self.delete_obsolete()
     }
 
     /// Runs the compaction the current version needs most, if any.
@@ -126,7 +126,11 @@ impl Db {
         };
         let unused: Vec<Arc<crate::version::TableFile>> = {
             let mut obsolete = inner.obsolete.lock();
-            let (unused, held) = obsolete.drain(..).partition(|f| Arc::strong_count(f) == 1);
+            // Unused means no version lists it and no reader (a scan's iterator holds the
+            // table itself) still reads it.
+            let (unused, held) = obsolete
+                .drain(..)
+                .partition(|f| Arc::strong_count(f) == 1 && Arc::strong_count(&f.table) == 1);
             *obsolete = held;
             unused
         };

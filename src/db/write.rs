@@ -92,9 +92,19 @@ impl Db {
             }
             let state = inner.state.load_full();
             if state.memory_usage() >= inner.options.memory_limit {
-                // Short of memory: flush a frozen memtable here rather than fail.
-                if !state.frozen.is_empty() && self.maintain()? {
-                    continue;
+                // Short of memory: flush a frozen memtable here (or wait for the thread
+                // that is flushing one) rather than fail.
+                if !state.frozen.is_empty() {
+                    if self.maintain()? {
+                        continue;
+                    }
+                    if inner
+                        .maintenance
+                        .load(crate::sync::atomic::Ordering::Acquire)
+                    {
+                        backoff.snooze();
+                        continue;
+                    }
                 }
                 return Err(Error::StoreFull(format!(
                     "memtables hold {} bytes, the limit is {}",
