@@ -64,6 +64,21 @@ console.log(`\nrecovery of ${recoveryN.toLocaleString('en-US')} records (open re
 console.log(`  native std::fs   ${fmt(nativeRecovery.records_per_sec)} records/s`);
 console.log(`  wasm on Node fs  ${fmt(nodeRecovery.recordsPerSec)} records/s (${ratio(nodeRecovery.recordsPerSec, nativeRecovery.records_per_sec)}x native)`);
 
+// LevelDB's db_bench workloads natively: ppdb and fjall side by side (bench/db, its own crate).
+const dbBench = JSON.parse(
+  execFileSync('cargo', ['run', '--quiet', '--release', '--', '--json'], {
+    cwd: `${repo}/bench/db`,
+    encoding: 'utf8',
+    env: { ...process.env, PPDB_BENCH_DB_N: process.env.PPDB_BENCH_DB_N ?? String(n) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim().split('\n').pop(),
+);
+console.log(`\ndb_bench natively, ${dbBench.n.toLocaleString('en-US')} entries, median of ${dbBench.rounds} rounds (ops/s):`);
+for (const [workload, r] of Object.entries(dbBench.ops_per_sec)) {
+  console.log(`  ${workload.padEnd(26)} ppdb ${fmt(r.ppdb).padStart(10)}  fjall ${fmt(r.fjall).padStart(10)}  ${ratio(r.ppdb, r.fjall).padStart(6)}x`);
+}
+console.log(`  space amplification: ppdb ${dbBench.space_amplification.ppdb.toFixed(2)}, fjall ${dbBench.space_amplification.fjall.toFixed(2)}; write amplification: ppdb ${dbBench.write_amplification.ppdb.toFixed(2)}`);
+
 // Durable writes in headless Chromium, in a dedicated worker.
 const durableN = Number(process.env.PPDB_BENCH_DURABLE_N ?? 2000);
 const browserRuns = Math.max(3, Math.min(runs, 5));
