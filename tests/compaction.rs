@@ -202,3 +202,31 @@ fn a_scan_keeps_reading_tables_that_a_compaction_replaced_meanwhile() {
         "tables are deleted once the scan is done"
     );
 }
+
+#[test]
+fn a_flipped_byte_in_the_manifest_is_corruption_not_an_empty_store() {
+    let storage = Arc::new(ppdb::storage::FaultyStorage::new(
+        Arc::new(MemStorage::new()),
+        9,
+    ));
+    {
+        let db = Db::open(storage.clone(), options()).expect("open");
+        for i in 0..3_000u32 {
+            db.put(format!("k{i:05}").as_bytes(), &[1u8; 100])
+                .expect("put");
+        }
+        db.compact().expect("compact");
+    }
+    // Reopening rewrote the manifest as one snapshot record; damage it.
+    drop(Db::open(storage.clone(), options()).expect("reopen"));
+    let manifest = storage
+        .list()
+        .expect("list")
+        .into_iter()
+        .find(|n| n.starts_with("MANIFEST-"))
+        .expect("a manifest");
+    storage.flip_byte(&manifest, 20).expect("flip");
+    let err = Db::open(storage, options())
+        .expect_err("a damaged manifest must not open as an empty store");
+    assert_eq!(err.code(), "CORRUPTION", "{err}");
+}

@@ -97,6 +97,13 @@ impl VersionSet {
             }
             let data = storage.read_all(&manifest)?;
             let events: Vec<LogEvent> = LogReader::new(&data).collect();
+            // A manifest starts with a snapshot that was synced before CURRENT named it:
+            // without an intact first record the set of tables is unknown.
+            if !matches!(events.first(), Some(LogEvent::Record { .. })) {
+                return Err(Error::Corruption(format!(
+                    "{manifest}: its first record (the snapshot) is damaged"
+                )));
+            }
             let last_record = events
                 .iter()
                 .rposition(|e| matches!(e, LogEvent::Record { .. }));
