@@ -31,7 +31,7 @@ fn main() {
             batch.put(&ppdb::bench::key(i), &value);
             db.write(&batch).expect("write");
         }
-        db.flush().expect("flush");
+        db.close().expect("close");
     }
     let mut rates = Vec::new();
     let mut bytes = 0;
@@ -45,6 +45,7 @@ fn main() {
         assert_eq!(report.records, n, "every record replayed");
         rates.push(report.records as f64 / (report.millis / 1000.0));
         bytes = report.bytes;
+        db.close().expect("close");
     }
     rates.sort_by(f64::total_cmp);
     let median = rates[rates.len() / 2];

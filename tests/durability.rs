@@ -230,3 +230,31 @@ fn a_full_quota_rejects_with_quota_exceeded_and_keeps_every_acknowledged_write()
     db.put(b"after", b"space")
         .expect("writes work again after reopening with space");
 }
+
+#[test]
+fn a_closed_store_reopens_at_once_even_with_background_flushes_running() {
+    let dir = temp_dir("close-reopen");
+    let options = Options::default().memtable_size(8 * 1024);
+    for round in 0..20u32 {
+        let db = Db::open(
+            Arc::new(FsStorage::open(&dir).expect("not locked")),
+            options.clone(),
+        )
+        .expect("open");
+        for i in 0..300u32 {
+            db.put(format!("r{round}-{i}").as_bytes(), &[9u8; 100])
+                .expect("put");
+        }
+        let copy = db.clone();
+        copy.close().expect("closing one of two handles");
+        db.close().expect("closing the last handle");
+    }
+    let db = Db::open(
+        Arc::new(FsStorage::open(&dir).expect("not locked")),
+        options,
+    )
+    .expect("open");
+    assert_eq!(db.scan(ScanOptions::all()).expect("scan").count(), 20 * 300);
+    db.close().expect("close");
+    let _ = std::fs::remove_dir_all(&dir);
+}

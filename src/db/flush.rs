@@ -204,8 +204,15 @@ impl Db {
             let handle = std::thread::spawn(move || loop {
                 std::thread::park_timeout(std::time::Duration::from_millis(200));
                 let Some(inner) = weak.upgrade() else { return };
-                let db = Db { inner };
-                while let Ok(true) = db.maintain() {}
+                let closing = || inner.closing.load(Ordering::Acquire);
+                if closing() {
+                    return;
+                }
+                let db = Db {
+                    inner: Arc::clone(&inner),
+                    user: false,
+                };
+                while !closing() && matches!(db.maintain(), Ok(true)) {}
             });
             *self.inner.worker.lock() = Some(handle.thread().clone());
         }

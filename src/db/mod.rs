@@ -26,13 +26,43 @@ use state::MemState;
 use std::sync::Arc;
 
 /// A handle to an open store. Cheap to clone; every clone (on any thread) reaches the same
-/// data. The store lives until the last handle is dropped, which syncs the log.
-#[derive(Clone)]
+/// data. The store lives until the last handle is dropped (or closed with [`Db::close`]),
+/// which syncs the log.
 pub struct Db {
     inner: Arc<DbInner>,
+    /// False for the background worker's own handle, which does not keep the store open.
+    user: bool,
+}
+
+impl Clone for Db {
+    fn clone(&self) -> Db {
+        Db::user_handle(Arc::clone(&self.inner))
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if self.user
+            && self
+                .inner
+                .users
+                .fetch_sub(1, crate::sync::atomic::Ordering::AcqRel)
+                == 1
+        {
+            // The last user handle: background work stops after its current step.
+            self.inner
+                .closing
+                .store(true, crate::sync::atomic::Ordering::Release);
+            self.wake_worker();
+        }
+    }
 }
 
 struct DbInner {
+    /// User handles alive; at 0 the store closes.
+    users: crate::sync::atomic::AtomicUsize,
+    /// Set when the last user handle is gone.
+    closing: crate::sync::atomic::AtomicBool,
     options: Options,
     state: ArcSwap<MemState>,
     publisher: Publisher,
@@ -57,6 +87,9 @@ struct DbInner {
     /// Table bytes written by compactions.
     compacted_bytes: crate::sync::atomic::AtomicU64,
     recovery: RecoveryReport,
+    /// Dropped last of all the fields (fields drop in declaration order), so once no
+    /// strong reference to it remains, the storage has been released too.
+    dropped: Arc<()>,
 }
 
 /// Sizes a store reports about itself.
@@ -148,24 +181,58 @@ impl Db {
         versions: Option<crate::version::VersionSet>,
         recovery: RecoveryReport,
     ) -> Db {
-        Db {
-            inner: Arc::new(DbInner {
-                options,
-                state: ArcSwap::from_pointee(state),
-                publisher: Publisher::new(last),
-                switching: crate::sync::atomic::AtomicBool::new(false),
-                log,
-                versions,
-                maintenance: crate::sync::atomic::AtomicBool::new(false),
-                worker: crate::sync::SpinLock::new(None),
-                snapshots: crate::sync::SpinLock::new(std::collections::BTreeMap::new()),
-                obsolete: crate::sync::SpinLock::new(Vec::new()),
-                user_bytes: crate::sync::atomic::AtomicU64::new(0),
-                flushed_bytes: crate::sync::atomic::AtomicU64::new(0),
-                compacted_bytes: crate::sync::atomic::AtomicU64::new(0),
-                recovery,
-            }),
+        Db::user_handle(Arc::new(DbInner {
+            users: crate::sync::atomic::AtomicUsize::new(0),
+            closing: crate::sync::atomic::AtomicBool::new(false),
+            options,
+            state: ArcSwap::from_pointee(state),
+            publisher: Publisher::new(last),
+            switching: crate::sync::atomic::AtomicBool::new(false),
+            log,
+            versions,
+            maintenance: crate::sync::atomic::AtomicBool::new(false),
+            worker: crate::sync::SpinLock::new(None),
+            snapshots: crate::sync::SpinLock::new(std::collections::BTreeMap::new()),
+            obsolete: crate::sync::SpinLock::new(Vec::new()),
+            user_bytes: crate::sync::atomic::AtomicU64::new(0),
+            flushed_bytes: crate::sync::atomic::AtomicU64::new(0),
+            compacted_bytes: crate::sync::atomic::AtomicU64::new(0),
+            recovery,
+            dropped: Arc::new(()),
+        }))
+    }
+
+    /// A counted user handle.
+    fn user_handle(inner: Arc<DbInner>) -> Db {
+        inner
+            .users
+            .fetch_add(1, crate::sync::atomic::Ordering::AcqRel);
+        Db { inner, user: true }
+    }
+
+    /// Closes this handle after syncing the log. If it is the last one, also waits until
+    /// background work has stopped and the store is closed, so it can be opened again at
+    /// once (merely dropping the last handle closes it a moment later).
+    ///
+    /// # Errors
+    /// The error of the final sync (the store closes all the same).
+    pub fn close(self) -> Result<()> {
+        let synced = self.flush();
+        let last = self
+            .inner
+            .users
+            .load(crate::sync::atomic::Ordering::Acquire)
+            == 1;
+        // The store (and its files) is gone once its last field is.
+        let gone = Arc::downgrade(&self.inner.dropped);
+        drop(self);
+        if last {
+            let backoff = crossbeam_utils::Backoff::new();
+            while gone.strong_count() > 0 {
+                backoff.snooze();
+            }
         }
+        synced
     }
 
     /// Natively, relaxed durability syncs on a background thread every
@@ -371,7 +438,7 @@ pub struct WeakDb(std::sync::Weak<DbInner>);
 impl WeakDb {
     /// The store, if some handle still keeps it open.
     pub fn upgrade(&self) -> Option<Db> {
-        self.0.upgrade().map(|inner| Db { inner })
+        self.0.upgrade().map(Db::user_handle)
     }
 }
 
