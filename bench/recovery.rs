@@ -18,10 +18,12 @@ fn main() {
     let runs = env("PPDB_BENCH_RUNS", 5).max(1);
     let dir = std::env::temp_dir().join(format!("ppdb-bench-recovery-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
+    // One memtable and no flushes: everything stays in the log, which is what recovery replays.
     let options = Options::default()
         .durability(Durability::Relaxed)
-        .memtable_size(64 << 20)
-        .memory_limit(1 << 30);
+        .memtable_size(768 << 20)
+        .memory_limit(1 << 30)
+        .background_work(false);
     {
         let storage = FsStorage::open(&dir).expect("storage");
         let db = Db::open(Arc::new(storage), options.clone()).expect("open");

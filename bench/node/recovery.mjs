@@ -9,7 +9,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function runNodeRecovery({ n, runs }) {
   const path = mkdtempSync(join(tmpdir(), 'ppdb-bench-recovery-'));
-  const options = { storage: 'fs', path, durability: 'relaxed', memtableSize: 64 << 20, memoryLimit: 900 << 20, keyEncoding: 'bytes', valueEncoding: 'bytes' };
+  // One memtable, so nothing is flushed to tables: everything stays in the log recovery replays.
+  const options = { storage: 'fs', path, durability: 'relaxed', memtableSize: 600 << 20, memoryLimit: 900 << 20, keyEncoding: 'bytes', valueEncoding: 'bytes' };
   try {
     let db = await open('recovery', options);
     const value = new Uint8Array(100).fill(0x5a);
