@@ -30,6 +30,21 @@ pub fn parse_table_name(name: &str) -> Option<u64> {
         .flatten()
 }
 
+/// Opens the table a manifest entry describes, sharing the block cache.
+fn open_table(
+    storage: &Arc<dyn Storage>,
+    cache: &Arc<BlockCache>,
+    meta: &FileMeta,
+) -> Result<Arc<Table>> {
+    Table::open(
+        Arc::clone(storage),
+        &table_name(meta.number),
+        meta.number,
+        Some(Arc::clone(cache)),
+    )
+    .map(Arc::new)
+}
+
 fn manifest_name(number: u64) -> String {
     format!("MANIFEST-{number:06}")
 }
@@ -79,15 +94,7 @@ impl VersionSet {
             log_number: 0,
             last_sequence: 0,
         };
-        let open_table = |meta: &FileMeta| -> Result<Arc<Table>> {
-            Table::open(
-                Arc::clone(&storage),
-                &table_name(meta.number),
-                meta.number,
-                Some(Arc::clone(&cache)),
-            )
-            .map(Arc::new)
-        };
+        let open_table = |meta: &FileMeta| open_table(&storage, &cache, meta);
         if names.iter().any(|n| n == CURRENT) {
             let current = String::from_utf8(storage.read_all(CURRENT)?)
                 .map_err(|_| Error::Corruption("CURRENT is not text".into()))?;
@@ -243,18 +250,8 @@ impl VersionSet {
             .unwrap_or(log.last_sequence)
             .max(log.last_sequence);
         edit.last_sequence = Some(last_sequence);
-        let storage = Arc::clone(&self.storage);
-        let cache = Arc::clone(&self.cache);
-        let open_table = move |meta: &FileMeta| -> Result<Arc<Table>> {
-            Table::open(
-                Arc::clone(&storage),
-                &table_name(meta.number),
-                meta.number,
-                Some(Arc::clone(&cache)),
-            )
-            .map(Arc::new)
-        };
-        let next = self.current.load().apply(&edit, &open_table)?;
+        let open = |meta: &FileMeta| open_table(&self.storage, &self.cache, meta);
+        let next = self.current.load().apply(&edit, &open)?;
         let mut bytes = Vec::new();
         frame(log.offset, &edit.encode(), &mut bytes);
         self.storage.append(&log.name, &bytes)?;
