@@ -3,7 +3,6 @@
 
 use crate::key::ValueKind;
 use crate::memtable::Memtable;
-use crate::ScanOptions;
 use std::sync::Arc;
 
 /// Key length of the benchmark entries.
@@ -55,10 +54,4 @@ pub fn scan(memtable: &Arc<Memtable>) -> u64 {
         it.next();
     }
     n
-}
-
-/// Walks every key of a store through the user-facing iterator; returns the count.
-pub fn scan_db(db: &crate::Db) -> u64 {
-    db.scan(ScanOptions::all())
-        .map_or(0, |it| it.count() as u64)
 }

@@ -20,13 +20,9 @@ impl Db {
     /// Storage errors; they also make writes fail until the store is reopened.
     pub fn maintain(&self) -> Result<bool> {
         let inner = &*self.inner;
-        if inner
-            .maintenance
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
+        let Some(held) = inner.maintenance.try_lock() else {
             return Ok(false);
-        }
+        };
         let result = self
             .flush_oldest()
             .and_then(|flushed| {
@@ -37,7 +33,7 @@ impl Db {
                 }
             })
             .and_then(|worked| self.delete_obsolete().map(|()| worked));
-        inner.maintenance.store(false, Ordering::Release);
+        drop(held);
         if let (Err(err), Some(log)) = (&result, &inner.log) {
             log.poison(err.clone());
         }
@@ -98,12 +94,9 @@ impl Db {
             Ok(outcome) => outcome,
             // Outputs that cannot be written yet: drop the partial ones, retry later.
             Err(err) if !matches!(err, crate::Error::Corruption(_)) => {
-                for name in log.storage().list()? {
-                    if let Some(number) = crate::version::parse_table_name(&name) {
-                        if !version.files().any(|(_, f)| f.meta.number == number) {
-                            let _ = log.storage().delete(&name);
-                        }
-                    }
+                let names = log.storage().list()?;
+                for name in crate::version::manifest::unlisted_tables(&names, &version) {
+                    let _ = log.storage().delete(name);
                 }
                 return Ok(false);
             }

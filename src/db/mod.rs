@@ -67,13 +67,13 @@ struct DbInner {
     state: ArcSwap<MemState>,
     publisher: Publisher,
     /// Held (try-lock) by the one writer switching memtables.
-    switching: crate::sync::atomic::AtomicBool,
+    switching: crate::sync::TryLock,
     /// `None` for in-memory stores.
     log: Option<Log>,
     /// The live tables (`None` for in-memory stores).
     versions: Option<crate::version::VersionSet>,
     /// Held (try-lock) by the one thread flushing or compacting.
-    maintenance: crate::sync::atomic::AtomicBool,
+    maintenance: crate::sync::TryLock,
     /// The native background thread, woken when there is work.
     worker: crate::sync::SpinLock<Option<std::thread::Thread>>,
     /// Sequence numbers of live snapshots (with counts), for compaction.
@@ -187,10 +187,10 @@ impl Db {
             options,
             state: ArcSwap::from_pointee(state),
             publisher: Publisher::new(last),
-            switching: crate::sync::atomic::AtomicBool::new(false),
+            switching: crate::sync::TryLock::new(),
             log,
             versions,
-            maintenance: crate::sync::atomic::AtomicBool::new(false),
+            maintenance: crate::sync::TryLock::new(),
             worker: crate::sync::SpinLock::new(None),
             snapshots: crate::sync::SpinLock::new(std::collections::BTreeMap::new()),
             obsolete: crate::sync::SpinLock::new(Vec::new()),

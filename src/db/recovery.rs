@@ -154,13 +154,14 @@ fn replay_segment(replay: &mut Replay<'_>, name: &str, data: &[u8]) -> Result<Se
                 data: payload,
                 ..
             } => {
-                if let Ok(batch) = WriteBatch::from_encoded(payload) {
+                let decoded = WriteBatch::from_encoded(payload);
+                if let Ok(batch) = &decoded {
                     let last = batch.sequence() + (batch.len() as u64).saturating_sub(1);
                     if !batch.is_empty() && last <= replay.base {
                         continue; // in a table already
                     }
                 }
-                let batch = match WriteBatch::from_encoded(payload) {
+                let batch = match decoded {
                     Ok(batch) if replay.last.is_none_or(|last| batch.sequence() > last) => batch,
                     _ => {
                         // A record with a valid checksum but a bad or stale payload.

@@ -39,14 +39,18 @@ fn check_op(options: &Options, op: &BatchOp<'_>) -> Result<()> {
     Ok(())
 }
 
-fn check_batch(options: &Options, batch: &WriteBatch) -> Result<()> {
+/// Checks every operation; returns the key and value bytes the batch writes.
+fn check_batch(options: &Options, batch: &WriteBatch) -> Result<u64> {
     if batch.encoded_len() > BATCH_SIZE_LIMIT || batch.len() as u64 > MAX_OPERATIONS / 2 {
         return Err(Error::invalid("the batch is too large; split it"));
     }
+    let mut user_bytes = 0;
     for op in batch.iter() {
-        check_op(options, &op?)?;
+        let op = op?;
+        check_op(options, &op)?;
+        user_bytes += (op.key().len() + op.value().len()) as u64;
     }
-    Ok(())
+    Ok(user_bytes)
 }
 
 impl Db {
@@ -81,7 +85,7 @@ impl Db {
     /// writes fail until the store is reopened.
     pub fn write(&self, batch: &WriteBatch) -> Result<()> {
         let inner = &*self.inner;
-        check_batch(&inner.options, batch)?;
+        let user_bytes = check_batch(&inner.options, batch)?;
         if batch.is_empty() {
             return Ok(());
         }
@@ -98,10 +102,7 @@ impl Db {
                     if self.maintain()? {
                         continue;
                     }
-                    if inner
-                        .maintenance
-                        .load(crate::sync::atomic::Ordering::Acquire)
-                    {
+                    if inner.maintenance.is_held() {
                         backoff.snooze();
                         continue;
                     }
@@ -137,14 +138,9 @@ impl Db {
             inner.publisher.publish(slot.first_seq, slot.last_seq, || {
                 state.segment.publish(slot.end)
             });
-            let user_bytes: usize = batch
-                .iter()
-                .flatten()
-                .map(|op| op.key().len() + op.value().len())
-                .sum();
             inner
                 .user_bytes
-                .fetch_add(user_bytes as u64, crate::sync::atomic::Ordering::Relaxed);
+                .fetch_add(user_bytes, crate::sync::atomic::Ordering::Relaxed);
             drop(writer);
 
             if let Some(log) = &inner.log {
@@ -173,18 +169,10 @@ impl Db {
     /// A storage error creating the next segment's file. Nothing is switched then, and
     /// the current segment stays writable.
     fn switch_memtable(&self, seen: &Arc<MemState>) -> Result<()> {
-        use crate::sync::atomic::Ordering;
-        let inner = &*self.inner;
-        if inner
-            .switching
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            return Ok(());
+        match self.inner.switching.try_lock() {
+            Some(_held) => self.switch_locked(seen),
+            None => Ok(()),
         }
-        let result = self.switch_locked(seen);
-        inner.switching.store(false, Ordering::Release);
-        result
     }
 
     fn switch_locked(&self, seen: &Arc<MemState>) -> Result<()> {

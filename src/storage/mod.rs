@@ -23,6 +23,16 @@ pub use mem::MemStorage;
 
 use crate::error::Result;
 
+/// The number in a file name made of decimal digits and `suffix` (`000012.wal`), if it is
+/// one.
+pub fn parse_numbered_name(name: &str, suffix: &str) -> Option<u64> {
+    let digits = name.strip_suffix(suffix)?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
 /// A flat set of named files. Implementations must be safe to call from several threads.
 pub trait Storage: Send + Sync {
     /// Creates an empty file, replacing any file of that name.

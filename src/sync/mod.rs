@@ -3,5 +3,7 @@
 
 pub mod atomic;
 mod spin;
+mod try_lock;
 
 pub use spin::{SpinLock, SpinLockGuard};
+pub use try_lock::{TryLock, TryLockGuard};

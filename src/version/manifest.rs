@@ -24,10 +24,19 @@ pub fn table_name(number: u64) -> String {
 
 /// The table number of a file name, if it names a table.
 pub fn parse_table_name(name: &str) -> Option<u64> {
-    let digits = name.strip_suffix(".sst")?;
-    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
-        .then(|| digits.parse().ok())
-        .flatten()
+    crate::storage::parse_numbered_name(name, ".sst")
+}
+
+/// The table files among `names` that `version` does not list (left by a flush or
+/// compaction that did not commit).
+pub fn unlisted_tables<'a>(
+    names: &'a [String],
+    version: &'a Version,
+) -> impl Iterator<Item = &'a String> {
+    names.iter().filter(move |name| {
+        parse_table_name(name)
+            .is_some_and(|number| !version.files().any(|(_, f)| f.meta.number == number))
+    })
 }
 
 /// Opens the table a manifest entry describes, sharing the block cache.
@@ -151,13 +160,8 @@ impl VersionSet {
         for (_, file) in version.files() {
             state.next_table = state.next_table.max(file.meta.number + 1);
         }
-        // Tables no version uses (a flush or compaction that did not commit).
-        for name in &names {
-            if let Some(number) = parse_table_name(name) {
-                if !version.files().any(|(_, f)| f.meta.number == number) {
-                    storage.delete(name)?;
-                }
-            }
+        for name in unlisted_tables(&names, &version) {
+            storage.delete(name)?;
         }
         let set = VersionSet {
             storage: Arc::clone(&storage),

@@ -13,7 +13,7 @@ use super::segment::Segment;
 use crate::error::{Error, Result};
 use crate::storage::Storage;
 use crate::sync::atomic::{AtomicBool, Ordering};
-use crate::sync::SpinLock;
+use crate::sync::{SpinLock, TryLock};
 use crossbeam_utils::Backoff;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -23,7 +23,7 @@ pub struct Log {
     storage: Arc<dyn Storage>,
     /// Segments with bytes not yet synced (or still being written), oldest first.
     live: SpinLock<VecDeque<Arc<Segment>>>,
-    flushing: AtomicBool,
+    flushing: TryLock,
     poisoned: AtomicBool,
     error: SpinLock<Option<Error>>,
 }
@@ -34,7 +34,7 @@ impl Log {
         Log {
             storage,
             live: SpinLock::new(VecDeque::new()),
-            flushing: AtomicBool::new(false),
+            flushing: TryLock::new(),
             poisoned: AtomicBool::new(false),
             error: SpinLock::new(None),
         }
@@ -121,16 +121,10 @@ impl Log {
     /// The storage error that poisoned the log.
     pub fn try_flush(&self) -> Result<bool> {
         self.check()?;
-        if self
-            .flushing
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
+        let Some(_held) = self.flushing.try_lock() else {
             return Ok(false);
-        }
-        let result = self.flush_locked();
-        self.flushing.store(false, Ordering::Release);
-        result.map(|()| true)
+        };
+        self.flush_locked().map(|()| true)
     }
 
     fn flush_locked(&self) -> Result<()> {

@@ -20,9 +20,5 @@ pub fn segment_name(number: u64) -> String {
 
 /// The segment number of a file name, if it names a segment.
 pub fn parse_segment_name(name: &str) -> Option<u64> {
-    let digits = name.strip_suffix(".wal")?;
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    digits.parse().ok()
+    crate::storage::parse_numbered_name(name, ".wal")
 }
