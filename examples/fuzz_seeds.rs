@@ -17,9 +17,9 @@ fn main() -> ppdb::Result<()> {
         std::fs::write(folder.join("seed"), bytes).expect("seed file");
     };
 
-    let storage = MemStorage::new();
+    let storage: std::sync::Arc<dyn ppdb::Storage> = std::sync::Arc::new(MemStorage::new());
     let mut table = TableBuilder::new(
-        &storage,
+        std::sync::Arc::clone(&storage),
         "t",
         TableOptions {
             block_size: 256,

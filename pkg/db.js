@@ -5,6 +5,18 @@ import { toBytes, fromBytes } from './encoding.js';
 import { Iterator } from './iterator.js';
 import { nextTask } from './tasks.js';
 
+/** Keys and values one engine maintenance step flushes or merges (about 1 ms of work). */
+const STEP_BYTES = 64 * 1024;
+/** The longest the package runs maintenance steps before yielding the thread. */
+const SLICE_MS = 4;
+/** How often the package looks for background work while there is none. */
+const IDLE_CHECK_MS = 100;
+/** Bytes per step of an explicit `compact()`, which yields between steps. */
+const COMPACT_STEP_BYTES = 1024 * 1024;
+
+/** @internal Moves background work to a worker of its own (threaded flavour, see open()). */
+export const startBackgroundWorker = Symbol('startBackgroundWorker');
+
 export class Db {
   #handle;
   #engine;
@@ -12,6 +24,8 @@ export class Db {
   #closed = false;
   #timer = null;
   #maintenance = null;
+  #maintaining = false;
+  #maintainer = null;
   #recovery;
   #syncing = null;
 
@@ -31,22 +45,59 @@ export class Db {
       }, options.relaxedFlushInterval);
       this.#timer.unref?.();
     }
-    // Flush frozen memtables to tables in the background (natively the engine has a
-    // thread for this; in wasm the package drives it).
+    // Flush frozen memtables to tables and compact in the background (natively the
+    // engine has a thread for this; in wasm the package drives it).
     if (options.files && !options.attached) {
-      this.#maintenance = setInterval(() => this.#maintain(), 100);
+      this.#maintenance = setInterval(() => this.#maintain(), IDLE_CHECK_MS);
       this.#maintenance.unref?.();
     }
   }
 
-  #maintain() {
-    if (this.#closed || this.#engine.dead) return;
+  /**
+   * Runs background work in slices of at most SLICE_MS, each made of bounded engine steps,
+   * with other tasks (user calls, storage callbacks) between slices, until none is left.
+   */
+  async #maintain() {
+    if (this.#maintaining) return;
+    this.#maintaining = true;
     try {
-      const started = Date.now();
-      while (this.#handle.maintain() && Date.now() - started < 20);
+      while (!this.#closed && !this.#engine.dead && this.#handle.needsMaintenance()) {
+        const started = Date.now();
+        let worked = false;
+        while (Date.now() - started < SLICE_MS && this.#handle.maintain(STEP_BYTES)) worked = true;
+        // Nothing to do now (a flush waits for storage or writers): try at the next tick.
+        if (!worked) break;
+        await nextTask();
+      }
     } catch {
       // The engine keeps the error; the next write reports it.
+    } finally {
+      this.#maintaining = false;
     }
+  }
+
+  /**
+   * Starts the maintenance worker; the owner thread stops running flushes and compactions
+   * itself. Where no worker can start, the work stays on this thread.
+   */
+  async [startBackgroundWorker]() {
+    const { startMaintainer } = await import('./maintainer.js');
+    try {
+      this.#maintainer = await startMaintainer(this.share());
+    } catch {
+      return;
+    }
+    clearInterval(this.#maintenance);
+    this.#maintenance = null;
+  }
+
+  /**
+   * Where flushes and compactions run: 'worker' (a worker of their own), 'steps' (bounded
+   * steps on this thread, between other tasks), or 'none' (memory stores, attached handles).
+   */
+  get maintenance() {
+    if (this.#maintainer) return 'worker';
+    return this.#maintenance ? 'steps' : 'none';
   }
 
   /**
@@ -225,12 +276,16 @@ export class Db {
   /** Writes every frozen memtable to tables. */
   async compact() {
     this.#live();
+    if (this.#maintainer) {
+      await this.#maintainer.compact();
+      return;
+    }
     // Step by step, yielding between steps, so storages that open files asynchronously
     // (OPFS) keep up and the thread is never held for a whole compaction at once.
     let stalls = 0;
     while (this.#call(() => this.#handle.needsMaintenance())) {
       await this.#ready();
-      if (this.#call(() => this.#handle.maintain())) stalls = 0;
+      if (this.#call(() => this.#handle.maintain(COMPACT_STEP_BYTES))) stalls = 0;
       else if (++stalls > 200) throw new PpdbError('IO', 'flush or compaction cannot make progress');
       await nextTask();
     }
@@ -278,6 +333,8 @@ export class Db {
     if (this.#timer) clearInterval(this.#timer);
     if (this.#maintenance) clearInterval(this.#maintenance);
     try {
+      // The worker's handle goes first, so this one is the last and closes the store.
+      await this.#maintainer?.stop().catch(() => {});
       if (this.#options.files && !this.#engine.dead) await this.#flushNow();
     } finally {
       this.#handle.close();

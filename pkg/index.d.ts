@@ -21,6 +21,19 @@ export interface OpenOptions {
   recovery?: 'strict' | 'skip-corrupted';
   /** false forces the single-threaded build; true requires the threaded one. */
   threads?: boolean;
+  /**
+   * Threaded build on Node fs: run flushes and compactions on a worker of their own
+   * (default true). With false, or in the single-threaded build, the package runs them on
+   * this thread in bounded steps of a few milliseconds between other tasks.
+   */
+  backgroundWorker?: boolean;
+  /**
+   * The single-threaded build precompiled (`pkg/wasm/single/ppdb_bg.wasm`, exported as
+   * `ppdb/wasm/single.wasm`), for runtimes that cannot compile wasm from bytes at run time,
+   * such as Cloudflare workerd (bind it as a wasm module). Implies the single build; used
+   * the first time that build loads in this context.
+   */
+  wasmModule?: WebAssembly.Module;
   keyEncoding?: Encoding;
   valueEncoding?: Encoding;
   /** Longest key, in bytes (default 16 KiB). */
@@ -101,6 +114,12 @@ export interface DbIterator<K = any, V = any> extends AsyncIterableIterator<[K, 
 }
 
 export interface Db {
+  /**
+   * Where flushes and compactions run: 'worker' (a worker of their own: threaded build on
+   * Node fs), 'steps' (bounded steps of a few milliseconds on this thread, between other
+   * tasks), or 'none' (memory stores, attached handles).
+   */
+  readonly maintenance: 'worker' | 'steps' | 'none';
   readonly flavour: 'threaded' | 'single';
   readonly name: string;
   readonly storage: Exclude<StorageKind, 'auto'>;
@@ -132,3 +151,48 @@ export class PpdbError extends Error {
 export function open(name: string, options?: OpenOptions): Promise<Db>;
 export function destroy(name: string, options?: Pick<OpenOptions, 'storage' | 'path'>): Promise<void>;
 export function attach(token: ShareToken): Promise<Db>;
+
+/** How far an NDJSON export or import got. */
+export interface NdjsonProgress {
+  /** Records written (export: lines after the header; import: records put). */
+  records: number;
+  /** UTF-8 bytes of NDJSON produced (export) or read (import). */
+  bytes: number;
+}
+
+export interface ExportNdjsonOptions extends Pick<IteratorOptions, 'gt' | 'gte' | 'lt' | 'lte' | 'prefix' | 'reverse' | 'limit'> {
+  /** Called every few thousand records and once at the end. */
+  onProgress?: (progress: NdjsonProgress) => void;
+}
+
+export interface ImportNdjsonOptions {
+  /** Called every few thousand records and once at the end. */
+  onProgress?: (progress: NdjsonProgress) => void;
+}
+
+/** A web ReadableStream (`response.body`, `file.stream()`), typed structurally. */
+export interface NdjsonReadableStream {
+  getReader(): { read(): Promise<{ done: boolean; value?: string | Uint8Array }>; releaseLock(): void };
+}
+
+/**
+ * The records of `db` as NDJSON lines (each a string ending in "\n"), in key order, from
+ * one snapshot: a header line `{"ppdb":"export","version":1}`, then one record per line,
+ * `{"key":"text","value":"text"}` where the bytes are UTF-8, `"keyBase64"` /
+ * `"valueBase64"` (per field) where they are not. See docs/format.md.
+ */
+export function exportNdjson(db: Db, options?: ExportNdjsonOptions): AsyncIterableIterator<string>;
+
+/**
+ * Puts the records of an NDJSON export (or record lines without the header) into `db`,
+ * in batches of about 1,000 records or 1 MiB. `source`: an async or sync iterable of
+ * string or Uint8Array chunks (Node streams too), a web ReadableStream, or one string or
+ * Uint8Array; lines may be split anywhere between chunks. A malformed line rejects with
+ * `PpdbError` `INVALID_ARGUMENT` naming its line number, after every record before it
+ * has been written.
+ */
+export function importNdjson(
+  db: Db,
+  source: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array> | NdjsonReadableStream | string | Uint8Array,
+  options?: ImportNdjsonOptions,
+): Promise<NdjsonProgress>;

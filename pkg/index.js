@@ -1,7 +1,7 @@
 // ppdb: an embedded key-value store in WebAssembly.
 //   import { open } from 'ppdb'
 //   const db = await open('name', { storage: 'auto' })
-import { Db } from './db.js';
+import { Db, startBackgroundWorker } from './db.js';
 import { PpdbError, invalid, callEngine } from './errors.js';
 import { checkEncoding } from './encoding.js';
 import { loadEngine, pickFlavour } from './loader.js';
@@ -30,6 +30,9 @@ function checkOptions(name, options) {
     throw invalid(`recovery must be one of ${RECOVERY.join(', ')}`);
   }
   if (options.path !== undefined && typeof options.path !== 'string') throw invalid('path must be a string');
+  if (options.wasmModule !== undefined && !(options.wasmModule instanceof WebAssembly.Module)) {
+    throw invalid('wasmModule must be a WebAssembly.Module (of pkg/wasm/single/ppdb_bg.wasm)');
+  }
 }
 
 /** What the engine is told (the rest stays in JS). */
@@ -42,14 +45,15 @@ function engineOptions(options) {
  * Opens (creating it if needed) a store.
  * @param {string} name
  * @param {object} [options] see index.d.ts: storage, path, durability, recovery, threads,
- *   keyEncoding, valueEncoding, maxKeySize, maxValueSize, memtableSize, memoryLimit.
+ *   wasmModule, keyEncoding, valueEncoding, maxKeySize, maxValueSize, memtableSize, memoryLimit.
  */
 export async function open(name, options = {}) {
   checkOptions(name, options);
   const storage = resolveStorage(options.storage ?? 'auto');
   const keyEncoding = checkEncoding(options.keyEncoding ?? 'utf8', 'keyEncoding');
   const valueEncoding = checkEncoding(options.valueEncoding ?? 'utf8', 'valueEncoding');
-  const engine = await loadEngine(pickFlavour(options.threads));
+  // wasmModule: runtimes that cannot compile wasm at run time (workerd) pass it precompiled.
+  const engine = await loadEngine(pickFlavour(options.threads, options.wasmModule), undefined, options.wasmModule);
   const settings = engineOptions(options);
   let handle;
   let files = null;
@@ -66,7 +70,7 @@ export async function open(name, options = {}) {
       throw err;
     }
   }
-  return new Db(handle, engine, {
+  const db = new Db(handle, engine, {
     name,
     storage,
     files,
@@ -77,6 +81,11 @@ export async function open(name, options = {}) {
     maxKeySize: handle.maxKeySize,
     maxValueSize: handle.maxValueSize,
   });
+  // Threaded flavour: flushes and compactions run on a worker of their own.
+  if (engine.flavour === 'threaded' && files?.descriptor && options.backgroundWorker !== false) {
+    await db[startBackgroundWorker]();
+  }
+  return db;
 }
 
 /** Deletes a store and all its data. It must not be open anywhere. */
@@ -109,5 +118,4 @@ export async function attach(token) {
   }
   return new Db(handle, engine, { ...options, files, attached: true });
 }
-
 

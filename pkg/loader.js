@@ -23,8 +23,13 @@ export function sharedMemoryAvailable() {
   return isNode || globalThis.crossOriginIsolated === true;
 }
 
-/** The flavour for `open(..., { threads })`. */
-export function pickFlavour(threads) {
+/** The flavour for `open(..., { threads, wasmModule })`. A given `wasmModule` is the
+ * single flavour's (edge runtimes such as workerd cannot compile wasm from bytes). */
+export function pickFlavour(threads, wasmModule) {
+  if (wasmModule !== undefined) {
+    if (threads === true) throw new PpdbError('INVALID_ARGUMENT', 'wasmModule is the single-threaded build; it cannot be used with threads: true');
+    return 'single';
+  }
   if (threads === false) return 'single';
   const available = sharedMemoryAvailable();
   if (threads === true && !available) {
@@ -54,9 +59,10 @@ const engines = new Map();
 /**
  * The engine of `flavour` in this context: `{ flavour, wasm, module, memory, dead }`.
  * `shared` ({ module, memory }) joins the instance of another thread instead of starting
- * a new one (threaded flavour only).
+ * a new one (threaded flavour only). `precompiled`: a WebAssembly.Module of `flavour` to
+ * use instead of fetching and compiling the package's .wasm file (used on first load only).
  */
-export function loadEngine(flavour, shared) {
+export function loadEngine(flavour, shared, precompiled) {
   const loaded = engines.get(flavour);
   if (loaded) {
     return loaded.then((engine) => {
@@ -72,7 +78,7 @@ export function loadEngine(flavour, shared) {
   const loading = (async () => {
     const [wasm, module] = await Promise.all([
       flavours[flavour].bindings(),
-      shared ? shared.module : compile(flavour),
+      shared ? shared.module : (precompiled ?? compile(flavour)),
     ]);
     // The threaded module imports its memory: the given one, or a new shared one.
     const exports = wasm.initSync({ module, memory: shared?.memory });

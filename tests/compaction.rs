@@ -230,3 +230,81 @@ fn a_flipped_byte_in_the_manifest_is_corruption_not_an_empty_store() {
         .expect_err("a damaged manifest must not open as an empty store");
     assert_eq!(err.code(), "CORRUPTION", "{err}");
 }
+
+/// Bytes of all tables on storage, finished or being written.
+fn table_bytes_on_storage(storage: &MemStorage) -> u64 {
+    storage
+        .list()
+        .expect("list")
+        .iter()
+        .filter(|n| n.ends_with(".sst"))
+        .map(|n| storage.len(n).expect("len"))
+        .sum()
+}
+
+#[test]
+fn flushes_and_compactions_run_in_bounded_steps_that_resume() {
+    let storage = Arc::new(MemStorage::new());
+    let db = Db::open(storage.clone(), options().memtable_size(64 * 1024)).expect("open");
+    let mut model = BTreeMap::new();
+    const BUDGET: usize = 4096;
+    let (mut steps, mut largest_step) = (0u32, 0u64);
+    for round in 0..12u32 {
+        for i in 0..1_500u32 {
+            let key = format!("k{:05}", (i * 13 + round * 7) % 4_000).into_bytes();
+            let value = format!("value {round} {i}").repeat(4).into_bytes();
+            db.put(&key, &value).expect("put");
+            model.insert(key, value);
+        }
+        // Steps interleave with reads and writes: everything stays visible throughout.
+        while db.needs_maintenance() {
+            let before = table_bytes_on_storage(&storage);
+            assert!(db.maintain_step(BUDGET).expect("step"), "work was pending");
+            steps += 1;
+            largest_step =
+                largest_step.max(table_bytes_on_storage(&storage).saturating_sub(before));
+            if steps % 7 == 0 {
+                let key = format!("k{:05}", steps % 4_000).into_bytes();
+                assert_eq!(db.get(&key).expect("get"), model.get(&key).cloned());
+                db.put(b"extra", &steps.to_le_bytes()).expect("put");
+                model.insert(b"extra".to_vec(), steps.to_le_bytes().to_vec());
+            }
+        }
+    }
+    let stats = db.stats();
+    assert!(stats.compacted_bytes > 0, "compactions ran: {stats:?}");
+    let written = stats.flushed_bytes + stats.compacted_bytes;
+    // Each step handles about BUDGET bytes of entries, so the work took many steps; one
+    // step writes at most the table builder's 64 KiB buffer plus a table's tail.
+    assert!(
+        u64::from(steps) * 4 * BUDGET as u64 > written,
+        "{steps} steps for {written} bytes"
+    );
+    assert!(
+        largest_step <= 96 * 1024,
+        "a step wrote {largest_step} bytes"
+    );
+    let found: BTreeMap<Vec<u8>, Vec<u8>> = db.scan(ScanOptions::all()).expect("scan").collect();
+    assert_eq!(found, model);
+    drop(db);
+    let db = Db::open(storage, options()).expect("reopen");
+    let again: BTreeMap<Vec<u8>, Vec<u8>> = db.scan(ScanOptions::all()).expect("scan").collect();
+    assert_eq!(again, model);
+}
+
+#[test]
+fn a_half_done_job_left_by_a_closed_store_leaves_no_trace() {
+    let storage = Arc::new(MemStorage::new());
+    let db = Db::open(storage.clone(), options()).expect("open");
+    for i in 0..3_000u32 {
+        db.put(format!("k{i:05}").as_bytes(), &[3u8; 64])
+            .expect("put");
+    }
+    assert!(db.maintain_step(512).expect("step"));
+    drop(db);
+    let db = Db::open(storage.clone(), options()).expect("reopen");
+    assert_eq!(db.scan(ScanOptions::all()).expect("scan").count(), 3_000);
+    db.compact().expect("compact");
+    let live: usize = db.stats().tables_per_level.iter().sum();
+    assert_eq!(tables_on_storage(&storage), live, "no orphan tables");
+}

@@ -114,8 +114,10 @@ fn run_seed(seed: u64) -> Result<u32, String> {
                     continue;
                 }
                 if choice < 10 {
-                    // Flush frozen memtables to tables (crash points inside flushes).
-                    if db.maintain().is_err() {
+                    // Flush or compact, whole or in a small step that leaves the job
+                    // half done (crash points inside flushes and compactions).
+                    let budget = if rng.below(2) == 0 { usize::MAX } else { 256 };
+                    if db.maintain_step(budget).is_err() {
                         break;
                     }
                     continue;

@@ -19,6 +19,8 @@ enum Op {
     TakeSnapshot,
     /// Flush every frozen memtable to tables.
     Compact,
+    /// One small bounded step of flush or compaction (leaves jobs half done).
+    MaintainStep(usize),
     /// Close and open the store again (on storage).
     Reopen,
     Scan {
@@ -55,6 +57,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => prop::collection::vec((key(), prop::option::of(value())), 0..6).prop_map(Op::Batch),
         1 => Just(Op::TakeSnapshot),
         1 => Just(Op::Compact),
+        2 => (16usize..400).prop_map(Op::MaintainStep),
         1 => Just(Op::Reopen),
         3 => (
             bound(),
@@ -135,6 +138,9 @@ proptest! {
                 }
                 Op::TakeSnapshot => snapshot = Some((db.snapshot(), model.clone())),
                 Op::Compact => db.compact().expect("compact"),
+                Op::MaintainStep(budget) => {
+                    db.maintain_step(budget).expect("maintain step");
+                }
                 Op::Reopen => {
                     if on_storage {
                         snapshot = None;

@@ -37,12 +37,12 @@ fn entries(n: u32) -> Vec<(Vec<u8>, Vec<u8>)> {
 }
 
 fn write_table(
-    storage: &dyn Storage,
+    storage: &Arc<dyn Storage>,
     name: &str,
     data: &[(Vec<u8>, Vec<u8>)],
     options: TableOptions,
 ) -> u64 {
-    let mut builder = TableBuilder::new(storage, name, options).expect("create");
+    let mut builder = TableBuilder::new(Arc::clone(storage), name, options).expect("create");
     for (k, v) in data {
         builder.add(k, v).expect("add");
     }
@@ -87,7 +87,7 @@ fn tables_round_trip_with_every_codec_and_block_size() {
                 compression,
                 ..TableOptions::default()
             };
-            let size = write_table(&*storage, "t.sst", &data, options);
+            let size = write_table(&storage, "t.sst", &data, options);
             let table =
                 Arc::new(Table::open(Arc::clone(&storage), "t.sst", 1, None).expect("open"));
             assert_eq!(table.size(), size);
@@ -117,7 +117,7 @@ fn tables_round_trip_with_every_codec_and_block_size() {
 #[test]
 fn lz4_makes_repetitive_tables_smaller() {
     let data = entries(3_000);
-    let storage = MemStorage::new();
+    let storage: Arc<dyn Storage> = Arc::new(MemStorage::new());
     let plain = write_table(
         &storage,
         "a",
@@ -135,7 +135,7 @@ fn lz4_makes_repetitive_tables_smaller() {
 fn the_bloom_filter_spares_reads_of_absent_keys() {
     let data = entries(2_000);
     let storage: Arc<dyn Storage> = Arc::new(MemStorage::new());
-    write_table(&*storage, "t", &data, TableOptions::default());
+    write_table(&storage, "t", &data, TableOptions::default());
     let cache = Arc::new(BlockCache::new(1 << 20));
     let table = Table::open(Arc::clone(&storage), "t", 7, Some(Arc::clone(&cache))).expect("open");
     for i in 0..1_000 {
@@ -169,7 +169,7 @@ fn a_flipped_byte_anywhere_is_corruption_or_harmless_never_wrong_data() {
     let data = entries(500);
     let inner: Arc<dyn Storage> = Arc::new(MemStorage::new());
     let size = write_table(
-        &*inner,
+        &inner,
         "t",
         &data,
         TableOptions {

@@ -1,38 +1,115 @@
-//! Flushing: a frozen memtable becomes a level-0 table; the manifest records it; only then
-//! are the log segments it covered deleted. Natively a background thread does it; in wasm
-//! the package calls `Db::maintain`; a writer short of memory does it inline.
+//! Flushing and compaction. A frozen memtable becomes a level-0 table; the manifest
+//! records it; only then are the log segments it covered deleted. Both kinds of work are
+//! jobs that can stop after any entry and resume at the next step, so the single-threaded
+//! build runs them in bounded steps (`Db::maintain_step`) between other work. Natively a
+//! background thread runs them; a writer short of memory runs a flush inline.
 
 use super::state::MemState;
 use super::Db;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::iter::InternalIterator;
+use crate::memtable::{Memtable, MemtableIter};
 use crate::sync::atomic::Ordering;
 use crate::table::TableBuilder;
+use crate::version::compaction::Merge;
 use crate::version::{table_name, FileMeta, VersionEdit};
 use crate::wal::parse_segment_name;
 use std::sync::Arc;
 
+/// Work in progress between maintenance steps. Only touched by the holder of the
+/// maintenance try-lock.
+#[derive(Default)]
+pub(super) struct Jobs {
+    flush: Option<FlushJob>,
+    merge: Option<Merge>,
+}
+
+/// A memtable being written as a table.
+struct FlushJob {
+    memtable: Arc<Memtable>,
+    entries: MemtableIter,
+    /// `None` for an empty memtable (nothing to write, only the edit).
+    table: Option<(u64, TableBuilder)>,
+    /// Log segments below this number are covered once the table is recorded.
+    log_number: u64,
+}
+
+impl FlushJob {
+    /// Adds entries until about `budget` bytes have passed; true once all are in.
+    fn advance(&mut self, budget: usize) -> Result<bool> {
+        let Some((_, builder)) = self.table.as_mut() else {
+            return Ok(true);
+        };
+        let mut spent = 0usize;
+        while self.entries.valid() && spent < budget {
+            spent += self.entries.key().len() + self.entries.value().len();
+            builder.add(self.entries.key(), self.entries.value())?;
+            self.entries.next();
+        }
+        Ok(!self.entries.valid())
+    }
+
+    /// Writes the table's last blocks, index and footer; describes it.
+    fn finish_table(&mut self) -> Result<Option<FileMeta>> {
+        let Some((number, builder)) = self.table.take() else {
+            return Ok(None);
+        };
+        let meta = builder.finish()?;
+        Ok(Some(FileMeta {
+            number,
+            size: meta.size,
+            smallest: meta.smallest,
+            largest: meta.largest,
+        }))
+    }
+}
+
+/// Deletes the tables a job wrote before it was abandoned (they are in no version).
+fn abandon(storage: &dyn crate::storage::Storage, tables: &[u64]) {
+    for &number in tables {
+        let _ = storage.delete(&table_name(number));
+    }
+}
+
 impl Db {
-    /// Does one step of background work (flush the oldest frozen memtable); returns
-    /// whether there was any. Safe to call from any thread at any time.
+    /// Runs background work (flushes of frozen memtables first, then compactions) until
+    /// one job has finished; returns whether there was any. Safe to call from any thread.
     ///
     /// # Errors
     /// Storage errors; they also make writes fail until the store is reopened.
     pub fn maintain(&self) -> Result<bool> {
+        self.maintain_step(usize::MAX)
+    }
+
+    /// Does a bounded step of background work: about `budget` bytes of keys and values
+    /// flushed or merged (plus, when a job ends, its table's index and the manifest
+    /// edit). Jobs resume where the previous step stopped. Returns whether there was any
+    /// work; `false` also while another thread holds the work.
+    ///
+    /// # Errors
+    /// As [`Db::maintain`].
+    pub fn maintain_step(&self, budget: usize) -> Result<bool> {
         let inner = &*self.inner;
         let Some(held) = inner.maintenance.try_lock() else {
             return Ok(false);
         };
+        // Never contended: only the maintenance holder takes it.
+        let mut jobs = inner.jobs.lock();
         let result = self
-            .flush_oldest()
+            .step_flush(&mut jobs, budget)
             .and_then(|flushed| {
                 if flushed {
                     Ok(true)
                 } else {
-                    self.compact_step()
+                    self.step_merge(&mut jobs, budget)
                 }
             })
             .and_then(|worked| self.delete_obsolete().map(|()| worked));
+        inner.job_pending.store(
+            jobs.flush.is_some() || jobs.merge.is_some(),
+            Ordering::Release,
+        );
+        drop(jobs);
         drop(held);
         if let (Err(err), Some(log)) = (&result, &inner.log) {
             log.poison(err.clone());
@@ -40,12 +117,14 @@ impl Db {
         result
     }
 
-    /// True while frozen memtables wait for a flush or a level needs a compaction.
+    /// True while frozen memtables wait for a flush, a job is half done, or a level needs
+    /// a compaction.
     pub fn needs_maintenance(&self) -> bool {
         let Some(versions) = &self.inner.versions else {
             return false;
         };
-        !self.inner.state.load().frozen.is_empty()
+        self.inner.job_pending.load(Ordering::Acquire)
+            || !self.inner.state.load().frozen.is_empty()
             || crate::version::compaction::pick(&versions.current()).is_some()
     }
 
@@ -73,41 +152,171 @@ impl Db {
         self.delete_obsolete()
     }
 
-    /// Runs the compaction the current version needs most, if any.
-    fn compact_step(&self) -> Result<bool> {
+    /// Advances the flush of the oldest frozen memtable (starting it if needed).
+    fn step_flush(&self, jobs: &mut Jobs, budget: usize) -> Result<bool> {
+        if jobs.flush.is_none() {
+            jobs.flush = self.start_flush()?;
+        }
+        let Some(job) = jobs.flush.as_mut() else {
+            return Ok(false);
+        };
+        let done = job.advance(budget);
+        if matches!(done, Ok(false)) {
+            return Ok(true);
+        }
+        let Some(mut job) = jobs.flush.take() else {
+            return Ok(false);
+        };
+        let Some(log) = &self.inner.log else {
+            return Ok(false);
+        };
+        let number = job.table.as_ref().map(|(n, _)| *n);
+        let meta = match done.and_then(|_| job.finish_table()) {
+            Ok(meta) => meta,
+            Err(err @ Error::Corruption(_)) => return Err(err),
+            // A table that cannot be written yet (no space, no file handle) is retried
+            // later; nothing has changed.
+            Err(_) => {
+                abandon(log.storage().as_ref(), number.as_slice());
+                return Ok(false);
+            }
+        };
+        self.install_flush(job, meta)?;
+        Ok(true)
+    }
+
+    /// The flush of the oldest frozen memtable, once its writers are done.
+    fn start_flush(&self) -> Result<Option<FlushJob>> {
+        let inner = &*self.inner;
+        let (Some(versions), Some(log)) = (&inner.versions, &inner.log) else {
+            return Ok(None);
+        };
+        let state = inner.state.load_full();
+        let Some(oldest) = state.frozen.last().cloned() else {
+            return Ok(None);
+        };
+        if !oldest.is_quiescent() {
+            return Ok(None);
+        }
+        // Its log records are synced first, so the segment leaves the log's live list.
+        log.flush()?;
+        let newer = match state.frozen.len() {
+            1 => &state.active,
+            n => &state.frozen[n - 2],
+        };
+        let table = if oldest.is_empty() {
+            None
+        } else {
+            let number = versions.new_table_number();
+            let builder = TableBuilder::new(
+                Arc::clone(log.storage()),
+                &table_name(number),
+                inner.options.table,
+            );
+            match builder {
+                Ok(builder) => Some((number, builder)),
+                Err(_) => {
+                    abandon(log.storage().as_ref(), &[number]);
+                    return Ok(None);
+                }
+            }
+        };
+        let mut entries = oldest.iter();
+        entries.seek_to_first();
+        Ok(Some(FlushJob {
+            log_number: newer.first_segment(),
+            memtable: oldest,
+            entries,
+            table,
+        }))
+    }
+
+    /// Records the flushed table, retires the memtable and the segments it covered.
+    fn install_flush(&self, job: FlushJob, table: Option<FileMeta>) -> Result<()> {
+        let inner = &*self.inner;
+        let (Some(versions), Some(log)) = (&inner.versions, &inner.log) else {
+            return Ok(());
+        };
+        let mut edit = VersionEdit {
+            log_number: Some(job.log_number),
+            last_sequence: Some(job.memtable.max_sequence()),
+            ..VersionEdit::default()
+        };
+        if let Some(meta) = table {
+            inner.flushed_bytes.fetch_add(meta.size, Ordering::Relaxed);
+            edit.added.push((0, meta));
+        }
+        versions.log_and_apply(edit)?;
+        let oldest = job.memtable;
+        inner.state.rcu(|current| MemState {
+            active: Arc::clone(&current.active),
+            segment: Arc::clone(&current.segment),
+            frozen: current
+                .frozen
+                .iter()
+                .filter(|m| !Arc::ptr_eq(m, &oldest))
+                .cloned()
+                .collect(),
+        });
+        for name in log.storage().list()? {
+            if parse_segment_name(&name).is_some_and(|n| n < job.log_number) {
+                log.storage().delete(&name)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Advances the compaction in progress, or starts the one the version needs most.
+    fn step_merge(&self, jobs: &mut Jobs, budget: usize) -> Result<bool> {
         let inner = &*self.inner;
         let (Some(versions), Some(log)) = (&inner.versions, &inner.log) else {
             return Ok(false);
         };
-        let version = versions.current();
-        let Some(compaction) = crate::version::compaction::pick(&version) else {
+        if jobs.merge.is_none() {
+            let version = versions.current();
+            let Some(compaction) = crate::version::compaction::pick(&version) else {
+                return Ok(false);
+            };
+            jobs.merge = Some(Merge::new(
+                compaction,
+                version,
+                Arc::clone(log.storage()),
+                inner.options.table,
+                self.oldest_snapshot(),
+            ));
+        }
+        let Some(merge) = jobs.merge.as_mut() else {
             return Ok(false);
         };
-        let run = compaction.run(
-            &version,
-            &**log.storage(),
-            inner.options.table,
-            self.oldest_snapshot(),
-            &|| versions.new_table_number(),
-        );
-        let outcome = match run {
+        let done = merge.step(budget, &|| versions.new_table_number());
+        if matches!(done, Ok(false)) {
+            return Ok(true);
+        }
+        let Some(merge) = jobs.merge.take() else {
+            return Ok(false);
+        };
+        let outputs = merge.outputs().to_vec();
+        let replaced: Vec<_> = {
+            let c = merge.compaction();
+            c.inputs.iter().chain(&c.next).cloned().collect()
+        };
+        let outcome = match done.and_then(|_| merge.finish()) {
             Ok(outcome) => outcome,
-            // Outputs that cannot be written yet: drop the partial ones, retry later.
-            Err(err) if !matches!(err, crate::Error::Corruption(_)) => {
-                let names = log.storage().list()?;
-                for name in crate::version::manifest::unlisted_tables(&names, &version) {
-                    let _ = log.storage().delete(name);
-                }
+            Err(err @ Error::Corruption(_)) => {
+                abandon(log.storage().as_ref(), &outputs);
+                return Err(err);
+            }
+            // Outputs that cannot be written yet: drop them, retry later.
+            Err(_) => {
+                abandon(log.storage().as_ref(), &outputs);
                 return Ok(false);
             }
-            Err(err) => return Err(err),
         };
         versions.log_and_apply(outcome.edit)?;
         inner
             .compacted_bytes
             .fetch_add(outcome.bytes_written, Ordering::Relaxed);
-        let mut obsolete = inner.obsolete.lock();
-        obsolete.extend(compaction.inputs.iter().chain(&compaction.next).cloned());
+        inner.obsolete.lock().extend(replaced);
         Ok(true)
     }
 
@@ -132,60 +341,6 @@ impl Db {
             versions.cache().forget_table(file.meta.number);
         }
         Ok(())
-    }
-
-    fn flush_oldest(&self) -> Result<bool> {
-        let inner = &*self.inner;
-        let (Some(versions), Some(log)) = (&inner.versions, &inner.log) else {
-            return Ok(false);
-        };
-        let state = inner.state.load_full();
-        let Some(oldest) = state.frozen.last().cloned() else {
-            return Ok(false);
-        };
-        if !oldest.is_quiescent() {
-            return Ok(false);
-        }
-        // Its log records are synced first, so the segment leaves the log's live list.
-        log.flush()?;
-        let newer = match state.frozen.len() {
-            1 => &state.active,
-            n => &state.frozen[n - 2],
-        };
-        let log_number = newer.first_segment();
-        let mut edit = VersionEdit {
-            log_number: Some(log_number),
-            last_sequence: Some(oldest.max_sequence()),
-            ..VersionEdit::default()
-        };
-        if !oldest.is_empty() {
-            let number = versions.new_table_number();
-            let built = build_table(&**log.storage(), number, inner.options.table, &oldest);
-            // A table that cannot be written yet (no space, no file handle) is retried later;
-            // nothing has changed.
-            let Some(meta) = retry_later(log.storage().as_ref(), number, built) else {
-                return Ok(false);
-            };
-            inner.flushed_bytes.fetch_add(meta.size, Ordering::Relaxed);
-            edit.added.push((0, meta));
-        }
-        versions.log_and_apply(edit)?;
-        inner.state.rcu(|current| MemState {
-            active: Arc::clone(&current.active),
-            segment: Arc::clone(&current.segment),
-            frozen: current
-                .frozen
-                .iter()
-                .filter(|m| !Arc::ptr_eq(m, &oldest))
-                .cloned()
-                .collect(),
-        });
-        for name in log.storage().list()? {
-            if parse_segment_name(&name).is_some_and(|n| n < log_number) {
-                log.storage().delete(&name)?;
-            }
-        }
-        Ok(true)
     }
 
     /// Natively: a thread that flushes frozen memtables when woken (after a memtable
@@ -215,44 +370,6 @@ impl Db {
     pub(super) fn wake_worker(&self) {
         if let Some(thread) = &*self.inner.worker.lock() {
             thread.unpark();
-        }
-    }
-}
-
-/// Writes a memtable as table `number`.
-fn build_table(
-    storage: &dyn crate::storage::Storage,
-    number: u64,
-    options: crate::table::TableOptions,
-    memtable: &Arc<crate::memtable::Memtable>,
-) -> Result<FileMeta> {
-    let mut builder = TableBuilder::new(storage, &table_name(number), options)?;
-    let mut entries = memtable.iter();
-    entries.seek_to_first();
-    while entries.valid() {
-        builder.add(entries.key(), entries.value())?;
-        entries.next();
-    }
-    let meta = builder.finish()?;
-    Ok(FileMeta {
-        number,
-        size: meta.size,
-        smallest: meta.smallest,
-        largest: meta.largest,
-    })
-}
-
-/// The built table, or `None` (its partial file deleted) if storage could not take it now.
-fn retry_later(
-    storage: &dyn crate::storage::Storage,
-    number: u64,
-    built: Result<FileMeta>,
-) -> Option<FileMeta> {
-    match built {
-        Ok(meta) => Some(meta),
-        Err(_) => {
-            let _ = storage.delete(&table_name(number));
-            None
         }
     }
 }

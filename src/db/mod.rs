@@ -74,6 +74,10 @@ struct DbInner {
     versions: Option<crate::version::VersionSet>,
     /// Held (try-lock) by the one thread flushing or compacting.
     maintenance: crate::sync::TryLock,
+    /// Flush and compaction in progress (taken only by the maintenance holder).
+    jobs: crate::sync::SpinLock<flush::Jobs>,
+    /// True while a job is half done (readable without the jobs lock).
+    job_pending: crate::sync::atomic::AtomicBool,
     /// The native background thread, woken when there is work.
     worker: crate::sync::SpinLock<Option<std::thread::Thread>>,
     /// Sequence numbers of live snapshots (with counts), for compaction.
@@ -191,6 +195,8 @@ impl Db {
             log,
             versions,
             maintenance: crate::sync::TryLock::new(),
+            jobs: crate::sync::SpinLock::new(flush::Jobs::default()),
+            job_pending: crate::sync::atomic::AtomicBool::new(false),
             worker: crate::sync::SpinLock::new(None),
             snapshots: crate::sync::SpinLock::new(std::collections::BTreeMap::new()),
             obsolete: crate::sync::SpinLock::new(Vec::new()),

@@ -7,6 +7,7 @@ use super::format::{write_block, BlockHandle, Footer};
 use crate::error::Result;
 use crate::key;
 use crate::storage::Storage;
+use std::sync::Arc;
 
 /// How tables are laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,8 +47,8 @@ pub struct TableMeta {
 }
 
 /// Builds one table file from internal keys added in increasing order.
-pub struct TableBuilder<'a> {
-    storage: &'a dyn Storage,
+pub struct TableBuilder {
+    storage: Arc<dyn Storage>,
     name: String,
     options: TableOptions,
     data: BlockBuilder,
@@ -61,16 +62,16 @@ pub struct TableBuilder<'a> {
     last_key: Vec<u8>,
 }
 
-impl<'a> TableBuilder<'a> {
+impl TableBuilder {
     /// Starts table `name` in `storage` (replacing any file of that name).
     ///
     /// # Errors
     /// Storage errors.
     pub fn new(
-        storage: &'a dyn Storage,
+        storage: Arc<dyn Storage>,
         name: &str,
         options: TableOptions,
-    ) -> Result<TableBuilder<'a>> {
+    ) -> Result<TableBuilder> {
         storage.create(name)?;
         Ok(TableBuilder {
             storage,

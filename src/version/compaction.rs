@@ -99,100 +99,186 @@ impl Compaction {
         })
     }
 
-    /// Merges the inputs into new tables of `level + 1`, numbered by `new_number`.
+    /// Merges the inputs into new tables of `level + 1`, numbered by `new_number`, in one go.
     ///
     /// # Errors
     /// Corruption in an input; storage errors.
     pub fn run(
-        &self,
-        version: &Version,
-        storage: &dyn Storage,
+        self,
+        version: Arc<Version>,
+        storage: Arc<dyn Storage>,
         options: TableOptions,
         oldest_snapshot: SequenceNumber,
         new_number: &dyn Fn() -> u64,
     ) -> Result<Outcome> {
+        let mut merge = Merge::new(self, version, storage, options, oldest_snapshot);
+        while !merge.step(usize::MAX, new_number)? {}
+        merge.finish()
+    }
+}
+
+/// A compaction in progress: the merge can stop after any entry and go on later, so the
+/// single-threaded build runs it in bounded steps between other work.
+pub struct Merge {
+    compaction: Compaction,
+    /// The version the inputs were picked from (keeps them alive while merging).
+    version: Arc<Version>,
+    storage: Arc<dyn Storage>,
+    options: TableOptions,
+    oldest_snapshot: SequenceNumber,
+    merged: MergingIterator,
+    edit: VersionEdit,
+    builder: Option<(u64, TableBuilder)>,
+    bytes_written: u64,
+    /// Numbers of the tables written so far (finished or not).
+    outputs: Vec<u64>,
+    current_user: Option<Vec<u8>>,
+    /// Sequence of the previous (newer) entry of the same user key.
+    newer_seq: SequenceNumber,
+}
+
+impl Merge {
+    /// Positions a merge of `compaction`'s inputs at their first entry.
+    pub fn new(
+        compaction: Compaction,
+        version: Arc<Version>,
+        storage: Arc<dyn Storage>,
+        options: TableOptions,
+        oldest_snapshot: SequenceNumber,
+    ) -> Merge {
         // Newest sources first: level-0 tables are newest first already.
-        let children: Vec<Box<dyn InternalIterator>> = self
+        let children: Vec<Box<dyn InternalIterator>> = compaction
             .inputs
             .iter()
-            .chain(&self.next)
+            .chain(&compaction.next)
             .map(|f| Box::new(f.table.iter()) as Box<dyn InternalIterator>)
             .collect();
         let mut merged = MergingIterator::new(children);
         merged.seek_to_first();
-        let output_level = (self.level + 1) as u32;
         let mut edit = VersionEdit::default();
-        for file in self.inputs.iter().chain(&self.next) {
-            let level = if self.inputs.iter().any(|i| Arc::ptr_eq(i, file)) {
-                self.level
-            } else {
-                self.level + 1
-            };
-            edit.deleted.push((level as u32, file.meta.number));
+        for file in &compaction.inputs {
+            edit.deleted
+                .push((compaction.level as u32, file.meta.number));
         }
-        let mut builder: Option<(u64, TableBuilder<'_>)> = None;
-        let mut bytes_written = 0;
-        let mut current_user: Option<Vec<u8>> = None;
-        // Sequence of the previous (newer) entry of the same user key.
-        let mut newer_seq = SequenceNumber::MAX;
-        let finish =
-            |builder: Option<(u64, TableBuilder<'_>)>, edit: &mut VersionEdit| -> Result<u64> {
-                let Some((number, builder)) = builder else {
-                    return Ok(0);
-                };
-                let meta = builder.finish()?;
-                let size = meta.size;
-                edit.added.push((
-                    output_level,
-                    FileMeta {
-                        number,
-                        size,
-                        smallest: meta.smallest,
-                        largest: meta.largest,
-                    },
-                ));
-                Ok(size)
-            };
-        while merged.valid() {
-            let Some(parsed) = key::parse(merged.key()) else {
-                merged.next();
-                continue;
-            };
-            if current_user.as_deref() != Some(parsed.user_key) {
-                current_user = Some(parsed.user_key.to_vec());
-                newer_seq = SequenceNumber::MAX;
-                // Only start a new table between user keys, so a key never spans two.
-                if builder
-                    .as_ref()
-                    .is_some_and(|(_, b)| b.estimated_size() >= TARGET_TABLE_SIZE)
-                {
-                    bytes_written += finish(builder.take(), &mut edit)?;
-                }
-            }
-            let hidden = newer_seq <= oldest_snapshot;
-            let dead_tombstone = parsed.kind == ValueKind::Delete
-                && parsed.seq <= oldest_snapshot
-                && !self.deeper_levels_hold(version, parsed.user_key);
-            newer_seq = parsed.seq;
-            if !hidden && !dead_tombstone {
-                if builder.is_none() {
-                    let number = new_number();
-                    builder = Some((
-                        number,
-                        TableBuilder::new(storage, &table_name(number), options)?,
-                    ));
-                }
-                if let Some((_, b)) = builder.as_mut() {
-                    b.add(merged.key(), merged.value())?;
-                }
-            }
-            merged.next();
+        for file in &compaction.next {
+            edit.deleted
+                .push((compaction.level as u32 + 1, file.meta.number));
         }
-        merged.status()?;
-        bytes_written += finish(builder.take(), &mut edit)?;
-        Ok(Outcome {
+        Merge {
+            compaction,
+            version,
+            storage,
+            options,
+            oldest_snapshot,
+            merged,
             edit,
-            bytes_written,
+            builder: None,
+            bytes_written: 0,
+            outputs: Vec::new(),
+            current_user: None,
+            newer_seq: SequenceNumber::MAX,
+        }
+    }
+
+    /// The compaction being run.
+    pub fn compaction(&self) -> &Compaction {
+        &self.compaction
+    }
+
+    /// Numbers of the tables this merge has created (to delete if it is abandoned).
+    pub fn outputs(&self) -> &[u64] {
+        &self.outputs
+    }
+
+    /// Merges entries until about `budget` bytes of keys and values have passed; returns
+    /// true once every input has been read.
+    ///
+    /// # Errors
+    /// Corruption in an input; storage errors.
+    pub fn step(&mut self, budget: usize, new_number: &dyn Fn() -> u64) -> Result<bool> {
+        let mut spent = 0usize;
+        while self.merged.valid() && spent < budget {
+            spent += self.merged.key().len() + self.merged.value().len();
+            self.merge_current(new_number)?;
+            self.merged.next();
+        }
+        self.merged.status()?;
+        Ok(!self.merged.valid())
+    }
+
+    fn merge_current(&mut self, new_number: &dyn Fn() -> u64) -> Result<()> {
+        let (new_user, seq, kind) = {
+            let Some(parsed) = key::parse(self.merged.key()) else {
+                return Ok(());
+            };
+            let new_user = self.current_user.as_deref() != Some(parsed.user_key);
+            if new_user {
+                self.current_user = Some(parsed.user_key.to_vec());
+            }
+            (new_user, parsed.seq, parsed.kind)
+        };
+        if new_user {
+            self.newer_seq = SequenceNumber::MAX;
+            // Only start a new table between user keys, so a key never spans two.
+            if self
+                .builder
+                .as_ref()
+                .is_some_and(|(_, b)| b.estimated_size() >= TARGET_TABLE_SIZE)
+            {
+                self.finish_table()?;
+            }
+        }
+        let hidden = self.newer_seq <= self.oldest_snapshot;
+        let dead_tombstone = kind == ValueKind::Delete
+            && seq <= self.oldest_snapshot
+            && !self.compaction.deeper_levels_hold(
+                &self.version,
+                self.current_user.as_deref().unwrap_or_default(),
+            );
+        self.newer_seq = seq;
+        if hidden || dead_tombstone {
+            return Ok(());
+        }
+        if self.builder.is_none() {
+            let number = new_number();
+            self.outputs.push(number);
+            let builder =
+                TableBuilder::new(Arc::clone(&self.storage), &table_name(number), self.options)?;
+            self.builder = Some((number, builder));
+        }
+        if let Some((_, b)) = self.builder.as_mut() {
+            b.add(self.merged.key(), self.merged.value())?;
+        }
+        Ok(())
+    }
+
+    fn finish_table(&mut self) -> Result<()> {
+        let Some((number, builder)) = self.builder.take() else {
+            return Ok(());
+        };
+        let meta = builder.finish()?;
+        self.bytes_written += meta.size;
+        self.edit.added.push((
+            self.compaction.level as u32 + 1,
+            FileMeta {
+                number,
+                size: meta.size,
+                smallest: meta.smallest,
+                largest: meta.largest,
+            },
+        ));
+        Ok(())
+    }
+
+    /// Finishes the last table; the outcome's edit installs the outputs.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn finish(mut self) -> Result<Outcome> {
+        self.finish_table()?;
+        Ok(Outcome {
+            edit: self.edit,
+            bytes_written: self.bytes_written,
         })
     }
 }

@@ -174,10 +174,11 @@ impl DbHandle {
         js(self.db()?.flush())
     }
 
-    /// One step of background work (flushing a frozen memtable to a table); true if there
-    /// was some. The package calls it on a timer.
-    pub fn maintain(&self) -> JsResult<bool> {
-        js(self.db()?.maintain())
+    /// A bounded step of background work (flushing a frozen memtable to a table, or
+    /// compacting): about `budget` bytes of entries; true if there was some. The package
+    /// calls it in short slices between other tasks.
+    pub fn maintain(&self, budget: u32) -> JsResult<bool> {
+        js(self.db()?.maintain_step(budget as usize))
     }
 
     /// True while a flush or compaction is pending.

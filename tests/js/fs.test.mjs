@@ -229,3 +229,33 @@ test('memtables flush to tables that read back after reopening; a damaged table 
   await assert.rejects(entries(db), (err) => err.code === 'CORRUPTION');
   await db.close();
 });
+
+for (const [flavour, threads, expected] of [['threaded', true, 'worker'], ['single', false, 'steps']]) {
+  test(`flushes and compactions run by themselves (${flavour}: ${expected})`, { timeout: 60_000 }, async () => {
+    const path = freshDir();
+    const db = await open('background', { storage: 'fs', path, threads, memtableSize: 32 * 1024 });
+    assert.equal(db.maintenance, expected);
+    const value = (i) => `value ${i} `.repeat(8);
+    for (let i = 0; i < 20_000; i += 100) {
+      const ops = [];
+      for (let j = i; j < i + 100; j++) ops.push({ type: 'put', key: `k${String(j).padStart(6, '0')}`, value: value(j) });
+      await db.batch(ops);
+    }
+    // No compact(): the background work alone writes the frozen memtables to tables and
+    // compacts level 0.
+    let stats;
+    for (let tries = 0; tries < 600; tries++) {
+      stats = await db.stats();
+      if (stats.frozenMemtables === 0 && stats.compactedBytes > 0 && stats.tablesPerLevel[0] < 4) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(stats.frozenMemtables, 0, JSON.stringify(stats));
+    assert.ok(stats.compactedBytes > 0, `compacted: ${JSON.stringify(stats)}`);
+    for (const i of [0, 777, 19_999]) assert.equal(await db.get(`k${String(i).padStart(6, '0')}`), value(i));
+    await db.close();
+    const again = await open('background', { storage: 'fs', path, threads });
+    assert.equal((await entries(again)).length, 20_000);
+    assert.equal(await again.get('k012345'), value(12_345));
+    await again.close();
+  });
+}

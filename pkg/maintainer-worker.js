@@ -1,0 +1,64 @@
+// The body of the maintenance worker (see maintainer.js): it attaches to the shared store
+// and runs flushes and compactions whenever the store needs them. It may block: it is a
+// worker, and nothing else runs on it.
+import { loadEngine } from './loader.js';
+import { joinFiles } from './storage/index.js';
+import { callEngine } from './errors.js';
+
+/** Bytes of entries per engine step: small enough that stop() is answered quickly. */
+const STEP_BYTES = 1024 * 1024;
+/** How often the worker looks for work while there is none. */
+const POLL_MS = 10;
+
+const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function channel() {
+  if (isNode) {
+    const { parentPort, workerData } = await import('node:worker_threads');
+    return { token: workerData, on: (fn) => parentPort.on('message', fn), post: (m) => parentPort.postMessage(m) };
+  }
+  const token = await new Promise((resolve) => {
+    self.addEventListener('message', (event) => event.data?.start && resolve(event.data.start), { once: true });
+  });
+  return { token, on: (fn) => self.addEventListener('message', (event) => fn(event.data)), post: (m) => self.postMessage(m) };
+}
+
+const { token, on, post } = await channel();
+const engine = await loadEngine('threaded', { module: token.module, memory: token.memory });
+const files = await joinFiles(token.options.files, engine.wasm);
+const handle = callEngine(() => engine.wasm.DbHandle.attach(token.id));
+let stopping = null;
+const compactions = [];
+post({ id: 'ready' });
+
+/** Steps until nothing is pending; an error stays in the engine for the writers to see. */
+function runPending() {
+  while (!stopping && handle.needsMaintenance()) {
+    if (!handle.maintain(STEP_BYTES)) return false;
+  }
+  return true;
+}
+
+on((message) => {
+  if (message.type === 'compact') compactions.push(message.id);
+  else if (message.type === 'stop') stopping = message.id;
+});
+
+while (stopping === null) {
+  let done = true;
+  let error = null;
+  try {
+    done = runPending();
+  } catch (err) {
+    error = { code: err.code, message: err.message };
+  }
+  if (done || error) {
+    for (const id of compactions.splice(0)) post({ id, error });
+  }
+  await sleep(error ? POLL_MS * 10 : POLL_MS);
+}
+handle.close();
+handle.free();
+files.close();
+post({ id: stopping });

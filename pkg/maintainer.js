@@ -1,0 +1,76 @@
+// The threaded flavour's maintenance worker: flushes and compactions of a shared store run
+// on a worker of their own (as the engine's thread does natively), so the threads that
+// read and write never spend time on them. Used for stores that can be shared (Node fs).
+import { PpdbError } from './errors.js';
+
+const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
+
+/** A worker, with the same small interface in Node and in browsers. */
+async function spawn(url, data) {
+  if (isNode) {
+    const { Worker } = await import('node:worker_threads');
+    const worker = new Worker(url, { workerData: data });
+    // The store's own close() stops it; it must not keep a process alive by itself.
+    worker.unref();
+    return {
+      on: (fn) => worker.on('message', fn),
+      onError: (fn) => worker.on('error', fn),
+      post: (message) => worker.postMessage(message),
+      terminate: () => worker.terminate(),
+    };
+  }
+  const worker = new Worker(url, { type: 'module' });
+  worker.postMessage({ start: data });
+  return {
+    on: (fn) => worker.addEventListener('message', (event) => fn(event.data)),
+    onError: (fn) => worker.addEventListener('error', (event) => fn(new Error(event.message))),
+    post: (message) => worker.postMessage(message),
+    terminate: () => worker.terminate(),
+  };
+}
+
+/**
+ * Starts the maintenance worker for the store behind `token` (from `db.share()`).
+ * Resolves once the worker has attached: `{ compact(), stop() }`.
+ */
+export async function startMaintainer(token) {
+  const waiting = new Map();
+  // The worker says 'ready' by itself once it has attached.
+  const ready = new Promise((resolve, reject) => waiting.set('ready', { resolve, reject }));
+  const worker = await spawn(new URL('./maintainer-worker.js', import.meta.url), token);
+  let next = 0;
+  let failed = null;
+  const settle = (id, error) => {
+    const entry = waiting.get(id);
+    waiting.delete(id);
+    if (!entry) return;
+    if (error) entry.reject(new PpdbError(error.code ?? 'INTERNAL', error.message));
+    else entry.resolve();
+  };
+  const ask = (type) =>
+    new Promise((resolve, reject) => {
+      if (failed) return reject(failed);
+      const id = next++;
+      waiting.set(id, { resolve, reject });
+      worker.post({ type, id });
+    });
+  worker.on((message) => settle(message.id, message.error));
+  worker.onError((err) => {
+    failed = new PpdbError('INTERNAL', `the maintenance worker stopped: ${err.message}`);
+    for (const { reject } of waiting.values()) reject(failed);
+    waiting.clear();
+  });
+  await ready;
+  return {
+    /** Runs every pending flush and compaction on the worker. */
+    compact: () => ask('compact'),
+    /** Lets the worker finish its step, release its handle, and end. */
+    async stop() {
+      try {
+        if (!failed) await ask('stop');
+      } finally {
+        await worker.terminate();
+      }
+    },
+  };
+}
