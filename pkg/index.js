@@ -119,3 +119,5 @@ export async function attach(token) {
   return new Db(handle, engine, { ...options, files, attached: true });
 }
 
+// NDJSON export and import (pkg/ndjson.js): backups and moving stores as text.
+export { exportNdjson, importNdjson } from './ndjson.js';

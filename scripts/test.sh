@@ -29,6 +29,7 @@ bash scripts/fuzz.sh 15
 
 step "build both wasm flavours"
 bash scripts/build.sh
+node scripts/size.mjs
 
 step "package, browser and demo tests (node --test)"
 node --test --test-concurrency=1 tests/js/ tests/browser/

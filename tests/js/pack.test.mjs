@@ -1,4 +1,4 @@
-// A user project installs the packed package (`npm pack`) and uses every call.
+// A user project installs the packed package (`npm pack`) and uses every call, and its CLI.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -58,6 +58,12 @@ test('a project that installs the packed package can use every call', { timeout:
       workerWrite: 'hi',
       closed: 'CLOSED',
     });
+    // The command line ships too, linked as node_modules/.bin/ppdb with its dependency.
+    assert.ok(execFileSync('tar', ['tzf', join(dir, tarball)], { encoding: 'utf8' }).split('\n').includes('package/bin/ppdb.mjs'));
+    const ppdb = join(dir, 'node_modules', '.bin', 'ppdb');
+    assert.match(execFileSync(ppdb, ['--help'], { cwd: dir, encoding: 'utf8' }), /^Usage: ppdb <dir> <command>/);
+    execFileSync(ppdb, ['cli-store', 'put', 'k', 'from the cli'], { cwd: dir });
+    assert.equal(execFileSync(ppdb, ['cli-store', 'get', 'k'], { cwd: dir, encoding: 'utf8' }), 'from the cli\n');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,92 @@
+// The page: a todo list in a ppdb store. `storage: 'auto'` is IndexedDB on a page, so the list
+// survives reloads. Keys are `todo:<time>` so that a scan lists them in the order they were added.
+import { open } from 'ppdb';
+
+const $ = (selector) => document.querySelector(selector);
+const status = (text, error = false) => {
+  $('#status').textContent = text;
+  $('#status').className = error ? 'error' : '';
+};
+
+let lastKey = '';
+/** A key after every key made so far, even for two adds in the same millisecond. */
+function nextKey() {
+  let key = `todo:${Date.now().toString().padStart(15, '0')}`;
+  if (key <= lastKey) key = `${lastKey}+`;
+  lastKey = key;
+  return key;
+}
+
+async function render(db) {
+  const items = [];
+  for await (const [key, text] of db.iterator({ prefix: 'todo:' })) {
+    const li = document.createElement('li');
+    li.dataset.key = key;
+    const span = document.createElement('span');
+    span.textContent = text;
+    const remove = document.createElement('button');
+    remove.textContent = 'Delete';
+    remove.className = 'delete';
+    li.append(span, remove);
+    items.push(li);
+    if (key > lastKey) lastKey = key;
+  }
+  $('#items').replaceChildren(...items);
+}
+
+async function main() {
+  const db = await open('todos');
+  $('#storage').textContent = db.storage;
+  $('#flavour').textContent = db.flavour;
+  await render(db);
+
+  $('#add').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const text = $('#text').value.trim();
+    if (!text) return;
+    try {
+      await db.put(nextKey(), text); // resolves once committed to IndexedDB
+      $('#text').value = '';
+      await render(db);
+      status(`added “${text}”`);
+    } catch (err) {
+      status(`${err.code ?? 'ERROR'}: ${err.message}`, true);
+    }
+  });
+
+  $('#items').addEventListener('click', async (event) => {
+    const li = event.target.closest('button.delete')?.closest('li');
+    if (!li) return;
+    try {
+      await db.del(li.dataset.key);
+      await render(db);
+      status('deleted');
+    } catch (err) {
+      status(`${err.code ?? 'ERROR'}: ${err.message}`, true);
+    }
+  });
+
+  document.body.dataset.ready = 'true';
+}
+
+// The worker keeps its own store in OPFS (only dedicated workers can use OPFS synchronously).
+// Vite bundles the file this `new URL(...)` names as a module worker.
+function startWorker() {
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  worker.onmessage = ({ data }) => {
+    $('#worker').textContent = data.ok
+      ? `worker: ${data.storage} store, ${data.flavour} build, run #${data.runs}, ${data.count} entries read back`
+      : `worker failed: ${data.error}`;
+    $('#worker').className = data.ok ? '' : 'error';
+    $('#worker').dataset.result = JSON.stringify(data);
+    worker.terminate();
+  };
+  worker.onerror = (event) => {
+    $('#worker').textContent = `worker failed: ${event.message}`;
+    $('#worker').className = 'error';
+    $('#worker').dataset.result = JSON.stringify({ ok: false, error: event.message });
+  };
+}
+
+startWorker();
+main().catch((err) => status(`${err.code ?? 'ERROR'}: ${err.message}`, true));

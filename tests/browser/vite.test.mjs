@@ -1,0 +1,104 @@
+// The Vite sample app (examples/vite-app/) as a user would have it: a copy of the app depends on
+// the packed package (`npm pack`, installed from the tarball like any dependency), Vite builds it
+// for production, `vite preview` serves dist/ with the app's COOP/COEP headers, and Chromium
+// clicks through it: todos on IndexedDB survive a reload, the worker's OPFS store works.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { build, preview } from 'vite';
+import { launch, openPage, repoRoot, TIMEOUT } from './harness.mjs';
+
+const example = join(repoRoot, 'examples/vite-app');
+const tmp = mkdtempSync(join(tmpdir(), 'ppdb-vite-'));
+const app = join(tmp, 'app');
+
+let server, browser, page;
+
+before(async () => {
+  // The package as published: `--ignore-scripts` skips `prepack` (the wasm is already built).
+  const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--pack-destination', tmp, '--silent'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  }).trim().split('\n').pop();
+
+  // A copy of the app whose `ppdb` dependency is that tarball instead of the repo folder. Vite
+  // itself is the repo's (imported above), so only the tarball (and its dependencies, from npm's
+  // cache) gets installed.
+  cpSync(example, app, {
+    recursive: true,
+    filter: (src) => !['node_modules', 'dist', 'package-lock.json'].includes(basename(src)),
+  });
+  const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
+  manifest.dependencies.ppdb = `file:../${tarball}`;
+  delete manifest.devDependencies;
+  writeFileSync(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--prefer-offline'], {
+    cwd: app,
+    stdio: 'pipe',
+  });
+
+  await build({ root: app, logLevel: 'warn' });
+  // Port 0: any free port. The app's vite.config.js adds COOP/COEP to every response.
+  server = await preview({ root: app, logLevel: 'warn', preview: { host: '127.0.0.1', port: 0, strictPort: true } });
+  browser = await launch();
+}, { timeout: 180_000 });
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+test('the build emits both wasm builds as assets, byte for byte', () => {
+  const assets = join(app, 'dist/assets');
+  const wasm = readdirSync(assets).filter((f) => f.endsWith('.wasm'));
+  const contents = new Set(wasm.map((f) => readFileSync(join(assets, f)).toString('base64')));
+  const installed = join(app, 'node_modules/ppdb/pkg/wasm');
+  for (const flavour of ['single', 'threaded']) {
+    const expected = readFileSync(join(installed, flavour, 'ppdb_bg.wasm')).toString('base64');
+    assert.ok(contents.has(expected), `no asset in ${wasm.join(', ')} is the ${flavour} build`);
+  }
+  // The worker is a chunk of its own (an ES module worker).
+  assert.ok(readdirSync(assets).some((f) => /^worker-.*\.js$/.test(f)), 'no worker chunk in dist/assets');
+});
+
+const items = () => page.$$eval('#items li span', (spans) => spans.map((s) => s.textContent));
+const workerResult = async () => {
+  await page.waitForSelector('#worker[data-result]');
+  return JSON.parse(await page.getAttribute('#worker', 'data-result'));
+};
+async function ready() {
+  await page.waitForFunction(() => document.body.dataset.ready || document.querySelector('#status.error'));
+  assert.equal(await page.evaluate(() => document.body.dataset.ready), 'true', await page.innerText('#status'));
+}
+
+test('todos are added, deleted and still there after a reload; the worker uses OPFS', { timeout: 60_000 }, async () => {
+  page = await openPage(browser.context, server.resolvedUrls.local[0]);
+  await ready();
+  // Served cross-origin isolated, so the threaded build; a page's 'auto' storage is IndexedDB.
+  assert.equal(await page.innerText('#storage'), 'indexeddb');
+  assert.equal(await page.innerText('#flavour'), 'threaded');
+  assert.deepEqual(await items(), []);
+
+  for (const [n, text] of ['buy milk', 'call Ada', 'write docs ✓'].entries()) {
+    await page.fill('#text', text);
+    await page.click('#add button');
+    await page.waitForFunction((count) => document.querySelectorAll('#items li').length === count, n + 1);
+  }
+  assert.deepEqual(await items(), ['buy milk', 'call Ada', 'write docs ✓']);
+
+  await page.click('#items li:nth-child(2) button.delete');
+  await page.waitForFunction(() => document.querySelectorAll('#items li').length === 2);
+  assert.deepEqual(await items(), ['buy milk', 'write docs ✓']);
+
+  assert.deepEqual(await workerResult(), { ok: true, storage: 'opfs', flavour: 'threaded', runs: 1, count: 100 });
+
+  await page.reload();
+  await ready();
+  assert.deepEqual(await items(), ['buy milk', 'write docs ✓']);
+  // The worker's OPFS store kept its run counter across the reload.
+  assert.deepEqual(await workerResult(), { ok: true, storage: 'opfs', flavour: 'threaded', runs: 2, count: 100 });
+});
