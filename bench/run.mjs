@@ -1,10 +1,14 @@
 // `npm run bench`: the native and wasm-in-Node memtable benchmarks in one run, printed side
 // by side with wasm/native ratios. PPDB_BENCH_N (default 1000000), PPDB_BENCH_RUNS (5).
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runWasm, runPackage } from './node/memtable.mjs';
 import { runNodeRecovery } from './node/recovery.mjs';
-import { runBrowser } from './browser/run.mjs';
+import { runBrowser, runBrowserDbBench } from './browser/run.mjs';
+import { runNodeDbBench } from './node/db-bench.mjs';
+import { WORKLOADS as DB_WORKLOADS } from './js/db-bench.mjs';
 
 const n = Number(process.env.PPDB_BENCH_N ?? 1_000_000);
 const runs = Number(process.env.PPDB_BENCH_RUNS ?? 5);
@@ -19,6 +23,23 @@ const nativeOut = execFileSync('cargo', ['bench', '--quiet', '--bench', 'memtabl
 });
 const native = JSON.parse(nativeOut.trim().split('\n').pop());
 const wasm = await runWasm({ n, runs });
+
+/** Everything measured, written to bench/results.json; and the same as Markdown tables. */
+const report = { date: new Date().toISOString(), machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`.trim() };
+const markdown = [];
+
+function printTable(rows) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const [i, row] of rows.entries()) {
+    console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+}
+
+function markdownTable(rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(rows[0]), line(rows[0].map((_, c) => (c === 0 ? '---' : '---:'))), ...rows.slice(1).map(line)].join('\n');
+}
 
 const fmt = (x) => (x === undefined ? '-' : Math.round(x).toLocaleString('en-US'));
 const ratio = (a, b) => (a === undefined || b === undefined ? '-' : (a / b).toFixed(2));
@@ -38,16 +59,16 @@ rows.push([
   '',
   '',
 ]);
-const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-for (const [i, row] of rows.entries()) {
-  console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
-  if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-}
+printTable(rows);
+report.memtable = { n, runs, native, wasm };
+markdown.push(`### Memtable, ${n.toLocaleString('en-US')} entries (ops/s, median of ${runs})`, '', markdownTable(rows), '');
 
 const apiN = Math.min(n, 200_000);
 const api = await runPackage({ n: apiN, runs });
 console.log(`\npackage API in Node (await db.put / db.get per call, ${apiN} entries, threaded build):`);
 console.log(`  put ${fmt(api.put)} ops/s, get ${fmt(api.get)} ops/s`);
+report.packageApi = { n: apiN, ...api };
+markdown.push(`### Package API in Node (one await per call, ${apiN.toLocaleString('en-US')} entries)`, '', markdownTable([['operation', 'ops/s'], ['put', fmt(api.put)], ['get', fmt(api.get)]]), '');
 
 // Recovery: records replayed per second, natively and on Node fs through the package.
 const recoveryN = Number(process.env.PPDB_BENCH_RECOVERY_N ?? 1_000_000);
@@ -63,6 +84,17 @@ const nodeRecovery = await runNodeRecovery({ n: recoveryN, runs });
 console.log(`\nrecovery of ${recoveryN.toLocaleString('en-US')} records (open replays the log), median of ${runs}:`);
 console.log(`  native std::fs   ${fmt(nativeRecovery.records_per_sec)} records/s`);
 console.log(`  wasm on Node fs  ${fmt(nodeRecovery.recordsPerSec)} records/s (${ratio(nodeRecovery.recordsPerSec, nativeRecovery.records_per_sec)}x native)`);
+report.recovery = { n: recoveryN, native: nativeRecovery, nodeFs: nodeRecovery };
+markdown.push(
+  `### Recovery of ${recoveryN.toLocaleString('en-US')} records (records/s, median of ${runs})`,
+  '',
+  markdownTable([
+    ['where', 'records/s', 'x native'],
+    ['native std::fs', fmt(nativeRecovery.records_per_sec), '1.00'],
+    ['wasm on Node fs', fmt(nodeRecovery.recordsPerSec), ratio(nodeRecovery.recordsPerSec, nativeRecovery.records_per_sec)],
+  ]),
+  '',
+);
 
 // LevelDB's db_bench workloads natively: ppdb and fjall side by side (bench/db, its own crate).
 const dbBench = JSON.parse(
@@ -73,11 +105,26 @@ const dbBench = JSON.parse(
     stdio: ['ignore', 'pipe', 'inherit'],
   }).trim().split('\n').pop(),
 );
-console.log(`\ndb_bench natively, ${dbBench.n.toLocaleString('en-US')} entries, median of ${dbBench.rounds} rounds (ops/s):`);
-for (const [workload, r] of Object.entries(dbBench.ops_per_sec)) {
-  console.log(`  ${workload.padEnd(26)} ppdb ${fmt(r.ppdb).padStart(10)}  fjall ${fmt(r.fjall).padStart(10)}  ${ratio(r.ppdb, r.fjall).padStart(6)}x`);
+// The same workloads in wasm through the package: Node fs, and Chromium OPFS in a worker.
+const dbN = dbBench.n;
+const dbRounds = dbBench.rounds;
+const nodeDb = await runNodeDbBench({ n: dbN, rounds: dbRounds });
+const chromeDb = await runBrowserDbBench({ n: dbN, rounds: dbRounds });
+console.log(`\ndb_bench, ${dbN.toLocaleString('en-US')} entries (16-byte keys, 100-byte values, relaxed), median of ${dbRounds} rounds (ops/s):`);
+const dbRows = [['workload', 'ppdb native', 'fjall', 'ppdb/fjall', 'wasm Node fs', 'wasm/native', 'wasm Chromium OPFS', 'wasm/native']];
+for (const w of DB_WORKLOADS) {
+  const nat = dbBench.ops_per_sec[w].ppdb;
+  const fj = dbBench.ops_per_sec[w].fjall;
+  const nd = nodeDb.opsPerSec[w];
+  const ch = chromeDb.opsPerSec[w];
+  dbRows.push([w, fmt(nat), fmt(fj), ratio(nat, fj), fmt(nd), ratio(nd, nat), fmt(ch), ratio(ch, nat)]);
 }
-console.log(`  space amplification: ppdb ${dbBench.space_amplification.ppdb.toFixed(2)}, fjall ${dbBench.space_amplification.fjall.toFixed(2)}; write amplification: ppdb ${dbBench.write_amplification.ppdb.toFixed(2)}`);
+const amp = (x) => (x === undefined ? '-' : x.toFixed(2));
+dbRows.push(['space amplification', amp(dbBench.space_amplification.ppdb), amp(dbBench.space_amplification.fjall), '', amp(nodeDb.spaceAmplification), '', '-', '']);
+dbRows.push(['write amplification', amp(dbBench.write_amplification.ppdb), '-', '', amp(nodeDb.writeAmplification), '', amp(chromeDb.writeAmplification), '']);
+printTable(dbRows);
+report.dbBench = { n: dbN, rounds: dbRounds, native: dbBench, nodeFs: nodeDb, chromiumOpfs: chromeDb };
+markdown.push(`### db_bench, ${dbN.toLocaleString('en-US')} entries (ops/s, median of ${dbRounds})`, '', markdownTable(dbRows), '');
 
 // Durable writes in headless Chromium, in a dedicated worker.
 const durableN = Number(process.env.PPDB_BENCH_DURABLE_N ?? 2000);
@@ -89,3 +136,16 @@ const width = Math.max(...durable.map((r) => r.label.length));
 for (const r of durable) {
   console.log(`  ${r.label.padEnd(width)}  ${fmt(r.opsPerSec).padStart(8)} ops/s  ${ratio(r.opsPerSec, rawIdb).padStart(6)}x raw IndexedDB`);
 }
+report.durableChromium = { n: durableN, runs: browserRuns, results: durable };
+markdown.push(
+  `### Durable writes in Chromium (dedicated worker, ${durableN} puts; relaxed ${durableN * 10}; median of ${browserRuns})`,
+  '',
+  markdownTable([['workload', 'ops/s', 'x raw IndexedDB'], ...durable.map((r) => [r.label, fmt(r.opsPerSec), ratio(r.opsPerSec, rawIdb)])]),
+  '',
+);
+
+const jsonPath = new URL('./results.json', import.meta.url);
+const mdPath = new URL('./results.md', import.meta.url);
+writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+writeFileSync(mdPath, [`## Benchmarks (${report.date.slice(0, 10)}, ${report.machine})`, '', ...markdown].join('\n'));
+console.log(`\nwrote ${fileURLToPath(jsonPath)} and ${fileURLToPath(mdPath)}`);

@@ -1,7 +1,7 @@
 // The public Db: an async API over the synchronous wasm handle. It validates its input
 // before anything reaches wasm, so bad input is a rejected promise, never a trap.
 import { PpdbError, invalid, callEngine } from './errors.js';
-import { toBytes, fromBytes } from './encoding.js';
+import { toBytes, fromBytes, encodeValue, checkEncoding } from './encoding.js';
 import { Iterator } from './iterator.js';
 import { nextTask } from './tasks.js';
 
@@ -13,6 +13,143 @@ const SLICE_MS = 4;
 const IDLE_CHECK_MS = 100;
 /** Bytes per step of an explicit `compact()`, which yields between steps. */
 const COMPACT_STEP_BYTES = 1024 * 1024;
+
+/** Keys deleted per batch by `clear()`. */
+const CLEAR_BATCH = 1000;
+
+/** The range options of an iterator as `DbHandle.iterator` takes them. */
+function rangeArguments(options) {
+  const bound = (name) => (options[name] === undefined ? undefined : toBytes(options[name], name));
+  const limit = options.limit;
+  if (limit !== undefined && limit !== Infinity && limit !== -1 && !(Number.isInteger(limit) && limit >= 0)) {
+    throw invalid('limit must be a non-negative integer');
+  }
+  const finiteLimit = limit === undefined || limit === Infinity || limit === -1 ? undefined : Math.min(limit, 2 ** 32 - 1);
+  return [bound('gt'), bound('gte'), bound('lt'), bound('lte'), bound('prefix'), Boolean(options.reverse), finiteLimit];
+}
+
+const snapshotHandle = Symbol('snapshotHandle');
+
+/** A point-in-time view of a store (from `db.snapshot()`). */
+export class Snapshot {
+  #db;
+  #handle;
+  #release;
+
+  /** @internal */
+  constructor(db, handle, release) {
+    this.#db = db;
+    this.#handle = handle;
+    this.#release = release;
+  }
+
+  /** @internal The wasm handle, for reads of the store with `{ snapshot }`. */
+  [snapshotHandle]() {
+    if (!this.#handle) throw new PpdbError('CLOSED', 'the snapshot is closed');
+    return this.#handle;
+  }
+
+  /** As `db.get`, at the snapshot. */
+  get(key, options = {}) {
+    return this.#db.get(key, { ...options, snapshot: this });
+  }
+
+  /** As `db.getMany`, at the snapshot. */
+  getMany(keys, options = {}) {
+    return this.#db.getMany(keys, { ...options, snapshot: this });
+  }
+
+  /** As `db.iterator`, at the snapshot. */
+  iterator(options = {}) {
+    return this.#db.iterator({ ...options, snapshot: this });
+  }
+
+  /** As `db.keys`, at the snapshot. */
+  keys(options = {}) {
+    return this.#db.keys({ ...options, snapshot: this });
+  }
+
+  /** As `db.values`, at the snapshot. */
+  values(options = {}) {
+    return this.#db.values({ ...options, snapshot: this });
+  }
+
+  /** True once closed. */
+  get closed() {
+    return this.#handle === null;
+  }
+
+  /** Releases the snapshot (compaction may then drop what only it read). Idempotent. */
+  close() {
+    if (!this.#handle) return;
+    this.#handle.free();
+    this.#handle = null;
+    this.#release();
+  }
+}
+
+/** Operations collected one call at a time: `db.batch().put(k, v).del(k).write()`. */
+export class ChainedBatch {
+  #write;
+  #operations = [];
+  #checks = [];
+  #written = false;
+
+  /** @internal */
+  constructor(write) {
+    this.#write = write;
+  }
+
+  #open() {
+    if (this.#written) throw new PpdbError('CLOSED', 'the batch was written or closed already');
+  }
+
+  /** Adds a put. Options: valueEncoding. */
+  put(key, value, options = {}) {
+    this.#open();
+    this.#operations.push({ type: 'put', key, value, ...(options.valueEncoding && { valueEncoding: options.valueEncoding }) });
+    return this;
+  }
+
+  /** Adds a delete. */
+  del(key) {
+    this.#open();
+    this.#operations.push({ type: 'del', key });
+    return this;
+  }
+
+  /** Writes only if `key` is still at `version` (from `getWithVersion`; null: absent). */
+  check(key, version) {
+    this.#open();
+    this.#checks.push({ key, version });
+    return this;
+  }
+
+  /** Drops the operations and checks added so far. */
+  clear() {
+    this.#open();
+    this.#operations = [];
+    this.#checks = [];
+    return this;
+  }
+
+  /** Operations added so far. */
+  get length() {
+    return this.#operations.length;
+  }
+
+  /** Applies every operation atomically (see `db.batch`). Options: valueEncoding. */
+  async write(options = {}) {
+    this.#open();
+    this.#written = true;
+    return this.#write(this.#operations, { ...options, checks: this.#checks });
+  }
+
+  /** Discards the batch without writing. */
+  close() {
+    this.#written = true;
+  }
+}
 
 /** @internal Moves background work to a worker of its own (threaded flavour, see open()). */
 export const startBackgroundWorker = Symbol('startBackgroundWorker');
@@ -26,6 +163,8 @@ export class Db {
   #maintenance = null;
   #maintaining = false;
   #maintainer = null;
+  #iterators = new Set();
+  #snapshots = new Set();
   #recovery;
   #syncing = null;
 
@@ -148,12 +287,35 @@ export class Db {
     return bytes;
   }
 
-  #value(value) {
-    const bytes = toBytes(value, 'value');
+  #value(value, encoding) {
+    const bytes = this.#call(() => encodeValue(value, encoding, this.#engine.wasm));
     if (bytes.length > this.#options.maxValueSize) {
       throw invalid(`value is ${bytes.length} bytes, the limit is ${this.#options.maxValueSize}`);
     }
     return bytes;
+  }
+
+  /** The encodings of a call: its own options, else the store's. */
+  #encodings(options) {
+    if (options === null || typeof options !== 'object') throw invalid('options must be an object');
+    return {
+      keyEncoding: options.keyEncoding === undefined ? this.#options.keyEncoding : checkEncoding(options.keyEncoding, 'keyEncoding'),
+      valueEncoding: options.valueEncoding === undefined ? this.#options.valueEncoding : checkEncoding(options.valueEncoding, 'valueEncoding'),
+    };
+  }
+
+  #decode(bytes, encoding) {
+    return bytes === undefined ? undefined : this.#call(() => fromBytes(bytes, encoding, this.#engine.wasm));
+  }
+
+  /** The wasm snapshot handle a read asks for with `{ snapshot }`, or null. */
+  #snapshotOf(options) {
+    if (options.snapshot === undefined) return null;
+    const snapshot = options.snapshot;
+    if (!(snapshot instanceof Snapshot)) throw invalid('snapshot must come from db.snapshot()');
+    if (snapshot.closed) throw new PpdbError('CLOSED', 'the snapshot is closed');
+    if (!this.#snapshots.has(snapshot)) throw invalid('the snapshot belongs to another store');
+    return options.snapshot[snapshotHandle]();
   }
 
   /** Syncs the log, then commits what the JS side holds (IndexedDB). */
@@ -182,42 +344,103 @@ export class Db {
     await this.#options.files?.ready?.();
   }
 
-  /** Sets `key` to `value`. */
-  async put(key, value) {
+  /** Sets `key` to `value`. Options: valueEncoding. */
+  async put(key, value, options = {}) {
     this.#live();
     const k = this.#key(key);
-    const v = this.#value(value);
+    const v = this.#value(value, this.#encodings(options).valueEncoding);
     await this.#ready();
     this.#call(() => this.#handle.put(k, v));
     await this.#durable();
   }
 
-  /** The value of `key`, or `undefined` when it is absent. */
+  /**
+   * The value of `key`, or `undefined` when it is absent. Options: valueEncoding,
+   * snapshot (read at that point in time).
+   */
   async get(key, options = {}) {
     this.#live();
+    const { valueEncoding } = this.#encodings(options);
     const k = this.#key(key);
-    const bytes = this.#call(() => this.#handle.get(k));
-    return bytes === undefined ? undefined : fromBytes(bytes, options.valueEncoding ?? this.#options.valueEncoding);
+    const snapshot = this.#snapshotOf(options);
+    const bytes = this.#call(() => (snapshot ?? this.#handle).get(k));
+    return this.#decode(bytes, valueEncoding);
+  }
+
+  /**
+   * The values of `keys` (`undefined` for absent ones), all read at one point in time.
+   * Options: valueEncoding, snapshot.
+   */
+  async getMany(keys, options = {}) {
+    this.#live();
+    if (!Array.isArray(keys)) throw invalid('getMany() takes an array of keys');
+    const { valueEncoding } = this.#encodings(options);
+    const encoded = keys.map((key) => this.#key(key));
+    const snapshot = this.#snapshotOf(options);
+    const values = this.#call(() => (snapshot ?? this.#handle).getMany(encoded));
+    // Array.from, not map: absent keys are holes in the engine's array.
+    return Array.from(values, (bytes) => this.#decode(bytes, valueEncoding));
+  }
+
+  /**
+   * `{ value, version }` of `key`, or `undefined` when it is absent. `version` (a string)
+   * changes with every write of the key; pass it to a batch's `checks` to write only if
+   * the key has not changed since (compare-and-set). Options: valueEncoding.
+   */
+  async getWithVersion(key, options = {}) {
+    this.#live();
+    const { valueEncoding } = this.#encodings(options);
+    const k = this.#key(key);
+    const found = this.#call(() => this.#handle.getWithVersion(k));
+    return found && { value: this.#decode(found.value, valueEncoding), version: found.version };
   }
 
   /** Removes `key` (no error when it is absent). */
-  async del(key) {
+  async del(key, options = {}) {
     this.#live();
+    this.#encodings(options);
     const k = this.#key(key);
     await this.#ready();
     this.#call(() => this.#handle.del(k));
     await this.#durable();
   }
 
-  /** Applies `[{ type: 'put', key, value }, { type: 'del', key }]` atomically. */
-  async batch(operations) {
+  /**
+   * With operations: applies `[{ type: 'put', key, value }, { type: 'del', key }]`
+   * atomically. Options: valueEncoding (each operation may carry its own), and `checks:
+   * [{ key, version }]` to apply the batch only if every key is still at that version
+   * (from `getWithVersion`; `null` for absent), else reject with CONFLICT and write nothing.
+   * Without operations: a chained batch, `db.batch().put(k, v).del(k).write()`.
+   */
+  batch(operations, options = {}) {
+    if (operations === undefined) {
+      this.#live();
+      return new ChainedBatch((ops, opts) => this.batch(ops, opts));
+    }
+    return this.#batch(operations, options);
+  }
+
+  async #batch(operations, options) {
     this.#live();
     if (!Array.isArray(operations)) throw invalid('batch() takes an array of operations');
+    const { valueEncoding } = this.#encodings(options);
     const encoded = operations.map((op, i) => {
       if (op === null || typeof op !== 'object') throw invalid(`operation ${i} is not an object`);
-      if (op.type === 'put') return ['put', this.#key(op.key), this.#value(op.value)];
+      if (op.type === 'put') {
+        const encoding = op.valueEncoding === undefined ? valueEncoding : checkEncoding(op.valueEncoding, 'valueEncoding');
+        return ['put', this.#key(op.key), this.#value(op.value, encoding)];
+      }
       if (op.type === 'del') return ['del', this.#key(op.key)];
       throw invalid(`operation ${i} has type ${String(op.type)}; expected 'put' or 'del'`);
+    });
+    const checks = options.checks ?? [];
+    if (!Array.isArray(checks)) throw invalid('checks must be an array of { key, version }');
+    const checkKeys = checks.map((check, i) => {
+      if (check === null || typeof check !== 'object') throw invalid(`check ${i} is not an object`);
+      if (check.version !== null && typeof check.version !== 'string') {
+        throw invalid(`check ${i}: version must be a string from getWithVersion(), or null for absent`);
+      }
+      return this.#key(check.key);
     });
     await this.#ready();
     const batch = new this.#engine.wasm.BatchHandle();
@@ -226,7 +449,11 @@ export class Db {
         if (type === 'put') batch.put(key, value);
         else batch.del(key);
       }
-      this.#call(() => this.#handle.write(batch));
+      if (checks.length > 0) {
+        this.#call(() => this.#handle.writeIf(batch, checkKeys, checks.map((c) => c.version)));
+      } else {
+        this.#call(() => this.#handle.write(batch));
+      }
     } finally {
       batch.free();
     }
@@ -237,34 +464,76 @@ export class Db {
    * Entries in key order (bytewise), as `[key, value]`:
    * `for await (const [key, value] of db.iterator({ gte: 'a', lt: 'b', limit: 10 }))`.
    * Options: gt, gte, lt, lte, prefix (string or Uint8Array), reverse, limit,
-   * keyEncoding, valueEncoding.
+   * keyEncoding, valueEncoding, snapshot.
    */
   iterator(options = {}) {
+    return this.#iterate(options, 'entries');
+  }
+
+  /** Keys in key order; the options of `iterator()`. */
+  keys(options = {}) {
+    return this.#iterate(options, 'keys');
+  }
+
+  /** Values in key order; the options of `iterator()`. */
+  values(options = {}) {
+    return this.#iterate(options, 'values');
+  }
+
+  #iterate(options, mode) {
     this.#live();
-    if (options === null || typeof options !== 'object') throw invalid('iterator() options must be an object');
-    const bound = (name) => (options[name] === undefined ? undefined : toBytes(options[name], name));
-    const limit = options.limit;
-    if (limit !== undefined && limit !== Infinity && limit !== -1 && !(Number.isInteger(limit) && limit >= 0)) {
-      throw invalid('limit must be a non-negative integer');
+    const { keyEncoding, valueEncoding } = this.#encodings(options);
+    const source = this.#snapshotOf(options) ?? this.#handle;
+    const handle = this.#call(() => source.iterator(...rangeArguments(options)));
+    const iterator = new Iterator(handle, {
+      call: (fn) => this.#call(fn),
+      decodeKey: (bytes) => fromBytes(bytes, keyEncoding, this.#engine.wasm),
+      decodeValue: (bytes) => fromBytes(bytes, valueEncoding, this.#engine.wasm),
+      mode,
+      onClose: (it) => this.#iterators.delete(it),
+    });
+    this.#iterators.add(iterator);
+    return iterator;
+  }
+
+  /**
+   * Deletes every key in a range (the range options of `iterator()`: gt, gte, lt, lte,
+   * prefix, reverse, limit; all keys without options), in atomic batches of up to 1,000
+   * keys. Resolves with the number of keys deleted.
+   */
+  async clear(options = {}) {
+    this.#live();
+    const snapshot = this.snapshot();
+    let deleted = 0;
+    try {
+      const keys = snapshot.keys({ ...options, keyEncoding: 'bytes' });
+      let chunk = [];
+      for await (const key of keys) {
+        chunk.push({ type: 'del', key });
+        if (chunk.length === CLEAR_BATCH) {
+          await this.#batch(chunk, {});
+          deleted += chunk.length;
+          chunk = [];
+        }
+      }
+      if (chunk.length > 0) await this.#batch(chunk, {});
+      deleted += chunk.length;
+    } finally {
+      snapshot.close();
     }
-    const finiteLimit = limit === undefined || limit === Infinity || limit === -1 ? undefined : Math.min(limit, 2 ** 32 - 1);
-    const handle = this.#call(() =>
-      this.#handle.iterator(
-        bound('gt'),
-        bound('gte'),
-        bound('lt'),
-        bound('lte'),
-        bound('prefix'),
-        Boolean(options.reverse),
-        finiteLimit,
-      ),
-    );
-    return new Iterator(
-      handle,
-      (fn) => this.#call(fn),
-      options.keyEncoding ?? this.#options.keyEncoding,
-      options.valueEncoding ?? this.#options.valueEncoding,
-    );
+    return deleted;
+  }
+
+  /**
+   * A point-in-time view: reads through it (`snapshot.get`, `snapshot.iterator`, or
+   * `db.get(key, { snapshot })`) see the store as it was now. Release it with `close()`.
+   */
+  snapshot() {
+    this.#live();
+    const handle = this.#call(() => this.#handle.snapshot());
+    const snapshot = new Snapshot(this, handle, () => this.#snapshots.delete(snapshot));
+    this.#snapshots.add(snapshot);
+    return snapshot;
   }
 
   /** Syncs every write to storage (what makes relaxed writes durable). */
@@ -333,6 +602,8 @@ export class Db {
     if (this.#timer) clearInterval(this.#timer);
     if (this.#maintenance) clearInterval(this.#maintenance);
     try {
+      for (const iterator of [...this.#iterators]) iterator.close();
+      for (const snapshot of [...this.#snapshots]) snapshot.close();
       // The worker's handle goes first, so this one is the last and closes the store.
       await this.#maintainer?.stop().catch(() => {});
       if (this.#options.files && !this.#engine.dead) await this.#flushNow();

@@ -4,6 +4,15 @@
 export type Data = string | Uint8Array;
 /** How keys or values come back: 'utf8' as strings (the default), 'bytes' as Uint8Array. */
 export type Encoding = 'utf8' | 'bytes';
+/** How keys come back. */
+export type KeyEncoding = Encoding;
+/**
+ * How values are stored and come back: 'utf8', 'bytes', or 'json' (structured values,
+ * stored as JSON text through serde-wasm-bindgen: objects, arrays, strings, numbers,
+ * booleans, null; a BigInt within 64 bits becomes a number; functions and symbols are
+ * refused with INVALID_ARGUMENT).
+ */
+export type ValueEncoding = Encoding | 'json';
 /** Where a store lives; 'auto' picks fs in Node/Deno/Bun, OPFS in a dedicated worker, IndexedDB on a page. */
 export type StorageKind = 'auto' | 'memory' | 'fs' | 'opfs' | 'indexeddb';
 
@@ -34,8 +43,8 @@ export interface OpenOptions {
    * the first time that build loads in this context.
    */
   wasmModule?: WebAssembly.Module;
-  keyEncoding?: Encoding;
-  valueEncoding?: Encoding;
+  keyEncoding?: KeyEncoding;
+  valueEncoding?: ValueEncoding;
   /** Longest key, in bytes (default 16 KiB). */
   maxKeySize?: number;
   /** Longest value, in bytes (default 16 MiB). */
@@ -48,7 +57,8 @@ export interface OpenOptions {
   blockCacheSize?: number;
 }
 
-export interface IteratorOptions {
+/** A range of keys (bytewise order). */
+export interface RangeOptions {
   gt?: Data;
   gte?: Data;
   lt?: Data;
@@ -57,11 +67,46 @@ export interface IteratorOptions {
   reverse?: boolean;
   /** Entries at most; -1 or Infinity for no limit. */
   limit?: number;
-  keyEncoding?: Encoding;
-  valueEncoding?: Encoding;
 }
 
-export type BatchOperation = { type: 'put'; key: Data; value: Data } | { type: 'del'; key: Data };
+export interface IteratorOptions extends RangeOptions {
+  keyEncoding?: KeyEncoding;
+  valueEncoding?: ValueEncoding;
+  /** Read at this point in time (from `db.snapshot()`). */
+  snapshot?: Snapshot;
+}
+
+export interface ReadOptions {
+  valueEncoding?: ValueEncoding;
+  /** Read at this point in time (from `db.snapshot()`). */
+  snapshot?: Snapshot;
+}
+
+export interface WriteOptions {
+  valueEncoding?: ValueEncoding;
+}
+
+/** A condition of a batch: `key` must still be at `version` (from getWithVersion; null: absent). */
+export interface Check {
+  key: Data;
+  version: string | null;
+}
+
+export interface BatchOptions extends WriteOptions {
+  /** Write only if every check holds; otherwise reject with CONFLICT and write nothing. */
+  checks?: Check[];
+}
+
+export type BatchOperation =
+  | { type: 'put'; key: Data; value: unknown; valueEncoding?: ValueEncoding }
+  | { type: 'del'; key: Data };
+
+/** A value with the version of the write that set it. */
+export interface Versioned<V = any> {
+  value: V;
+  /** Changes with every write of the key; compare-and-set with a batch's `checks`. */
+  version: string;
+}
 
 export interface DroppedRange {
   segment: string;
@@ -108,8 +153,35 @@ export interface ShareToken {
   readonly ppdb: 1;
 }
 
-export interface DbIterator<K = any, V = any> extends AsyncIterableIterator<[K, V]> {
+export interface DbIterator<T = [any, any]> extends AsyncIterableIterator<T> {
+  /** Everything left, as an array; closes the iterator. */
+  all(): Promise<T[]>;
   /** Ends the iteration early (a `break` in `for await` does it too). */
+  close(): void;
+}
+
+/** The store at one point in time (from `db.snapshot()`); release it with `close()`. */
+export interface Snapshot {
+  readonly closed: boolean;
+  get(key: Data, options?: Omit<ReadOptions, 'snapshot'>): Promise<any | undefined>;
+  getMany(keys: Data[], options?: Omit<ReadOptions, 'snapshot'>): Promise<(any | undefined)[]>;
+  iterator(options?: Omit<IteratorOptions, 'snapshot'>): DbIterator<[any, any]>;
+  keys(options?: Omit<IteratorOptions, 'snapshot'>): DbIterator<any>;
+  values(options?: Omit<IteratorOptions, 'snapshot'>): DbIterator<any>;
+  close(): void;
+}
+
+/** Operations collected one call at a time, written atomically by `write()`. */
+export interface ChainedBatch {
+  readonly length: number;
+  put(key: Data, value: unknown, options?: WriteOptions): this;
+  del(key: Data): this;
+  /** Write only if `key` is still at `version` (null: absent). */
+  check(key: Data, version: string | null): this;
+  /** Drops the operations and checks added so far. */
+  clear(): this;
+  write(options?: WriteOptions): Promise<void>;
+  /** Discards the batch. */
   close(): void;
 }
 
@@ -126,11 +198,27 @@ export interface Db {
   readonly closed: boolean;
   /** What opening found in the log (undefined for memory stores and attached handles). */
   readonly recovery: RecoveryReport | undefined;
-  put(key: Data, value: Data): Promise<void>;
-  get(key: Data, options?: { valueEncoding?: Encoding }): Promise<any | undefined>;
+  put(key: Data, value: unknown, options?: WriteOptions): Promise<void>;
+  get(key: Data, options?: ReadOptions): Promise<any | undefined>;
+  /** The values of `keys` (undefined for absent ones), read at one point in time. */
+  getMany(keys: Data[], options?: ReadOptions): Promise<(any | undefined)[]>;
+  /** The value and its version, for compare-and-set; undefined when absent. */
+  getWithVersion(key: Data, options?: Omit<ReadOptions, 'snapshot'>): Promise<Versioned | undefined>;
   del(key: Data): Promise<void>;
-  batch(operations: BatchOperation[]): Promise<void>;
-  iterator(options?: IteratorOptions): DbIterator;
+  /** Applies every operation atomically (all or none); with `checks`, only if they hold. */
+  batch(operations: BatchOperation[], options?: BatchOptions): Promise<void>;
+  /** A chained batch: `db.batch().put(k, v).del(k).write()`. */
+  batch(): ChainedBatch;
+  /** `[key, value]` entries in key order. */
+  iterator(options?: IteratorOptions): DbIterator<[any, any]>;
+  /** Keys in key order. */
+  keys(options?: IteratorOptions): DbIterator<any>;
+  /** Values in key order. */
+  values(options?: IteratorOptions): DbIterator<any>;
+  /** Deletes every key in the range (all keys without options); resolves with how many. */
+  clear(options?: RangeOptions): Promise<number>;
+  /** A point-in-time view; reads through it ignore later writes. */
+  snapshot(): Snapshot;
   /** Makes every write so far durable. */
   flush(): Promise<void>;
   /** Writes every frozen memtable to tables. */
@@ -144,7 +232,7 @@ export interface Db {
 /** Every rejection of the package. */
 export class PpdbError extends Error {
   readonly name: 'PpdbError';
-  /** 'INVALID_ARGUMENT' | 'CLOSED' | 'UNSUPPORTED' | 'LOCKED' | 'STORE_FULL' | 'QUOTA_EXCEEDED' | 'IO' | 'CORRUPTION' | 'NOT_FOUND' | 'INTERNAL' */
+  /** 'INVALID_ARGUMENT' | 'CLOSED' | 'UNSUPPORTED' | 'LOCKED' | 'STORE_FULL' | 'QUOTA_EXCEEDED' | 'IO' | 'CORRUPTION' | 'NOT_FOUND' | 'CONFLICT' | 'INTERNAL' */
   readonly code: string;
 }
 

@@ -1,5 +1,4 @@
 // An async iterator over a range, pulling entries from wasm in growing batches.
-import { fromBytes } from './encoding.js';
 
 const FIRST_BATCH = 16;
 const MAX_BATCH = 1024;
@@ -7,37 +6,62 @@ const MAX_BATCH = 1024;
 export class Iterator {
   #handle;
   #call;
-  #keyEncoding;
-  #valueEncoding;
+  #decodeKey;
+  #decodeValue;
+  #mode;
+  #onClose;
   #buffer = [];
   #at = 0;
   #batch = FIRST_BATCH;
   #done = false;
 
-  /** @internal */
-  constructor(handle, call, keyEncoding, valueEncoding) {
+  /**
+   * @internal `decodeKey`/`decodeValue` turn engine bytes into what the caller asked for;
+   * `mode` is 'entries', 'keys' or 'values'; `onClose` runs once when it is released.
+   */
+  constructor(handle, { call, decodeKey, decodeValue, mode = 'entries', onClose }) {
     this.#handle = handle;
     this.#call = call;
-    this.#keyEncoding = keyEncoding;
-    this.#valueEncoding = valueEncoding;
+    this.#decodeKey = decodeKey;
+    this.#decodeValue = decodeValue;
+    this.#mode = mode;
+    this.#onClose = onClose;
   }
 
   [Symbol.asyncIterator]() {
     return this;
   }
 
-  /** The next `[key, value]`, as an iterator result. */
+  /** The next `[key, value]` (or key, or value, for `keys()` and `values()`), as an iterator result. */
   async next() {
     if (this.#at >= this.#buffer.length && !this.#done) this.#fill();
     if (this.#at >= this.#buffer.length) return { done: true, value: undefined };
-    const key = fromBytes(this.#buffer[this.#at], this.#keyEncoding);
-    const value = fromBytes(this.#buffer[this.#at + 1], this.#valueEncoding);
+    const key = this.#buffer[this.#at];
+    const value = this.#buffer[this.#at + 1];
     this.#at += 2;
-    return { done: false, value: [key, value] };
+    if (this.#mode === 'keys') return { done: false, value: this.#call(() => this.#decodeKey(key)) };
+    if (this.#mode === 'values') return { done: false, value: this.#call(() => this.#decodeValue(value)) };
+    return { done: false, value: this.#call(() => [this.#decodeKey(key), this.#decodeValue(value)]) };
+  }
+
+  /** Everything left, as an array; closes the iterator. */
+  async all() {
+    const out = [];
+    try {
+      for (let step = await this.next(); !step.done; step = await this.next()) out.push(step.value);
+    } finally {
+      this.close();
+    }
+    return out;
   }
 
   #fill() {
-    this.#buffer = this.#call(() => this.#handle.nextBatch(this.#batch));
+    try {
+      this.#buffer = this.#call(() => this.#handle.nextBatch(this.#batch));
+    } catch (err) {
+      this.close();
+      throw err;
+    }
     this.#at = 0;
     this.#batch = Math.min(this.#batch * 2, MAX_BATCH);
     if (this.#buffer.length === 0) this.close();
@@ -55,5 +79,6 @@ export class Iterator {
     this.#done = true;
     this.#buffer = [];
     this.#handle.free();
+    this.#onClose?.(this);
   }
 }

@@ -22,7 +22,7 @@ const MIME = {
 };
 
 // URL prefixes that map onto folders of the repo; everything else is 404.
-const MOUNTS = ['/www/', '/pkg/', '/tests/browser/fixtures/', '/bench/browser/'];
+const MOUNTS = ['/www/', '/pkg/', '/tests/browser/fixtures/', '/bench/browser/', '/bench/js/'];
 
 const ISOLATION_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',

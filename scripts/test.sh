@@ -31,5 +31,8 @@ step "build both wasm flavours"
 bash scripts/build.sh
 node scripts/size.mjs
 
+step "TypeScript: pkg/index.d.ts checked against a sample that uses every call"
+node_modules/.bin/tsc -p tests/types
+
 step "package, browser and demo tests (node --test)"
 node --test --test-concurrency=1 tests/js/ tests/browser/

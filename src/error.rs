@@ -33,6 +33,10 @@ pub enum Error {
     /// Another context (tab, worker, process) has the store open.
     #[error("locked: {0}")]
     Locked(String),
+    /// A conditional write found a key at another version than the one it expected;
+    /// nothing was written.
+    #[error("conflict: {0}")]
+    Conflict(String),
 }
 
 impl Error {
@@ -48,6 +52,7 @@ impl Error {
             Error::StoreFull(_) => "STORE_FULL",
             Error::QuotaExceeded(_) => "QUOTA_EXCEEDED",
             Error::Locked(_) => "LOCKED",
+            Error::Conflict(_) => "CONFLICT",
         }
     }
 
@@ -96,6 +101,7 @@ mod tests {
                 "opfs",
             ),
             (Error::Locked("LOCK".into()), "LOCKED", "LOCK"),
+            (Error::Conflict("key k".into()), "CONFLICT", "key k"),
         ];
         for (error, code, words) in cases {
             assert_eq!(error.code(), code);

@@ -45,3 +45,34 @@ export async function runBrowser({ n, runs }) {
     await server.close();
   }
 }
+
+/** db_bench in a dedicated worker on OPFS: medians over `rounds` of bench/js/db-bench.mjs. */
+export async function runBrowserDbBench({ n, rounds }) {
+  const { medians } = await import('../js/db-bench.mjs');
+  const server = await serve({ root: repoRoot, port: 0 });
+  const browser = await launch();
+  try {
+    const page = await openPage(browser.context, new URL('/tests/browser/fixtures/api.html', server.url).href);
+    const results = [];
+    for (let round = 0; round < rounds; round++) {
+      const result = await page.evaluate(
+        (n) =>
+          new Promise((resolve) => {
+            const worker = new Worker('/bench/browser/db-bench-worker.mjs', { type: 'module' });
+            worker.onmessage = ({ data }) => {
+              worker.terminate();
+              resolve(data);
+            };
+            worker.postMessage({ n });
+          }),
+        n,
+      );
+      if (result.error) throw new Error(`db_bench in Chromium: ${result.error}`);
+      results.push(result);
+    }
+    return medians(results);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}

@@ -66,6 +66,8 @@ struct DbInner {
     options: Options,
     state: ArcSwap<MemState>,
     publisher: Publisher,
+    /// Writers pass it together; a conditional write closes it (see `write_if`).
+    gate: crate::sync::WriteGate,
     /// Held (try-lock) by the one writer switching memtables.
     switching: crate::sync::TryLock,
     /// `None` for in-memory stores.
@@ -195,6 +197,7 @@ impl Db {
             log,
             versions,
             maintenance: crate::sync::TryLock::new(),
+            gate: crate::sync::WriteGate::new(),
             jobs: crate::sync::SpinLock::new(flush::Jobs::default()),
             job_pending: crate::sync::atomic::AtomicBool::new(false),
             worker: crate::sync::SpinLock::new(None),
@@ -285,28 +288,59 @@ impl Db {
     }
 
     fn get_at(&self, key: &[u8], seq: SequenceNumber) -> Result<Option<Vec<u8>>> {
+        Ok(self.newest_at(key, seq)?.and_then(|(_, value)| value))
+    }
+
+    /// The value of `key` with its version: the sequence number of the write that set it.
+    /// A conditional write ([`Db::write_if`]) can require that version to be unchanged.
+    ///
+    /// # Errors
+    /// As [`Db::get`].
+    pub fn get_with_version(&self, key: &[u8]) -> Result<Option<(Vec<u8>, SequenceNumber)>> {
+        self.get_with_version_at(key, self.inner.publisher.visible())
+    }
+
+    fn get_with_version_at(
+        &self,
+        key: &[u8],
+        seq: SequenceNumber,
+    ) -> Result<Option<(Vec<u8>, SequenceNumber)>> {
+        Ok(self
+            .newest_at(key, seq)?
+            .and_then(|(version, value)| value.map(|v| (v, version))))
+    }
+
+    /// The newest entry of `key` visible at `seq`: its sequence number and its value
+    /// (`None` for a delete); `None` if no entry is visible.
+    fn newest_at(
+        &self,
+        key: &[u8],
+        seq: SequenceNumber,
+    ) -> Result<Option<(SequenceNumber, Option<Vec<u8>>)>> {
         write::check_key(&self.inner.options, key)?;
         // Memtables first, then tables: a flush installs its table before it drops the
         // memtable, so loading the state before the version never misses an entry.
         let state = self.inner.state.load();
         for memtable in state.memtables() {
-            match memtable.get(key, seq) {
-                Lookup::Found(value) => return Ok(Some(value.to_vec())),
-                Lookup::Deleted => return Ok(None),
-                Lookup::Absent => {}
+            match memtable.get_versioned(key, seq) {
+                Some((found, Lookup::Found(value))) => {
+                    return Ok(Some((found, Some(value.to_vec()))))
+                }
+                Some((found, _)) => return Ok(Some((found, None))),
+                None => {}
             }
         }
         let Some(versions) = &self.inner.versions else {
             return Ok(None);
         };
         let seek = crate::key::internal_key(key, seq, crate::key::ValueKind::SEEK);
-        Ok(match versions.current().get(&seek)? {
-            Some((found, value)) => match crate::key::parse(&found).map(|p| p.kind) {
-                Some(crate::key::ValueKind::Put) => Some(value),
-                _ => None,
-            },
-            None => None,
-        })
+        Ok(versions.current().get(&seek)?.and_then(|(found, value)| {
+            let parsed = crate::key::parse(&found)?;
+            Some(match parsed.kind {
+                crate::key::ValueKind::Put => (parsed.seq, Some(value)),
+                crate::key::ValueKind::Delete => (parsed.seq, None),
+            })
+        }))
     }
 
     /// The entries within `options`, read at the current sequence number.

@@ -6,6 +6,7 @@ use super::state::MemState;
 use super::Db;
 use crate::batch::{BatchOp, WriteBatch};
 use crate::error::{Error, Result};
+use crate::key::SequenceNumber;
 use crate::memtable::Memtable;
 use crate::options::{Durability, Options, BATCH_SIZE_LIMIT};
 use crate::wal::format::frame;
@@ -84,11 +85,61 @@ impl Db {
     /// memory limit; storage errors ([`Error::Io`], [`Error::QuotaExceeded`]), after which
     /// writes fail until the store is reopened.
     pub fn write(&self, batch: &WriteBatch) -> Result<()> {
-        let inner = &*self.inner;
-        let user_bytes = check_batch(&inner.options, batch)?;
+        let user_bytes = check_batch(&self.inner.options, batch)?;
         if batch.is_empty() {
             return Ok(());
         }
+        let passage = self.inner.gate.enter();
+        let (state, end) = self.apply(batch, user_bytes)?;
+        drop(passage);
+        self.settle(&state, end)
+    }
+
+    /// Applies `batch` only if every key of `checks` is at the version given there (the
+    /// one [`Db::get_with_version`] reports; `None`: absent or deleted). The check and the
+    /// write are atomic: no other write lands between them. An empty batch only checks.
+    ///
+    /// # Errors
+    /// [`Error::Conflict`] (nothing written) if a key is at another version; as
+    /// [`Db::write`] otherwise.
+    pub fn write_if(
+        &self,
+        checks: &[(&[u8], Option<SequenceNumber>)],
+        batch: &WriteBatch,
+    ) -> Result<()> {
+        let user_bytes = check_batch(&self.inner.options, batch)?;
+        for (key, _) in checks {
+            check_key(&self.inner.options, key)?;
+        }
+        // With the gate closed every write that started is published and no other starts.
+        let closed = self.inner.gate.close();
+        let seq = self.inner.publisher.visible();
+        for (key, expected) in checks {
+            let found = self
+                .get_with_version_at(key, seq)?
+                .map(|(_, version)| version);
+            if found != *expected {
+                let show = |v: Option<SequenceNumber>| v.map_or("absent".into(), |v| v.to_string());
+                return Err(Error::Conflict(format!(
+                    "key {:?} is at version {}, the batch expected {}",
+                    String::from_utf8_lossy(key),
+                    show(found),
+                    show(*expected)
+                )));
+            }
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let (state, end) = self.apply(batch, user_bytes)?;
+        drop(closed);
+        self.settle(&state, end)
+    }
+
+    /// Logs, inserts and publishes `batch`; returns the memtable state it went into and
+    /// the end of its log record.
+    fn apply(&self, batch: &WriteBatch, user_bytes: u64) -> Result<(Arc<MemState>, u64)> {
+        let inner = &*self.inner;
         let backoff = Backoff::new();
         loop {
             if let Some(log) = &inner.log {
@@ -142,24 +193,32 @@ impl Db {
                 .user_bytes
                 .fetch_add(user_bytes, crate::sync::atomic::Ordering::Relaxed);
             drop(writer);
+            return Ok((state, slot.end));
+        }
+    }
 
-            if let Some(log) = &inner.log {
-                match inner.options.durability {
-                    Durability::Sync => log.sync_to(&state.segment, slot.end)?,
-                    Durability::Relaxed => {
-                        if state.segment.unflushed() >= inner.options.relaxed_flush_bytes as u64 {
-                            log.try_flush()?;
-                        }
+    /// After a batch is published: waits for durability (sync) or starts a flush of the
+    /// log when enough is pending (relaxed), and switches a full memtable.
+    fn settle(&self, state: &Arc<MemState>, end: u64) -> Result<()> {
+        let inner = &*self.inner;
+        if let Some(log) = &inner.log {
+            match inner.options.durability {
+                Durability::Sync => log.sync_to(&state.segment, end)?,
+                Durability::Relaxed => {
+                    if state.segment.unflushed() >= inner.options.relaxed_flush_bytes as u64 {
+                        log.try_flush()?;
                     }
                 }
             }
-            // In-memory stores have no log to bound: their memtable just grows. A switch that
-            // cannot start its segment yet is retried by a later write; this one is done.
-            if logged && state.active.approximate_size() >= inner.options.memtable_size {
-                let _ = self.switch_memtable(&state);
-            }
-            return Ok(());
         }
+        // In-memory stores have no log to bound: their memtable just grows. A switch that
+        // cannot start its segment yet is retried by a later write; this one is done.
+        if state.segment.is_logged()
+            && state.active.approximate_size() >= inner.options.memtable_size
+        {
+            let _ = self.switch_memtable(state);
+        }
+        Ok(())
     }
 
     /// Freezes the memtable of `seen` and starts the next one with a new log segment,

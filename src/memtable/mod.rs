@@ -127,6 +127,17 @@ impl Memtable {
 
     /// The newest version of `user_key` visible at `seq`.
     pub fn get(&self, user_key: &[u8], seq: SequenceNumber) -> Lookup<'_> {
+        self.get_versioned(user_key, seq)
+            .map_or(Lookup::Absent, |(_, found)| found)
+    }
+
+    /// The newest version of `user_key` visible at `seq` with its sequence number, or
+    /// `None` if this memtable holds no visible version of it.
+    pub fn get_versioned(
+        &self,
+        user_key: &[u8],
+        seq: SequenceNumber,
+    ) -> Option<(SequenceNumber, Lookup<'_>)> {
         // Build the seek key on the stack for ordinary keys; allocate only for long ones.
         let mut stack = [0u8; 128];
         let heap;
@@ -138,16 +149,12 @@ impl Memtable {
             heap = key::internal_key(user_key, seq, ValueKind::SEEK);
             &heap
         };
-        let Some(node) = self.list.seek(target) else {
-            return Lookup::Absent;
-        };
-        match key::parse(self.list.key(node)) {
-            Some(found) if found.user_key == user_key => match found.kind {
-                ValueKind::Put => Lookup::Found(self.list.value(node)),
-                ValueKind::Delete => Lookup::Deleted,
-            },
-            _ => Lookup::Absent,
-        }
+        let node = self.list.seek(target)?;
+        let found = key::parse(self.list.key(node)).filter(|f| f.user_key == user_key)?;
+        Some(match found.kind {
+            ValueKind::Put => (found.seq, Lookup::Found(self.list.value(node))),
+            ValueKind::Delete => (found.seq, Lookup::Deleted),
+        })
     }
 
     /// An iterator over the internal entries, holding the memtable alive.

@@ -248,26 +248,71 @@ impl DbHandle {
         reverse: bool,
         limit: Option<u32>,
     ) -> JsResult<IterHandle> {
-        let mut options = ScanOptions::all().reverse(reverse);
-        if let Some(k) = gt {
-            options = options.gt(&k);
-        }
-        if let Some(k) = gte {
-            options = options.gte(&k);
-        }
-        if let Some(k) = lt {
-            options = options.lt(&k);
-        }
-        if let Some(k) = lte {
-            options = options.lte(&k);
-        }
-        if let Some(p) = prefix {
-            options = options.with_prefix(&p);
-        }
-        if let Some(limit) = limit {
-            options = options.limit(limit as usize);
-        }
+        let options = scan_options(gt, gte, lt, lte, prefix, reverse, limit);
         Ok(IterHandle::new(js(self.db()?.scan(options))?))
+    }
+
+    /// The values of `keys` (an array of `Uint8Array`), read at one point in time:
+    /// an array of `Uint8Array` or `undefined`.
+    #[wasm_bindgen(js_name = getMany)]
+    pub fn get_many(&self, keys: js_sys::Array) -> JsResult<js_sys::Array> {
+        let snapshot = self.db()?.snapshot();
+        get_many(&keys, |key| snapshot.get(key))
+    }
+
+    /// `{ value: Uint8Array, version: string }` for `key`, or `undefined`. The version
+    /// (the sequence number of the write that set the value, in decimal) is what
+    /// `writeIf` checks.
+    #[wasm_bindgen(js_name = getWithVersion)]
+    pub fn get_with_version(&self, key: &[u8]) -> JsResult<JsValue> {
+        Ok(match js(self.db()?.get_with_version(key))? {
+            Some((value, version)) => object(&[
+                ("value", js_sys::Uint8Array::from(value.as_slice()).into()),
+                ("version", version.to_string().into()),
+            ])
+            .into(),
+            None => JsValue::UNDEFINED,
+        })
+    }
+
+    /// Applies `batch` only if each key of `keys` is at the version at the same index of
+    /// `versions` (a string from `getWithVersion`, or `null` for absent); otherwise
+    /// throws `CONFLICT` and writes nothing.
+    #[wasm_bindgen(js_name = writeIf)]
+    pub fn write_if(
+        &self,
+        batch: &BatchHandle,
+        keys: js_sys::Array,
+        versions: js_sys::Array,
+    ) -> JsResult<()> {
+        if keys.length() != versions.length() {
+            return Err(to_js(Error::invalid(
+                "each check needs a key and a version",
+            )));
+        }
+        let mut checks = Vec::with_capacity(keys.length() as usize);
+        for (key, version) in keys.iter().zip(versions.iter()) {
+            let key = bytes_of(&key, "a check's key")?;
+            let version = if version.is_null() || version.is_undefined() {
+                None
+            } else {
+                let parsed = version.as_string().and_then(|v| v.parse::<u64>().ok());
+                Some(parsed.ok_or_else(|| {
+                    to_js(Error::invalid(
+                        "a check's version must be a string from a read with versions, or null",
+                    ))
+                })?)
+            };
+            checks.push((key, version));
+        }
+        let checks: Vec<(&[u8], Option<u64>)> =
+            checks.iter().map(|(k, v)| (k.as_slice(), *v)).collect();
+        js(self.db()?.write_if(&checks, &batch.batch))
+    }
+
+    /// A snapshot: reads at this point in time until it is closed.
+    pub fn snapshot(&self) -> JsResult<super::snapshot::SnapshotHandle> {
+        Ok(super::snapshot::SnapshotHandle::new(self.db()?.snapshot()))
     }
 
     /// Sizes and counts: `{ memtableEntries, memtableBytes, dataBytes, frozenMemtables,
@@ -356,4 +401,59 @@ impl DbHandle {
             None => Err(to_js(Error::Closed)),
         }
     }
+}
+
+/// Scan options from the bounds JS passes (`undefined` bounds are open).
+pub(super) fn scan_options(
+    gt: Option<Vec<u8>>,
+    gte: Option<Vec<u8>>,
+    lt: Option<Vec<u8>>,
+    lte: Option<Vec<u8>>,
+    prefix: Option<Vec<u8>>,
+    reverse: bool,
+    limit: Option<u32>,
+) -> ScanOptions {
+    let mut options = ScanOptions::all().reverse(reverse);
+    if let Some(k) = gt {
+        options = options.gt(&k);
+    }
+    if let Some(k) = gte {
+        options = options.gte(&k);
+    }
+    if let Some(k) = lt {
+        options = options.lt(&k);
+    }
+    if let Some(k) = lte {
+        options = options.lte(&k);
+    }
+    if let Some(p) = prefix {
+        options = options.with_prefix(&p);
+    }
+    if let Some(limit) = limit {
+        options = options.limit(limit as usize);
+    }
+    options
+}
+
+/// The bytes of a JS `Uint8Array`, or an `INVALID_ARGUMENT` error naming `what`.
+pub(super) fn bytes_of(value: &JsValue, what: &str) -> JsResult<Vec<u8>> {
+    value
+        .dyn_ref::<js_sys::Uint8Array>()
+        .map(js_sys::Uint8Array::to_vec)
+        .ok_or_else(|| to_js(Error::invalid(format!("{what} must be a Uint8Array"))))
+}
+
+/// `get` over an array of keys: `Uint8Array` or `undefined` per key.
+pub(super) fn get_many(
+    keys: &js_sys::Array,
+    get: impl Fn(&[u8]) -> crate::Result<Option<Vec<u8>>>,
+) -> JsResult<js_sys::Array> {
+    let out = js_sys::Array::new_with_length(keys.length());
+    for (i, key) in keys.iter().enumerate() {
+        let key = bytes_of(&key, "each key")?;
+        if let Some(value) = js(get(&key))? {
+            out.set(i as u32, js_sys::Uint8Array::from(value.as_slice()).into());
+        }
+    }
+    Ok(out)
 }

@@ -5,9 +5,12 @@ mod bench;
 mod db;
 mod error;
 mod iter;
+mod json;
+mod snapshot;
 
 pub use db::DbHandle;
 pub use iter::IterHandle;
+pub use snapshot::SnapshotHandle;
 
 use wasm_bindgen::prelude::*;
 

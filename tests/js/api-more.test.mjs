@@ -1,0 +1,171 @@
+// The rest of the package API in Node, in both flavours: getMany, chained batches, keys and
+// values, clear, snapshots, compare-and-set, encodings (json included) per store and per call.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { Worker } from 'node:worker_threads';
+import { open, PpdbError } from '../../pkg/index.js';
+
+async function rejectsWith(promiseOrFn, code) {
+  await assert.rejects(promiseOrFn, (err) => {
+    assert.ok(err instanceof PpdbError, `expected a PpdbError, got ${err}`);
+    assert.equal(err.code, code, err.message);
+    return true;
+  });
+}
+
+for (const [flavour, threads] of [['threaded', true], ['single', false]]) {
+  const options = { storage: 'memory', threads };
+  describe(`${flavour} flavour`, () => {
+    test('getMany reads several keys at once, undefined for absent ones', async () => {
+      const db = await open('many', options);
+      await db.batch([{ type: 'put', key: 'a', value: '1' }, { type: 'put', key: 'c', value: '3' }]);
+      assert.deepEqual(await db.getMany(['a', 'b', 'c']), ['1', undefined, '3']);
+      assert.deepEqual(await db.getMany([]), []);
+      const bytes = await db.getMany(['a'], { valueEncoding: 'bytes' });
+      assert.deepEqual([...bytes[0]], [0x31]);
+      await rejectsWith(db.getMany('a'), 'INVALID_ARGUMENT');
+      await rejectsWith(db.getMany(['a', '']), 'INVALID_ARGUMENT');
+      await db.close();
+    });
+
+    test('a chained batch collects operations and writes them atomically once', async () => {
+      const db = await open('chained', options);
+      await db.put('gone', 'x');
+      const batch = db.batch().put('a', '1').put('b', '2').del('gone');
+      assert.equal(batch.length, 3);
+      assert.equal(await db.get('a'), undefined, 'nothing before write()');
+      await batch.write();
+      assert.deepEqual(await db.getMany(['a', 'b', 'gone']), ['1', '2', undefined]);
+      assert.throws(() => batch.put('c', '3'), (err) => err.code === 'CLOSED');
+      const invalidOne = db.batch().put('ok', 'v').put('', 'empty key');
+      await rejectsWith(invalidOne.write(), 'INVALID_ARGUMENT');
+      assert.equal(await db.get('ok'), undefined, 'an invalid batch writes nothing');
+      const cleared = db.batch().put('x', '1').clear().put('y', '2');
+      assert.equal(cleared.length, 1);
+      await cleared.write();
+      assert.deepEqual(await db.getMany(['x', 'y']), [undefined, '2']);
+      await db.close();
+    });
+
+    test('keys() and values() iterate one side; all() collects; break closes early', async () => {
+      const db = await open('kv', options);
+      await db.batch(['b', 'a', 'd', 'c'].map((k) => ({ type: 'put', key: k, value: k.toUpperCase() })));
+      assert.deepEqual(await db.keys().all(), ['a', 'b', 'c', 'd']);
+      assert.deepEqual(await db.values({ reverse: true, limit: 2 }).all(), ['D', 'C']);
+      assert.deepEqual(await db.iterator({ gt: 'a', lte: 'c' }).all(), [['b', 'B'], ['c', 'C']]);
+      const seen = [];
+      for await (const key of db.keys()) {
+        seen.push(key);
+        if (seen.length === 2) break;
+      }
+      assert.deepEqual(seen, ['a', 'b']);
+      const keys = await db.keys({ keyEncoding: 'bytes' }).all();
+      assert.ok(keys[0] instanceof Uint8Array);
+      await db.close();
+    });
+
+    test('clear(range) deletes exactly the keys in the range', async () => {
+      const db = await open('clear', options);
+      const ops = [];
+      for (let i = 0; i < 2500; i++) ops.push({ type: 'put', key: `user:${String(i).padStart(4, '0')}`, value: 'x' });
+      ops.push({ type: 'put', key: 'other', value: 'kept' });
+      await db.batch(ops);
+      assert.equal(await db.clear({ gte: 'user:1000', lt: 'user:2000' }), 1000);
+      assert.equal(await db.get('user:0999'), 'x');
+      assert.equal(await db.get('user:1000'), undefined);
+      assert.equal(await db.get('user:2000'), 'x');
+      assert.equal(await db.clear({ prefix: 'user:' }), 1500);
+      assert.deepEqual(await db.keys().all(), ['other']);
+      assert.equal(await db.clear(), 1);
+      assert.deepEqual(await db.keys().all(), []);
+      await db.close();
+    });
+
+    test('a snapshot reads the store as it was, until it is closed', async () => {
+      const db = await open('snap', options);
+      await db.batch([{ type: 'put', key: 'a', value: 'old' }, { type: 'put', key: 'b', value: 'old' }]);
+      const snapshot = db.snapshot();
+      await db.put('a', 'new');
+      await db.del('b');
+      await db.put('c', 'new');
+      assert.equal(await db.get('a'), 'new');
+      assert.equal(await snapshot.get('a'), 'old');
+      assert.equal(await db.get('b', { snapshot }), 'old');
+      assert.deepEqual(await db.getMany(['a', 'b', 'c'], { snapshot }), ['old', 'old', undefined]);
+      assert.deepEqual(await snapshot.iterator().all(), [['a', 'old'], ['b', 'old']]);
+      assert.deepEqual(await db.keys({ snapshot }).all(), ['a', 'b']);
+      assert.deepEqual(await db.keys().all(), ['a', 'c']);
+      snapshot.close();
+      assert.equal(snapshot.closed, true);
+      await rejectsWith(snapshot.get('a'), 'CLOSED');
+      await rejectsWith(db.get('a', { snapshot: { not: 'a snapshot' } }), 'INVALID_ARGUMENT');
+      const open2 = db.snapshot();
+      await db.close();
+      assert.equal(open2.closed, true, 'closing the store releases its snapshots');
+    });
+
+    test('compare-and-set: a batch with checks writes only if the versions still hold', async () => {
+      const db = await open('cas', options);
+      assert.equal(await db.getWithVersion('k'), undefined);
+      await db.batch([{ type: 'put', key: 'k', value: 'v1' }], { checks: [{ key: 'k', version: null }] });
+      const first = await db.getWithVersion('k');
+      assert.equal(first.value, 'v1');
+      assert.equal(typeof first.version, 'string');
+      await rejectsWith(db.batch([{ type: 'put', key: 'k', value: 'again' }], { checks: [{ key: 'k', version: null }] }), 'CONFLICT');
+      await db.put('k', 'v2');
+      await rejectsWith(
+        db.batch([{ type: 'put', key: 'other', value: 'x' }], { checks: [{ key: 'k', version: first.version }] }),
+        'CONFLICT',
+      );
+      assert.equal(await db.get('other'), undefined, 'a conflict writes nothing');
+      const second = await db.getWithVersion('k');
+      assert.notEqual(second.version, first.version);
+      await db.batch().check('k', second.version).put('k', 'v3').put('other', 'y').write();
+      assert.deepEqual(await db.getMany(['k', 'other']), ['v3', 'y']);
+      await rejectsWith(db.batch([], { checks: [{ key: 'k', version: 42 }] }), 'INVALID_ARGUMENT');
+      await db.close();
+    });
+
+    test('json values: per store, per call, and errors for what JSON cannot hold', async () => {
+      const db = await open('json', { ...options, valueEncoding: 'json' });
+      const doc = { name: 'Ada', tags: ['math', 'poetry'], born: 1815, alive: false, spouse: null, note: 'ünïcode ✓' };
+      await db.put('ada', doc);
+      assert.deepEqual(await db.get('ada'), doc);
+      await db.batch([{ type: 'put', key: 'list', value: [1, 2.5, 'three'] }, { type: 'put', key: 'raw', value: 'plain text', valueEncoding: 'utf8' }]);
+      assert.deepEqual(await db.get('list'), [1, 2.5, 'three']);
+      assert.equal(await db.get('ada', { valueEncoding: 'utf8' }), JSON.stringify(doc));
+      assert.equal(await db.get('raw', { valueEncoding: 'utf8' }), 'plain text');
+      await rejectsWith(db.get('raw'), 'INVALID_ARGUMENT');
+      assert.deepEqual(await db.values({ lt: 'list~' }).all(), [doc, [1, 2.5, 'three']]);
+      await rejectsWith(db.put('bad', () => 1), 'INVALID_ARGUMENT');
+      await rejectsWith(db.put('bad', { key: Symbol('s') }), 'INVALID_ARGUMENT');
+      await db.put('big', 10n);
+      assert.equal(await db.get('big'), 10, 'a BigInt within 64 bits is stored as a JSON number');
+      await rejectsWith(db.put('bad', undefined), 'INVALID_ARGUMENT');
+      await rejectsWith(db.put('k', 'v', { valueEncoding: 'yaml' }), 'INVALID_ARGUMENT');
+      const utf8Store = await open('json2', options);
+      await utf8Store.put('n', { a: 1 }, { valueEncoding: 'json' });
+      assert.deepEqual(await utf8Store.get('n', { valueEncoding: 'json' }), { a: 1 });
+      assert.equal(await utf8Store.get('n'), '{"a":1}');
+      await utf8Store.close();
+      await db.close();
+    });
+  });
+}
+
+test('compare-and-set from concurrent worker_threads loses no increment', { timeout: 60_000 }, async () => {
+  const db = await open('cas-threads', { storage: 'memory', threads: true });
+  const token = db.share();
+  const count = 150;
+  const runs = [0, 1, 2].map(
+    () =>
+      new Promise((resolve, reject) => {
+        const worker = new Worker(new URL('./fixtures/cas-worker.mjs', import.meta.url), { workerData: { token, count } });
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      }),
+  );
+  const results = await Promise.all(runs);
+  assert.equal(await db.get('counter'), String(3 * count), `conflicts: ${results.map((r) => r.conflicts)}`);
+  await db.close();
+});

@@ -1,0 +1,102 @@
+// Uses every call of the package so that `tsc --noEmit` checks pkg/index.d.ts (npm test runs
+// it). The `@ts-expect-error` lines must stay errors: they prove the types reject misuse.
+import {
+  open,
+  destroy,
+  attach,
+  exportNdjson,
+  importNdjson,
+  PpdbError,
+  type Db,
+  type Snapshot,
+  type ChainedBatch,
+  type Stats,
+  type Versioned,
+  type NdjsonProgress,
+} from 'ppdb';
+
+async function everyCall(): Promise<void> {
+  const db: Db = await open('types', {
+    storage: 'auto',
+    durability: 'relaxed',
+    relaxedFlushInterval: 50,
+    relaxedFlushBytes: 1 << 20,
+    recovery: 'skip-corrupted',
+    threads: false,
+    backgroundWorker: true,
+    keyEncoding: 'utf8',
+    valueEncoding: 'json',
+    maxKeySize: 1024,
+    maxValueSize: 1 << 20,
+    memtableSize: 1 << 20,
+    memoryLimit: 64 << 20,
+    blockCacheSize: 8 << 20,
+  });
+  const flavour: 'threaded' | 'single' = db.flavour;
+  const where: string = `${db.name} ${db.storage} ${db.maintenance} ${db.closed} ${db.recovery?.records ?? 0}`;
+  await db.put('user:1', { name: 'Ada' });
+  await db.put('raw', new Uint8Array([1, 2]), { valueEncoding: 'bytes' });
+  const one: unknown = await db.get('user:1');
+  const text: unknown = await db.get('user:1', { valueEncoding: 'utf8' });
+  const many: unknown[] = await db.getMany(['user:1', 'user:2']);
+  const versioned: Versioned | undefined = await db.getWithVersion('user:1');
+  await db.del('raw');
+  await db.batch([
+    { type: 'put', key: 'a', value: 1 },
+    { type: 'put', key: new Uint8Array([0x62]), value: 'b', valueEncoding: 'utf8' },
+    { type: 'del', key: 'c' },
+  ]);
+  await db.batch([{ type: 'put', key: 'user:1', value: { name: 'Ada L.' } }], {
+    checks: [{ key: 'user:1', version: versioned?.version ?? null }],
+  });
+  const chained: ChainedBatch = db.batch();
+  await chained.put('x', 1).del('y').check('z', null).write();
+  db.batch().put('discarded', 0).clear().close();
+  for await (const [key, value] of db.iterator({ gte: 'a', lt: 'z', reverse: true, limit: 10 })) void [key, value];
+  const keys: unknown[] = await db.keys({ prefix: 'user:', keyEncoding: 'bytes' }).all();
+  const values: unknown[] = await db.values({ gt: 'a', lte: 'b', limit: -1 }).all();
+  const it = db.iterator();
+  it.close();
+  const cleared: number = await db.clear({ prefix: 'tmp:' });
+  const snapshot: Snapshot = db.snapshot();
+  await snapshot.get('a');
+  await snapshot.getMany(['a']);
+  await snapshot.iterator().all();
+  await snapshot.keys().all();
+  await snapshot.values().all();
+  await db.get('a', { snapshot });
+  await db.iterator({ snapshot }).all();
+  snapshot.close();
+  const closed: boolean = snapshot.closed;
+  await db.flush();
+  await db.compact();
+  const stats: Stats = await db.stats();
+  const levels: number[] = stats.tablesPerLevel;
+  const lines: string[] = [];
+  for await (const line of exportNdjson(db, { prefix: 'user:', onProgress: (p: NdjsonProgress) => void p.records })) lines.push(line);
+  const imported: NdjsonProgress = await importNdjson(db, lines.join(''), { onProgress: () => {} });
+  const token = db.share();
+  const attached: Db = await attach(token);
+  await attached.close();
+  await db.close();
+  await destroy('types', { storage: 'auto' });
+  try {
+    await open('x', { storage: 'memory' });
+  } catch (err) {
+    if (err instanceof PpdbError) void err.code;
+  }
+  void [flavour, where, one, text, many, keys, values, cleared, closed, levels, imported];
+
+  // @ts-expect-error: 'yaml' is not an encoding
+  await open('x', { valueEncoding: 'yaml' });
+  // @ts-expect-error: keys are strings or bytes
+  await db.put(42, 'v');
+  // @ts-expect-error: a batch operation needs a known type
+  await db.batch([{ type: 'upsert', key: 'k', value: 'v' }]);
+  // @ts-expect-error: versions are strings from getWithVersion (or null)
+  await db.batch([], { checks: [{ key: 'k', version: 7 }] });
+  // @ts-expect-error: storage kinds are a closed set
+  await open('x', { storage: 'floppy' });
+}
+
+void everyCall;
