@@ -154,7 +154,14 @@ export class ChainedBatch {
 /** @internal Moves background work to a worker of its own (threaded flavour, see open()). */
 export const startBackgroundWorker = Symbol('startBackgroundWorker');
 
-export class Db {
+/** How often alert rules are checked, by default (milliseconds). */
+const ALERT_INTERVAL_MS = 1000;
+
+/**
+ * A store. It is an EventTarget: `db.addEventListener('alert', (event) => event.detail)`
+ * receives `{ rule, value, threshold, time }` when an alert rule becomes true.
+ */
+export class Db extends EventTarget {
   #handle;
   #engine;
   #options;
@@ -164,12 +171,14 @@ export class Db {
   #maintaining = false;
   #maintainer = null;
   #iterators = new Set();
+  #alertTimer = null;
   #snapshots = new Set();
   #recovery;
   #syncing = null;
 
   /** @internal Use `open()` or `attach()`. */
   constructor(handle, engine, options) {
+    super();
     this.#handle = handle;
     this.#engine = engine;
     this.#options = options;
@@ -321,7 +330,13 @@ export class Db {
   /** Syncs the log, then commits what the JS side holds (IndexedDB). */
   async #flushNow() {
     this.#call(() => this.#handle.flush());
-    await this.#options.files?.commit?.();
+    const commit = this.#options.files?.commit;
+    if (commit) {
+      const started = performance.now();
+      await commit();
+      // The engine's own syncs are timed inside it; this commit happens out here.
+      if (!this.#closed && !this.#engine.dead) this.#handle.recordLatency('wal_sync', performance.now() - started);
+    }
   }
 
   /**
@@ -561,6 +576,55 @@ export class Db {
   }
 
   /**
+   * Counters, latencies and gauges (see index.d.ts `Metrics`): operations by kind, bytes
+   * written and read, latency p50/p90/p99/max/mean in milliseconds for get, put, batch,
+   * walWrite, walSync, flush and compaction, memory (wasm, memtables, cache), cache hit
+   * rate, compression ratio, log bytes, tables and bytes per level, write and space
+   * amplification.
+   */
+  async metrics() {
+    this.#live();
+    return this.#call(() => this.#handle.metrics(this.#wasmMemory()));
+  }
+
+  /** The metrics in the Prometheus text exposition format (for a /metrics endpoint). */
+  async metricsText() {
+    this.#live();
+    return this.#call(() => this.#handle.metricsText(this.#wasmMemory()));
+  }
+
+  #wasmMemory() {
+    return this.#engine.ownMemory?.buffer.byteLength ?? 0;
+  }
+
+  /**
+   * Replaces the alert rules: `[{ metric, above | below, name? }]`, checked every
+   * `interval` ms (default 1000); a rule that becomes true dispatches an 'alert' event.
+   * Metrics: `<op>.p50|p90|p99|max` (ms), `cacheHitRate`, `memoryUse`,
+   * `recoveryDropped`, `walUnsyncedBytes`, `writeAmplification`, `spaceAmplification`.
+   */
+  setAlerts(rules, { interval = ALERT_INTERVAL_MS } = {}) {
+    this.#live();
+    if (!Array.isArray(rules)) throw invalid('alerts must be an array of rules');
+    if (!(Number.isInteger(interval) && interval > 0)) throw invalid('the alert interval must be a positive integer (ms)');
+    this.#call(() => this.#handle.setAlerts(rules));
+    clearInterval(this.#alertTimer);
+    this.#alertTimer = null;
+    if (rules.length > 0) {
+      this.#alertTimer = setInterval(() => this.checkAlerts(), interval);
+      this.#alertTimer.unref?.();
+    }
+  }
+
+  /** Checks the alert rules now (the timer does it too); returns the alerts raised. */
+  checkAlerts() {
+    if (this.#closed || this.#engine.dead) return [];
+    const alerts = this.#call(() => this.#handle.checkAlerts());
+    for (const alert of alerts) this.dispatchEvent(new CustomEvent('alert', { detail: alert }));
+    return alerts;
+  }
+
+  /**
    * Sizes and counts: `{ memtableEntries, memtableBytes, dataBytes, frozenMemtables,
    * sequence, unsyncedLogBytes, tablesPerLevel, tableBytesPerLevel, cacheHits, cacheMisses,
    * cacheBytes, userBytes, flushedBytes, compactedBytes, wasmMemoryBytes }`.
@@ -601,6 +665,7 @@ export class Db {
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     if (this.#maintenance) clearInterval(this.#maintenance);
+    clearInterval(this.#alertTimer);
     try {
       for (const iterator of [...this.#iterators]) iterator.close();
       for (const snapshot of [...this.#snapshots]) snapshot.close();

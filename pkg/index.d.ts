@@ -13,10 +13,21 @@ export type KeyEncoding = Encoding;
  * refused with INVALID_ARGUMENT).
  */
 export type ValueEncoding = Encoding | 'json';
-/** Where a store lives; 'auto' picks fs in Node/Deno/Bun, OPFS in a dedicated worker, IndexedDB on a page. */
+/**
+ * Where a store lives. 'auto' picks fs in Node/Deno/Bun; OPFS in a dedicated worker, and on
+ * a page where OPFS exists (`navigator.storage.getDirectory`), through a worker the package
+ * starts (see `Db`); IndexedDB elsewhere in a browser; memory where nothing persists.
+ */
 export type StorageKind = 'auto' | 'memory' | 'fs' | 'opfs' | 'indexeddb';
 
 export interface OpenOptions {
+  /**
+   * Default 'auto'. 'opfs' works in dedicated workers and on pages: a page's OPFS store
+   * runs in a dedicated module worker the package starts and owns (OPFS sync access
+   * handles exist only in workers), and `open()` resolves to a proxy `Db` whose every
+   * call is answered from that worker. Options then cross to the worker by structured
+   * cloning. 'indexeddb' keeps a page's store on the page itself.
+   */
   storage?: StorageKind;
   /** fs: the store's folder (default `./<name>`). */
   path?: string;
@@ -36,6 +47,16 @@ export interface OpenOptions {
    * this thread in bounded steps of a few milliseconds between other tasks.
    */
   backgroundWorker?: boolean;
+  /** Alert rules, checked every `alertInterval` ms (see `Db.setAlerts`). */
+  alerts?: AlertRule[];
+  /** How often alert rules are checked, in milliseconds (default 1000). */
+  alertInterval?: number;
+  /**
+   * Also switch memtables when write latency degrades: once the moving average of put and
+   * batch latency passes `averageMicros` and the active memtable holds at least
+   * `minMemtableBytes`, writes go to a fresh memtable and the full one is flushed.
+   */
+  latencySwitch?: { averageMicros: number; minMemtableBytes: number };
   /**
    * The single-threaded build precompiled (`pkg/wasm/single/ppdb_bg.wasm`, exported as
    * `ppdb/wasm/single.wasm`), for runtimes that cannot compile wasm from bytes at run time,
@@ -148,6 +169,82 @@ export interface Stats {
   wasmMemoryBytes: number;
 }
 
+/** Latency of one kind of operation, in milliseconds. */
+export interface LatencySummary {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** What `db.metrics()` returns. */
+export interface Metrics {
+  operations: {
+    put: number;
+    delete: number;
+    batch: number;
+    get: number;
+    scan: number;
+    conditionalWrite: number;
+    conflict: number;
+    flush: number;
+    compaction: number;
+    memtableSwitch: number;
+  };
+  /** Key and value bytes written by users and returned by reads and scans. */
+  bytes: { written: number; read: number };
+  latency: {
+    get: LatencySummary;
+    put: LatencySummary;
+    batch: LatencySummary;
+    walWrite: LatencySummary;
+    walSync: LatencySummary;
+    flush: LatencySummary;
+    compaction: LatencySummary;
+  };
+  /** Bytes: the wasm instance's memory, memtables, block cache, and the memtable limit. */
+  memory: { wasm: number; memtables: number; cache: number; limit: number };
+  cache: { hits: number; misses: number; hitRate: number };
+  /** Stored / raw bytes of the table blocks written. */
+  compressionRatio: number;
+  wal: { bytes: number; unsyncedBytes: number };
+  levels: { tables: number; bytes: number }[];
+  /** Table bytes written per user byte. */
+  writeAmplification: number;
+  /** Table bytes per byte of the deepest level. */
+  spaceAmplification: number;
+  /** Log ranges recovery dropped when the store opened. */
+  recoveryDropped: number;
+}
+
+/**
+ * A rule over the metrics: `metric` is `<op>.p50|p90|p99|max` (ms; op one of get, put,
+ * batch, wal_write, wal_sync, flush, compaction), `cacheHitRate`, `memoryUse` (memtables /
+ * limit), `recoveryDropped`, `walUnsyncedBytes`, `writeAmplification` or
+ * `spaceAmplification`; it fires when the value goes above `above` (or below `below`).
+ */
+export type AlertRule = { metric: string; name?: string } & ({ above: number; below?: never } | { below: number; above?: never });
+
+/** The detail of an 'alert' event. */
+export interface Alert {
+  rule: string;
+  value: number;
+  threshold: number;
+  /** Milliseconds since the epoch. */
+  time: number;
+}
+
+/** One log record of the engine. */
+export interface LogEntry {
+  level: 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  module: string;
+  message: string;
+  fields: Record<string, string>;
+  time: number;
+}
+
 /** A value to post to a Worker, where attach() opens the same store. */
 export interface ShareToken {
   readonly ppdb: 1;
@@ -185,7 +282,20 @@ export interface ChainedBatch {
   close(): void;
 }
 
-export interface Db {
+/**
+ * An open store. On a page, an OPFS store's Db is a proxy for the Db of a worker the
+ * package starts: the same methods and getters, each call sent to the worker and answered
+ * through a promise, so the page never blocks. Calls made in the same task go to the
+ * worker as one message, and replies come back batched the same way. Uint8Array keys,
+ * values and bounds are copied and the copies transferred (the caller's buffers are never
+ * detached); Uint8Array results arrive transferred; other values cross by structured
+ * cloning (one that cannot be cloned, such as a function, rejects with INVALID_ARGUMENT).
+ * Iterators and snapshots stay in the worker: an iterator pulls pages of entries, and
+ * `break` or `close()` releases it there. `share()` throws UNSUPPORTED. `close()` closes
+ * the store and then terminates the worker; if the worker dies, pending and later calls
+ * reject with INTERNAL.
+ */
+export interface Db extends EventTarget {
   /**
    * Where flushes and compactions run: 'worker' (a worker of their own: threaded build on
    * Node fs), 'steps' (bounded steps of a few milliseconds on this thread, between other
@@ -224,7 +334,21 @@ export interface Db {
   /** Writes every frozen memtable to tables. */
   compact(): Promise<void>;
   stats(): Promise<Stats>;
-  /** Threaded build, memory or fs stores: a token for attach() in a Worker. */
+  /** Counters, latency percentiles (ms) and gauges. */
+  metrics(): Promise<Metrics>;
+  /** The metrics in the Prometheus text exposition format. */
+  metricsText(): Promise<string>;
+  /**
+   * Replaces the alert rules; a rule that becomes true dispatches an 'alert' event
+   * (`event.detail`: Alert). A promise on a page's OPFS store (its engine is in a worker).
+   */
+  setAlerts(rules: AlertRule[], options?: { interval?: number }): void | Promise<void>;
+  /** Checks the rules now; returns (and dispatches) the alerts raised (a promise through the page proxy). */
+  checkAlerts(): Alert[] | Promise<Alert[]>;
+  /**
+   * Threaded build, memory or fs stores: a token for attach() in a Worker. UNSUPPORTED on
+   * OPFS and IndexedDB stores (including a page's OPFS store, which lives in its own worker).
+   */
   share(): ShareToken;
   close(): Promise<void>;
 }
@@ -239,6 +363,11 @@ export class PpdbError extends Error {
 export function open(name: string, options?: OpenOptions): Promise<Db>;
 export function destroy(name: string, options?: Pick<OpenOptions, 'storage' | 'path'>): Promise<void>;
 export function attach(token: ShareToken): Promise<Db>;
+/**
+ * Routes the engine's log to `onLog` (or the console) from `level` up; quiet ('off') by
+ * default. Applies to every engine of this context (page, worker, Node thread).
+ */
+export function setLogger(options?: { level?: 'off' | 'error' | 'warn' | 'info' | 'debug' | 'trace'; onLog?: (entry: LogEntry) => void }): Promise<void>;
 
 /** How far an NDJSON export or import got. */
 export interface NdjsonProgress {

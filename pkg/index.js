@@ -1,91 +1,31 @@
 // ppdb: an embedded key-value store in WebAssembly.
 //   import { open } from 'ppdb'
 //   const db = await open('name', { storage: 'auto' })
-import { Db, startBackgroundWorker } from './db.js';
+import { Db } from './db.js';
 import { PpdbError, invalid, callEngine } from './errors.js';
-import { checkEncoding } from './encoding.js';
-import { loadEngine, pickFlavour } from './loader.js';
-import { openFiles, joinFiles, resolveStorage, destroyFiles } from './storage/index.js';
+import { loadEngine } from './loader.js';
+import { joinFiles, resolveStorage, destroyFiles, opfsThroughWorker } from './storage/index.js';
+import { checkOptions, openHere } from './open.js';
 
 export { PpdbError };
-
-const DURABILITY = ['sync', 'relaxed'];
-const RECOVERY = ['strict', 'skip-corrupted'];
-
-function checkOptions(name, options) {
-  if (typeof name !== 'string' || name.length === 0) throw invalid('name must be a non-empty string');
-  if (options === null || typeof options !== 'object') throw invalid('options must be an object');
-  for (const limit of ['maxKeySize', 'maxValueSize', 'memtableSize', 'memoryLimit', 'relaxedFlushBytes', 'blockCacheSize']) {
-    const v = options[limit];
-    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw invalid(`${limit} must be a positive integer`);
-  }
-  const interval = options.relaxedFlushInterval;
-  if (interval !== undefined && !(Number.isInteger(interval) && interval >= 0)) {
-    throw invalid('relaxedFlushInterval must be a non-negative integer (milliseconds)');
-  }
-  if (options.durability !== undefined && !DURABILITY.includes(options.durability)) {
-    throw invalid(`durability must be one of ${DURABILITY.join(', ')}`);
-  }
-  if (options.recovery !== undefined && !RECOVERY.includes(options.recovery)) {
-    throw invalid(`recovery must be one of ${RECOVERY.join(', ')}`);
-  }
-  if (options.path !== undefined && typeof options.path !== 'string') throw invalid('path must be a string');
-  if (options.wasmModule !== undefined && !(options.wasmModule instanceof WebAssembly.Module)) {
-    throw invalid('wasmModule must be a WebAssembly.Module (of pkg/wasm/single/ppdb_bg.wasm)');
-  }
-}
-
-/** What the engine is told (the rest stays in JS). */
-function engineOptions(options) {
-  const { maxKeySize, maxValueSize, memtableSize, memoryLimit, durability, relaxedFlushBytes, recovery, blockCacheSize } = options;
-  return { maxKeySize, maxValueSize, memtableSize, memoryLimit, durability, relaxedFlushBytes, recovery, blockCacheSize };
-}
+export { setLogger } from './loader.js';
 
 /**
  * Opens (creating it if needed) a store.
  * @param {string} name
  * @param {object} [options] see index.d.ts: storage, path, durability, recovery, threads,
  *   wasmModule, keyEncoding, valueEncoding, maxKeySize, maxValueSize, memtableSize, memoryLimit.
+ * On a page, OPFS stores (`storage: 'opfs'`, and `'auto'` where OPFS exists) are opened in a
+ * dedicated worker of the package's and answered through a promise proxy (pkg/proxy.js).
  */
 export async function open(name, options = {}) {
   checkOptions(name, options);
   const storage = resolveStorage(options.storage ?? 'auto');
-  const keyEncoding = checkEncoding(options.keyEncoding ?? 'utf8', 'keyEncoding');
-  const valueEncoding = checkEncoding(options.valueEncoding ?? 'utf8', 'valueEncoding');
-  // wasmModule: runtimes that cannot compile wasm at run time (workerd) pass it precompiled.
-  const engine = await loadEngine(pickFlavour(options.threads, options.wasmModule), undefined, options.wasmModule);
-  const settings = engineOptions(options);
-  let handle;
-  let files = null;
-  if (storage === 'memory') {
-    handle = callEngine(() => engine.wasm.DbHandle.openMemory(settings));
-  } else {
-    files = await openFiles(storage, name, options, engine.wasm);
-    // Where the JS side makes writes durable (group commit), the engine only logs them.
-    const engineSettings = files.groupCommit ? { ...settings, durability: 'relaxed' } : settings;
-    try {
-      handle = callEngine(() => engine.wasm.DbHandle.openStorage(files.id, engineSettings));
-    } catch (err) {
-      await files.close();
-      throw err;
-    }
+  if (storage === 'opfs' && opfsThroughWorker()) {
+    const { openThroughWorker } = await import('./proxy.js');
+    return openThroughWorker(name, { ...options, storage });
   }
-  const db = new Db(handle, engine, {
-    name,
-    storage,
-    files,
-    keyEncoding,
-    valueEncoding,
-    durability: options.durability ?? 'sync',
-    relaxedFlushInterval: options.relaxedFlushInterval ?? 100,
-    maxKeySize: handle.maxKeySize,
-    maxValueSize: handle.maxValueSize,
-  });
-  // Threaded flavour: flushes and compactions run on a worker of their own.
-  if (engine.flavour === 'threaded' && files?.descriptor && options.backgroundWorker !== false) {
-    await db[startBackgroundWorker]();
-  }
-  return db;
+  return openHere(name, options);
 }
 
 /** Deletes a store and all its data. It must not be open anywhere. */

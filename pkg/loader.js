@@ -56,6 +56,26 @@ async function compile(flavour) {
 
 const engines = new Map();
 
+/** What `setLogger` asked for, applied to every engine of this context. */
+let logging = null;
+
+/**
+ * Routes the engine's log (`{ level, module, message, fields, time }`) to `onLog`, or to
+ * the console without one, from `level` up ('error', 'warn', 'info', 'debug', 'trace';
+ * 'off' silences it, the default).
+ */
+export async function setLogger({ level = 'info', onLog } = {}) {
+  if (onLog !== undefined && typeof onLog !== 'function') throw new PpdbError('INVALID_ARGUMENT', 'onLog must be a function');
+  if (!['off', 'error', 'warn', 'info', 'debug', 'trace'].includes(level)) {
+    throw new PpdbError('INVALID_ARGUMENT', `log level must be off, error, warn, info, debug or trace, got ${String(level)}`);
+  }
+  logging = { level, onLog };
+  for (const loading of engines.values()) {
+    const engine = await loading.catch(() => null);
+    engine?.wasm.setLogger(level, onLog);
+  }
+}
+
 /**
  * The engine of `flavour` in this context: `{ flavour, wasm, module, memory, dead }`.
  * `shared` ({ module, memory }) joins the instance of another thread instead of starting
@@ -83,6 +103,7 @@ export function loadEngine(flavour, shared, precompiled) {
     // The threaded module imports its memory: the given one, or a new shared one.
     const exports = wasm.initSync({ module, memory: shared?.memory });
     wasm.initEngine();
+    if (logging) wasm.setLogger(logging.level, logging.onLog);
     const memory = flavour === 'threaded' ? exports.memory : null;
     // `ownMemory`: the instance's memory in either flavour (for its size in stats()).
     return { flavour, wasm, module, memory, ownMemory: exports.memory, dead: false };

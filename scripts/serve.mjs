@@ -12,6 +12,7 @@ const MIME = {
   '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
   '.json': 'application/json; charset=utf-8',
+  '.ndjson': 'application/x-ndjson; charset=utf-8',
   '.map': 'application/json; charset=utf-8',
   '.wasm': 'application/wasm',
   '.ts': 'text/plain; charset=utf-8', // .d.ts
@@ -22,7 +23,13 @@ const MIME = {
 };
 
 // URL prefixes that map onto folders of the repo; everything else is 404.
-const MOUNTS = ['/www/', '/pkg/', '/tests/browser/fixtures/', '/bench/browser/', '/bench/js/'];
+const MOUNTS = [
+  '/www/', '/pkg/', '/tests/browser/fixtures/', '/bench/browser/', '/bench/js/',
+  // Browser files of npm packages the demo (www/) loads: its chart library and the peers
+  // of its benchmark panel.
+  '/node_modules/chart.js/', '/node_modules/@kurkle/color/',
+  '/node_modules/idb-keyval/', '/node_modules/dexie/', '/node_modules/@sqlite.org/sqlite-wasm/',
+];
 
 const ISOLATION_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',

@@ -30,6 +30,10 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends chromium chromium-driver
 fi
 
+say "python: prometheus-client (its parser checks the metrics text in tests)"
+python3 -c 'import prometheus_client' 2>/dev/null ||
+  python3 -m pip install --quiet --disable-pip-version-check prometheus-client==0.26.0
+
 say "npm packages"
 # `npm install` (not `npm ci`): it follows the lockfile, but tolerates the optional
 # per-platform packages of deno that the registry does not carry for other platforms.

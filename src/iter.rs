@@ -289,9 +289,26 @@ pub struct DbIter {
     done_key: Option<Vec<u8>>,
     remaining: usize,
     started: bool,
+    /// Where the bytes this scan returned are counted, when it ends.
+    metrics: Option<(std::sync::Arc<crate::metrics::Metrics>, u64)>,
+}
+
+impl Drop for DbIter {
+    fn drop(&mut self) {
+        if let Some((metrics, bytes)) = &self.metrics {
+            metrics.read_bytes(*bytes);
+        }
+    }
 }
 
 impl DbIter {
+    /// Counts the key and value bytes this scan returns into `metrics` (once, at its end).
+    #[must_use]
+    pub fn counting_into(mut self, metrics: std::sync::Arc<crate::metrics::Metrics>) -> DbIter {
+        self.metrics = Some((metrics, 0));
+        self
+    }
+
     /// Reads `inner` at `snapshot` within `options`.
     pub fn new(inner: MergingIterator, snapshot: SequenceNumber, options: ScanOptions) -> DbIter {
         DbIter {
@@ -301,6 +318,7 @@ impl DbIter {
             options,
             done_key: None,
             started: false,
+            metrics: None,
         }
     }
 
@@ -415,6 +433,9 @@ impl Iterator for DbIter {
         match entry {
             Some(entry) => {
                 self.remaining -= 1;
+                if let Some((_, bytes)) = &mut self.metrics {
+                    *bytes += (entry.0.len() + entry.1.len()) as u64;
+                }
                 Some(entry)
             }
             None => {

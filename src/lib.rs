@@ -27,6 +27,7 @@ pub mod error;
 pub mod iter;
 pub mod key;
 pub mod memtable;
+pub mod metrics;
 pub mod options;
 pub mod storage;
 pub mod sync;

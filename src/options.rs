@@ -62,6 +62,21 @@ pub struct Options {
     /// Flush frozen memtables on a background thread (native only; in wasm the package
     /// drives the work). Default true.
     pub background_work: bool,
+    /// Also switch memtables when write latency degrades (see [`LatencySwitch`]). Default
+    /// off.
+    pub latency_switch: Option<LatencySwitch>,
+}
+
+/// A memtable switch on degraded write latency, besides the size limit: when the moving
+/// average of put and batch latency passes `average_micros` and the active memtable holds
+/// at least `min_memtable_bytes`, writes move to a fresh memtable (whose smaller skiplist
+/// is faster to insert into) and the full one is flushed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LatencySwitch {
+    /// The average write latency, in microseconds, that triggers a switch.
+    pub average_micros: u64,
+    /// The least memtable memory worth switching for.
+    pub min_memtable_bytes: usize,
 }
 
 impl Default for Options {
@@ -79,11 +94,19 @@ impl Default for Options {
             block_cache_size: 8 << 20,
             table: crate::table::TableOptions::default(),
             background_work: true,
+            latency_switch: None,
         }
     }
 }
 
 impl Options {
+    /// Switches memtables also when write latency degrades (see [`LatencySwitch`]).
+    #[must_use]
+    pub fn latency_switch(mut self, rule: Option<LatencySwitch>) -> Options {
+        self.latency_switch = rule;
+        self
+    }
+
     /// Sets the longest key accepted (default 16 KiB; clamped to [`KEY_SIZE_LIMIT`]).
     #[must_use]
     pub fn max_key_size(mut self, bytes: usize) -> Options {

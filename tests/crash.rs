@@ -116,7 +116,7 @@ fn run_seed(seed: u64) -> Result<u32, String> {
                 if choice < 10 {
                     // Flush or compact, whole or in a small step that leaves the job
                     // half done (crash points inside flushes and compactions).
-                    let budget = if rng.below(2) == 0 { usize::MAX } else { 256 };
+                    let budget = if rng.below(3) == 0 { 2048 } else { usize::MAX };
                     if db.maintain_step(budget).is_err() {
                         break;
                     }

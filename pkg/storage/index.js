@@ -1,6 +1,7 @@
 // Where a store's files live: which storages exist here, and opening their JS side.
 //   fs         Node, Deno, Bun: a folder (pkg/storage/node-fs.js), a LOCK file
-//   opfs       dedicated workers: OPFS sync access handles (pkg/storage/opfs.js)
+//   opfs       dedicated workers: OPFS sync access handles (pkg/storage/opfs.js); pages
+//              reach it through a worker of the package's (pkg/proxy.js)
 //   indexeddb  pages and workers: in memory, committed behind (pkg/storage/idb.js)
 //   memory     anywhere: nothing persists
 import { PpdbError, invalid } from '../errors.js';
@@ -8,22 +9,33 @@ import { PpdbError, invalid } from '../errors.js';
 const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
 const hasOpfs = () => typeof FileSystemSyncAccessHandle !== 'undefined' && Boolean(globalThis.navigator?.storage?.getDirectory);
 const hasIdb = () => typeof indexedDB !== 'undefined';
+
+/**
+ * True on a page (a window) where OPFS exists: sync access handles only exist in dedicated
+ * workers, so `open()` runs an OPFS store there in a worker of the package's (pkg/proxy.js).
+ */
+export const opfsThroughWorker = () =>
+  !hasOpfs() && typeof document !== 'undefined' && typeof Worker === 'function' && Boolean(globalThis.navigator?.storage?.getDirectory);
+
 export const STORAGES = ['auto', 'memory', 'fs', 'opfs', 'indexeddb'];
 
 /** The storage `choice` means here. 'auto': fs in Node, Deno and Bun; OPFS in a dedicated
- * worker; IndexedDB elsewhere in a browser; memory where nothing persists. */
+ * worker, and on a page where OPFS exists (through a worker); IndexedDB elsewhere in a
+ * browser; memory where nothing persists. */
 export function resolveStorage(choice) {
   if (!STORAGES.includes(choice)) {
     throw invalid(`storage must be one of ${STORAGES.join(', ')}, got ${String(choice)}`);
   }
   if (choice === 'auto') {
     if (isNode) return 'fs';
-    if (hasOpfs()) return 'opfs';
+    if (hasOpfs() || opfsThroughWorker()) return 'opfs';
     if (hasIdb()) return 'indexeddb';
     return 'memory';
   }
   if (choice === 'fs' && !isNode) throw new PpdbError('UNSUPPORTED', "storage 'fs' needs Node, Deno or Bun");
-  if (choice === 'opfs' && !hasOpfs()) throw new PpdbError('UNSUPPORTED', "storage 'opfs' needs a dedicated worker");
+  if (choice === 'opfs' && !hasOpfs() && !opfsThroughWorker()) {
+    throw new PpdbError('UNSUPPORTED', "storage 'opfs' needs a dedicated worker or a page where OPFS exists");
+  }
   if (choice === 'indexeddb' && !hasIdb()) throw new PpdbError('UNSUPPORTED', 'IndexedDB is not available here');
   return choice;
 }

@@ -9,6 +9,7 @@ use super::Db;
 use crate::error::{Error, Result};
 use crate::iter::InternalIterator;
 use crate::memtable::{Memtable, MemtableIter};
+use crate::metrics::{Metrics, Op, Stopwatch, Timed};
 use crate::sync::atomic::Ordering;
 use crate::table::TableBuilder;
 use crate::version::compaction::Merge;
@@ -22,6 +23,8 @@ use std::sync::Arc;
 pub(super) struct Jobs {
     flush: Option<FlushJob>,
     merge: Option<Merge>,
+    /// Microseconds of steps spent on the merge so far.
+    merge_busy: u64,
 }
 
 /// A memtable being written as a table.
@@ -32,6 +35,8 @@ struct FlushJob {
     table: Option<(u64, TableBuilder)>,
     /// Log segments below this number are covered once the table is recorded.
     log_number: u64,
+    /// Microseconds of steps spent on it so far.
+    busy: u64,
 }
 
 impl FlushJob {
@@ -50,11 +55,12 @@ impl FlushJob {
     }
 
     /// Writes the table's last blocks, index and footer; describes it.
-    fn finish_table(&mut self) -> Result<Option<FileMeta>> {
+    fn finish_table(&mut self, metrics: &Metrics) -> Result<Option<FileMeta>> {
         let Some((number, builder)) = self.table.take() else {
             return Ok(None);
         };
         let meta = builder.finish()?;
+        metrics.table_bytes(meta.raw_bytes, meta.stored_bytes);
         Ok(Some(FileMeta {
             number,
             size: meta.size,
@@ -112,6 +118,7 @@ impl Db {
         drop(jobs);
         drop(held);
         if let (Err(err), Some(log)) = (&result, &inner.log) {
+            log::error!(error = err.to_string().as_str(); "background work failed; writes stop until reopened");
             log.poison(err.clone());
         }
         result
@@ -160,8 +167,10 @@ impl Db {
         let Some(job) = jobs.flush.as_mut() else {
             return Ok(false);
         };
+        let timer = Stopwatch::start();
         let done = job.advance(budget);
         if matches!(done, Ok(false)) {
+            job.busy += timer.micros();
             return Ok(true);
         }
         let Some(mut job) = jobs.flush.take() else {
@@ -171,7 +180,8 @@ impl Db {
             return Ok(false);
         };
         let number = job.table.as_ref().map(|(n, _)| *n);
-        let meta = match done.and_then(|_| job.finish_table()) {
+        let metrics = &self.inner.metrics;
+        let meta = match done.and_then(|_| job.finish_table(metrics)) {
             Ok(meta) => meta,
             Err(err @ Error::Corruption(_)) => return Err(err),
             // A table that cannot be written yet (no space, no file handle) is retried
@@ -181,7 +191,12 @@ impl Db {
                 return Ok(false);
             }
         };
+        let busy = job.busy;
         self.install_flush(job, meta)?;
+        metrics.count(Op::Flush, 1);
+        let micros = busy + timer.micros();
+        metrics.record(Timed::Flush, micros);
+        log::info!(table = number.unwrap_or(0), micros = micros; "flushed a memtable to level 0");
         Ok(true)
     }
 
@@ -228,6 +243,7 @@ impl Db {
             memtable: oldest,
             entries,
             table,
+            busy: 0,
         }))
     }
 
@@ -277,6 +293,7 @@ impl Db {
             let Some(compaction) = crate::version::compaction::pick(&version) else {
                 return Ok(false);
             };
+            jobs.merge_busy = 0;
             jobs.merge = Some(Merge::new(
                 compaction,
                 version,
@@ -288,15 +305,18 @@ impl Db {
         let Some(merge) = jobs.merge.as_mut() else {
             return Ok(false);
         };
+        let timer = Stopwatch::start();
         let done = merge.step(budget, &|| versions.new_table_number());
         if matches!(done, Ok(false)) {
+            jobs.merge_busy += timer.micros();
             return Ok(true);
         }
+        let busy = std::mem::take(&mut jobs.merge_busy);
         let Some(merge) = jobs.merge.take() else {
             return Ok(false);
         };
         let outputs = merge.outputs().to_vec();
-        let replaced: Vec<_> = {
+        let replaced: Vec<Arc<crate::version::TableFile>> = {
             let c = merge.compaction();
             c.inputs.iter().chain(&c.next).cloned().collect()
         };
@@ -312,10 +332,23 @@ impl Db {
                 return Ok(false);
             }
         };
+        let replaced_count = replaced.len();
         versions.log_and_apply(outcome.edit)?;
         inner
             .compacted_bytes
             .fetch_add(outcome.bytes_written, Ordering::Relaxed);
+        let metrics = &inner.metrics;
+        metrics.table_bytes(outcome.raw_bytes, outcome.stored_bytes);
+        metrics.count(Op::Compaction, 1);
+        let micros = busy + timer.micros();
+        metrics.record(Timed::Compaction, micros);
+        log::info!(
+            inputs = replaced_count,
+            outputs = outputs.len(),
+            bytes = outcome.bytes_written,
+            micros = micros;
+            "compacted"
+        );
         inner.obsolete.lock().extend(replaced);
         Ok(true)
     }

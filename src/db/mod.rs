@@ -16,6 +16,7 @@ use crate::error::Result;
 use crate::iter::{DbIter, InternalIterator, MergingIterator, ScanOptions};
 use crate::key::SequenceNumber;
 use crate::memtable::{Lookup, Memtable};
+use crate::metrics::{Metrics, Op, Stopwatch, Timed};
 use crate::options::Options;
 use crate::storage::Storage;
 use crate::wal::log::Log;
@@ -93,6 +94,8 @@ struct DbInner {
     /// Table bytes written by compactions.
     compacted_bytes: crate::sync::atomic::AtomicU64,
     recovery: RecoveryReport,
+    /// Counters and latency histograms.
+    metrics: Arc<Metrics>,
     /// Dropped last of all the fields (fields drop in declaration order), so once no
     /// strong reference to it remains, the storage has been released too.
     dropped: Arc<()>,
@@ -135,7 +138,16 @@ impl Db {
             segment: Arc::new(Segment::new(1, 0, false)),
             frozen: Vec::new(),
         };
-        Db::from_parts(options, state, 0, None, None, RecoveryReport::default())
+        let metrics = Arc::new(Metrics::default());
+        Db::from_parts(
+            options,
+            state,
+            0,
+            None,
+            None,
+            RecoveryReport::default(),
+            metrics,
+        )
     }
 
     /// Opens the store in `storage`, replaying its log (see [`Db::recovery`]), and starts a
@@ -149,7 +161,8 @@ impl Db {
         let (versions, tables) = crate::version::VersionSet::open(Arc::clone(&storage), cache)?;
         let recovered =
             recovery::recover(&*storage, &options, tables.log_number, tables.last_sequence)?;
-        let log = Log::new(storage);
+        let metrics = Arc::new(Metrics::default());
+        let log = Log::new(storage, Arc::clone(&metrics));
         let segment = Arc::new(Segment::new(
             recovered.next_segment,
             recovered.last_sequence,
@@ -173,6 +186,15 @@ impl Db {
             Some(log),
             Some(versions),
             recovered.report,
+            metrics,
+        );
+        let report = db.recovery();
+        log::info!(
+            segments = report.segments,
+            records = report.records,
+            dropped = report.dropped.len(),
+            millis = report.millis;
+            "opened a store"
         );
         db.start_flush_timer();
         db.start_worker();
@@ -186,6 +208,7 @@ impl Db {
         log: Option<Log>,
         versions: Option<crate::version::VersionSet>,
         recovery: RecoveryReport,
+        metrics: Arc<Metrics>,
     ) -> Db {
         Db::user_handle(Arc::new(DbInner {
             users: crate::sync::atomic::AtomicUsize::new(0),
@@ -207,6 +230,7 @@ impl Db {
             flushed_bytes: crate::sync::atomic::AtomicU64::new(0),
             compacted_bytes: crate::sync::atomic::AtomicU64::new(0),
             recovery,
+            metrics,
             dropped: Arc::new(()),
         }))
     }
@@ -288,7 +312,13 @@ impl Db {
     }
 
     fn get_at(&self, key: &[u8], seq: SequenceNumber) -> Result<Option<Vec<u8>>> {
-        Ok(self.newest_at(key, seq)?.and_then(|(_, value)| value))
+        let timer = Stopwatch::start();
+        let value = self.newest_at(key, seq)?.and_then(|(_, value)| value);
+        let metrics = &self.inner.metrics;
+        metrics.count(Op::Get, 1);
+        metrics.read_bytes(value.as_ref().map_or(0, |v| (key.len() + v.len()) as u64));
+        metrics.record(Timed::Get, timer.micros());
+        Ok(value)
     }
 
     /// The value of `key` with its version: the sequence number of the write that set it.
@@ -360,7 +390,9 @@ impl Db {
         if let Some(versions) = &self.inner.versions {
             children.extend(versions.current().iters());
         }
-        Ok(DbIter::new(MergingIterator::new(children), seq, options))
+        self.inner.metrics.count(Op::Scan, 1);
+        Ok(DbIter::new(MergingIterator::new(children), seq, options)
+            .counting_into(Arc::clone(&self.inner.metrics)))
     }
 
     /// A consistent view of the store as it is now; later writes do not show through it.
@@ -408,7 +440,54 @@ impl Db {
         }
     }
 
-    /// Sizes and counts.
+    /// Everything the store tells about itself now: operation counters, bytes in and
+    /// out, latency summaries, memory, cache, compression, log and level gauges, write
+    /// and space amplification (see [`crate::metrics::Report`]).
+    pub fn metrics(&self) -> crate::metrics::Report {
+        let inner = &*self.inner;
+        let metrics = &inner.metrics;
+        let stats = self.stats();
+        let levels: Vec<(usize, u64)> = stats
+            .tables_per_level
+            .iter()
+            .zip(stats.table_bytes_per_level)
+            .map(|(&n, b)| (n, b))
+            .collect();
+        let table_bytes: u64 = levels.iter().map(|(_, b)| b).sum();
+        let deepest = levels.iter().rev().map(|(_, b)| *b).find(|&b| b > 0);
+        crate::metrics::Report {
+            ops: Op::ALL
+                .iter()
+                .map(|&op| (op.name(), metrics.ops(op)))
+                .collect(),
+            latency: Timed::ALL
+                .iter()
+                .map(|&t| (t.name(), metrics.latency(t)))
+                .collect(),
+            bytes_written: stats.user_bytes,
+            bytes_read: metrics.bytes_read(),
+            memtable_bytes: stats.memtable_bytes as u64,
+            cache_bytes: stats.cache.bytes as u64,
+            cache_hits: stats.cache.hits,
+            cache_misses: stats.cache.misses,
+            compression_ratio: metrics.compression_ratio(),
+            wal_bytes: metrics.wal_bytes_written(),
+            wal_unsynced_bytes: stats.unsynced_log_bytes,
+            levels,
+            write_amplification: (stats.flushed_bytes + stats.compacted_bytes) as f64
+                / stats.user_bytes.max(1) as f64,
+            space_amplification: deepest.map_or(1.0, |d| table_bytes as f64 / d as f64),
+            memory_limit: inner.options.memory_limit as u64,
+            recovery_dropped: inner.recovery.dropped.len() as u64,
+        }
+    }
+
+    /// Records a latency measured outside the engine (the JS side's commits).
+    pub fn record_latency(&self, timed: Timed, micros: u64) {
+        self.inner.metrics.record(timed, micros);
+    }
+
+    /// Sizes and counts (see [`DbStats`]).
     pub fn stats(&self) -> DbStats {
         let state = self.inner.state.load();
         let mut stats = DbStats {

@@ -8,6 +8,7 @@ use crate::batch::{BatchOp, WriteBatch};
 use crate::error::{Error, Result};
 use crate::key::SequenceNumber;
 use crate::memtable::Memtable;
+use crate::metrics::{Metrics, Op, Stopwatch, Timed};
 use crate::options::{Durability, Options, BATCH_SIZE_LIMIT};
 use crate::wal::format::frame;
 use crate::wal::segment::{Segment, MAX_OPERATIONS};
@@ -40,18 +41,49 @@ fn check_op(options: &Options, op: &BatchOp<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Checks every operation; returns the key and value bytes the batch writes.
-fn check_batch(options: &Options, batch: &WriteBatch) -> Result<u64> {
+/// What a valid batch writes.
+struct BatchSize {
+    /// Key and value bytes.
+    user_bytes: u64,
+    puts: u64,
+    deletes: u64,
+}
+
+/// Checks every operation; measures what the batch writes.
+fn check_batch(options: &Options, batch: &WriteBatch) -> Result<BatchSize> {
     if batch.encoded_len() > BATCH_SIZE_LIMIT || batch.len() as u64 > MAX_OPERATIONS / 2 {
         return Err(Error::invalid("the batch is too large; split it"));
     }
-    let mut user_bytes = 0;
+    let mut size = BatchSize {
+        user_bytes: 0,
+        puts: 0,
+        deletes: 0,
+    };
     for op in batch.iter() {
         let op = op?;
         check_op(options, &op)?;
-        user_bytes += (op.key().len() + op.value().len()) as u64;
+        size.user_bytes += (op.key().len() + op.value().len()) as u64;
+        match op.kind() {
+            crate::key::ValueKind::Put => size.puts += 1,
+            crate::key::ValueKind::Delete => size.deletes += 1,
+        }
     }
-    Ok(user_bytes)
+    Ok(size)
+}
+
+impl BatchSize {
+    /// Counts the batch's operations and its latency since `timer` started.
+    fn record(&self, metrics: &Metrics, timer: &Stopwatch) {
+        metrics.count(Op::Put, self.puts);
+        metrics.count(Op::Delete, self.deletes);
+        metrics.count(Op::Batch, 1);
+        let timed = if self.puts + self.deletes > 1 {
+            Timed::Batch
+        } else {
+            Timed::Put
+        };
+        metrics.record(timed, timer.micros());
+    }
 }
 
 impl Db {
@@ -85,14 +117,17 @@ impl Db {
     /// memory limit; storage errors ([`Error::Io`], [`Error::QuotaExceeded`]), after which
     /// writes fail until the store is reopened.
     pub fn write(&self, batch: &WriteBatch) -> Result<()> {
-        let user_bytes = check_batch(&self.inner.options, batch)?;
+        let timer = Stopwatch::start();
+        let size = check_batch(&self.inner.options, batch)?;
         if batch.is_empty() {
             return Ok(());
         }
         let passage = self.inner.gate.enter();
-        let (state, end) = self.apply(batch, user_bytes)?;
+        let (state, end) = self.apply(batch, size.user_bytes)?;
         drop(passage);
-        self.settle(&state, end)
+        self.settle(&state, end)?;
+        size.record(&self.inner.metrics, &timer);
+        Ok(())
     }
 
     /// Applies `batch` only if every key of `checks` is at the version given there (the
@@ -107,7 +142,9 @@ impl Db {
         checks: &[(&[u8], Option<SequenceNumber>)],
         batch: &WriteBatch,
     ) -> Result<()> {
-        let user_bytes = check_batch(&self.inner.options, batch)?;
+        let timer = Stopwatch::start();
+        let size = check_batch(&self.inner.options, batch)?;
+        self.inner.metrics.count(Op::ConditionalWrite, 1);
         for (key, _) in checks {
             check_key(&self.inner.options, key)?;
         }
@@ -119,6 +156,7 @@ impl Db {
                 .get_with_version_at(key, seq)?
                 .map(|(_, version)| version);
             if found != *expected {
+                self.inner.metrics.count(Op::Conflict, 1);
                 let show = |v: Option<SequenceNumber>| v.map_or("absent".into(), |v| v.to_string());
                 return Err(Error::Conflict(format!(
                     "key {:?} is at version {}, the batch expected {}",
@@ -131,9 +169,11 @@ impl Db {
         if batch.is_empty() {
             return Ok(());
         }
-        let (state, end) = self.apply(batch, user_bytes)?;
+        let (state, end) = self.apply(batch, size.user_bytes)?;
         drop(closed);
-        self.settle(&state, end)
+        self.settle(&state, end)?;
+        size.record(&self.inner.metrics, &timer);
+        Ok(())
     }
 
     /// Logs, inserts and publishes `batch`; returns the memtable state it went into and
@@ -213,9 +253,12 @@ impl Db {
         }
         // In-memory stores have no log to bound: their memtable just grows. A switch that
         // cannot start its segment yet is retried by a later write; this one is done.
-        if state.segment.is_logged()
-            && state.active.approximate_size() >= inner.options.memtable_size
-        {
+        let size = state.active.approximate_size();
+        let slow = inner.options.latency_switch.is_some_and(|rule| {
+            size >= rule.min_memtable_bytes
+                && inner.metrics.write_latency_average() > rule.average_micros as f64
+        });
+        if state.segment.is_logged() && (size >= inner.options.memtable_size || slow) {
             let _ = self.switch_memtable(state);
         }
         Ok(())
@@ -255,6 +298,14 @@ impl Db {
             log.add_segment(Arc::clone(&next));
         }
         seen.active.freeze();
+        log::debug!(
+            segment = first_segment,
+            bytes = seen.active.approximate_size(),
+            write_latency_micros = inner.metrics.write_latency_average();
+            "switched memtables"
+        );
+        inner.metrics.count(Op::Switch, 1);
+        inner.metrics.reset_write_latency_average();
         let active = Arc::new(Memtable::with_first_segment(
             inner.options.arena_chunk_size,
             first_segment,

@@ -44,6 +44,10 @@ pub struct TableMeta {
     pub smallest: Vec<u8>,
     /// The largest internal key.
     pub largest: Vec<u8>,
+    /// Bytes of all blocks before compression.
+    pub raw_bytes: u64,
+    /// Bytes of all blocks as stored.
+    pub stored_bytes: u64,
 }
 
 /// Builds one table file from internal keys added in increasing order.
@@ -60,6 +64,8 @@ pub struct TableBuilder {
     entries: u64,
     smallest: Vec<u8>,
     last_key: Vec<u8>,
+    raw_bytes: u64,
+    stored_bytes: u64,
 }
 
 impl TableBuilder {
@@ -85,6 +91,8 @@ impl TableBuilder {
             entries: 0,
             smallest: Vec::new(),
             last_key: Vec::new(),
+            raw_bytes: 0,
+            stored_bytes: 0,
         })
     }
 
@@ -142,7 +150,10 @@ impl TableBuilder {
 
     fn put_block(&mut self, contents: &[u8], compression: Compression) -> BlockHandle {
         let offset = self.flushed + self.out.len() as u64;
-        write_block(&mut self.out, offset, contents, compression)
+        let handle = write_block(&mut self.out, offset, contents, compression);
+        self.raw_bytes += contents.len() as u64;
+        self.stored_bytes += handle.size;
+        handle
     }
 
     /// Writes the remaining blocks and the footer, syncs the file, and describes it.
@@ -165,6 +176,8 @@ impl TableBuilder {
             entries: self.entries,
             smallest: self.smallest,
             largest: self.last_key,
+            raw_bytes: self.raw_bytes,
+            stored_bytes: self.stored_bytes,
         })
     }
 }

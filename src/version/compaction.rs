@@ -88,6 +88,10 @@ pub struct Outcome {
     pub edit: VersionEdit,
     /// Bytes written.
     pub bytes_written: u64,
+    /// Bytes of the output blocks before compression.
+    pub raw_bytes: u64,
+    /// Bytes of the output blocks as stored.
+    pub stored_bytes: u64,
 }
 
 impl Compaction {
@@ -130,6 +134,8 @@ pub struct Merge {
     edit: VersionEdit,
     builder: Option<(u64, TableBuilder)>,
     bytes_written: u64,
+    raw_bytes: u64,
+    stored_bytes: u64,
     /// Numbers of the tables written so far (finished or not).
     outputs: Vec<u64>,
     current_user: Option<Vec<u8>>,
@@ -174,6 +180,8 @@ impl Merge {
             edit,
             builder: None,
             bytes_written: 0,
+            raw_bytes: 0,
+            stored_bytes: 0,
             outputs: Vec::new(),
             current_user: None,
             newer_seq: SequenceNumber::MAX,
@@ -258,6 +266,8 @@ impl Merge {
         };
         let meta = builder.finish()?;
         self.bytes_written += meta.size;
+        self.raw_bytes += meta.raw_bytes;
+        self.stored_bytes += meta.stored_bytes;
         self.edit.added.push((
             self.compaction.level as u32 + 1,
             FileMeta {
@@ -279,6 +289,8 @@ impl Merge {
         Ok(Outcome {
             edit: self.edit,
             bytes_written: self.bytes_written,
+            raw_bytes: self.raw_bytes,
+            stored_bytes: self.stored_bytes,
         })
     }
 }

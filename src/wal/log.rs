@@ -26,12 +26,14 @@ pub struct Log {
     flushing: TryLock,
     poisoned: AtomicBool,
     error: SpinLock<Option<Error>>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Log {
     /// A log writing to `storage`.
-    pub fn new(storage: Arc<dyn Storage>) -> Log {
+    pub fn new(storage: Arc<dyn Storage>, metrics: Arc<crate::metrics::Metrics>) -> Log {
         Log {
+            metrics,
             storage,
             live: SpinLock::new(VecDeque::new()),
             flushing: TryLock::new(),
@@ -130,7 +132,7 @@ impl Log {
     fn flush_locked(&self) -> Result<()> {
         let segments: Vec<Arc<Segment>> = self.live.lock().iter().cloned().collect();
         for segment in segments {
-            if let Err(err) = segment.flush(&*self.storage) {
+            if let Err(err) = segment.flush(&*self.storage, &self.metrics) {
                 return Err(self.poison(err));
             }
             if !segment.is_complete() {

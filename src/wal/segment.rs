@@ -190,7 +190,8 @@ impl Segment {
     ///
     /// # Errors
     /// Errors of the storage.
-    pub fn flush(&self, storage: &dyn Storage) -> Result<()> {
+    pub fn flush(&self, storage: &dyn Storage, metrics: &crate::metrics::Metrics) -> Result<()> {
+        use crate::metrics::{Stopwatch, Timed};
         if !self.logged {
             return Ok(());
         }
@@ -200,12 +201,17 @@ impl Segment {
             let mut bytes = Vec::new();
             self.buffer
                 .read(flushed, (published - flushed) as usize, &mut bytes);
+            let timer = Stopwatch::start();
             storage.append(&self.name, &bytes)?;
+            metrics.record(Timed::WalWrite, timer.micros());
+            metrics.wal_bytes(bytes.len() as u64);
             self.flushed.store(published, Ordering::Release);
             self.buffer.release_below(published);
         }
         if self.synced.load(Ordering::Acquire) < published {
+            let timer = Stopwatch::start();
             storage.sync(&self.name)?;
+            metrics.record(Timed::WalSync, timer.micros());
             self.synced.store(published, Ordering::Release);
         }
         Ok(())
@@ -243,7 +249,9 @@ mod tests {
             segment.write(&slot, &framed);
             segment.publish(slot.end);
         }
-        segment.flush(&storage).expect("flush");
+        segment
+            .flush(&storage, &crate::metrics::Metrics::default())
+            .expect("flush");
         assert_eq!(segment.unflushed(), 0);
         let data = storage.read_all("000001.wal").expect("read");
         let records: Vec<Vec<u8>> = LogReader::new(&data)

@@ -20,6 +20,15 @@ struct OpenOptions {
     relaxed_flush_bytes: Option<usize>,
     recovery: Option<String>,
     block_cache_size: Option<usize>,
+    latency_switch: Option<LatencySwitchOption>,
+}
+
+/// `latencySwitch: { averageMicros, minMemtableBytes }`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LatencySwitchOption {
+    average_micros: u64,
+    min_memtable_bytes: usize,
 }
 
 impl OpenOptions {
@@ -49,6 +58,12 @@ impl OpenOptions {
         if let Some(n) = raw.block_cache_size {
             options = options.block_cache_size(n);
         }
+        if let Some(rule) = raw.latency_switch {
+            options = options.latency_switch(Some(crate::options::LatencySwitch {
+                average_micros: rule.average_micros,
+                min_memtable_bytes: rule.min_memtable_bytes,
+            }));
+        }
         options = options.durability(match raw.durability.as_deref() {
             None | Some("sync") => Durability::Sync,
             Some("relaxed") => Durability::Relaxed,
@@ -77,7 +92,7 @@ fn numbers(values: impl Iterator<Item = f64>) -> js_sys::Array {
 }
 
 /// A plain JS object with these fields.
-fn object(fields: &[(&str, JsValue)]) -> js_sys::Object {
+pub(super) fn object(fields: &[(&str, JsValue)]) -> js_sys::Object {
     let out = js_sys::Object::new();
     for (name, value) in fields {
         // Setting a property on a fresh plain object cannot fail.
@@ -113,6 +128,17 @@ static NEXT_SHARE_ID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU3
 #[wasm_bindgen]
 pub struct DbHandle {
     db: Option<Db>,
+    /// Alert rules and their state (see `setAlerts`).
+    pub(super) monitor: crate::metrics::monitor::Monitor,
+}
+
+impl From<Db> for DbHandle {
+    fn from(db: Db) -> DbHandle {
+        DbHandle {
+            db: Some(db),
+            monitor: crate::metrics::monitor::Monitor::default(),
+        }
+    }
 }
 
 /// Puts and deletes collected on the JS side, applied atomically by `DbHandle.write`.
@@ -153,9 +179,7 @@ impl DbHandle {
     #[wasm_bindgen(js_name = openMemory)]
     pub fn open_memory(options: JsValue) -> JsResult<DbHandle> {
         let options = js(OpenOptions::parse(options))?;
-        Ok(DbHandle {
-            db: Some(Db::open_in_memory(options)),
-        })
+        Ok(DbHandle::from(Db::open_in_memory(options)))
     }
 
     /// Opens the store whose files the JS object registered as `storage_id` handles
@@ -164,9 +188,7 @@ impl DbHandle {
     pub fn open_storage(storage_id: u32, options: JsValue) -> JsResult<DbHandle> {
         let options = js(OpenOptions::parse(options))?;
         let storage = std::sync::Arc::new(crate::storage::js::JsStorage::new(storage_id));
-        Ok(DbHandle {
-            db: Some(js(Db::open(storage, options))?),
-        })
+        Ok(DbHandle::from(js(Db::open(storage, options))?))
     }
 
     /// Syncs every logged write to storage.
@@ -212,7 +234,7 @@ impl DbHandle {
         ]))
     }
 
-    fn db(&self) -> JsResult<&Db> {
+    pub(super) fn db(&self) -> JsResult<&Db> {
         self.db.as_ref().ok_or_else(|| to_js(Error::Closed))
     }
 
@@ -397,7 +419,7 @@ impl DbHandle {
             .find(|(shared_id, _)| *shared_id == id)
             .and_then(|(_, weak)| weak.upgrade());
         match db {
-            Some(db) => Ok(DbHandle { db: Some(db) }),
+            Some(db) => Ok(DbHandle::from(db)),
             None => Err(to_js(Error::Closed)),
         }
     }

@@ -6,6 +6,8 @@ mod db;
 mod error;
 mod iter;
 mod json;
+mod logging;
+mod metrics;
 mod snapshot;
 
 pub use db::DbHandle;
@@ -18,6 +20,7 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(js_name = initEngine)]
 pub fn init_engine() {
     console_error_panic_hook::set_once();
+    logging::install();
 }
 
 /// `"threaded"` for the shared-memory build, `"single"` otherwise.

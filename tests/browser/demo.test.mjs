@@ -1,11 +1,27 @@
-// The demo page at / driven like a person would: type, click, read what it shows.
+// The demo page at / driven like a person would, in one walkthrough: import the sample,
+// put and delete, search by prefix and range with paging, export, watch the metrics, crash
+// the engine's worker and recover, and run the benchmark panel. The steps share one page
+// and run in order.
+//
+// Screenshots go to tests/browser/screenshots/ (git-ignored). With PPDB_DOCS_SCREENSHOT=1
+// the final whole-page screenshot is also written to docs/demo.png, the README's picture.
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { launch, openPage, repoRoot, serve, TIMEOUT } from './harness.mjs';
 
-const SCREENSHOT = new URL('./screenshots/demo.png', import.meta.url);
+const SCREENSHOTS = new URL('./screenshots/', import.meta.url);
+const DOCS_SCREENSHOT = new URL('../../docs/demo.png', import.meta.url);
+
+// The sample dataset, as the page will import it.
+const sample = (await readFile(new URL('../../www/data/sample.ndjson', import.meta.url), 'utf8'))
+  .trim()
+  .split('\n')
+  .slice(1)
+  .map((line) => JSON.parse(line));
+const sampleKeys = sample.map((r) => r.key).sort();
+const sampleValue = new Map(sample.map((r) => [r.key, r.value]));
 
 let server, browser, page;
 
@@ -13,8 +29,9 @@ before(async () => {
   server = await serve({ root: repoRoot, port: 0 });
   browser = await launch();
   page = await openPage(browser.context, server.url);
-  // app.js marks the body ready once open() resolved, or shows the error in #status.
+  // app.js marks the body ready once the engine worker opened the store, or shows the error.
   await page.waitForFunction(() => document.body.dataset.ready || document.querySelector('#status.error'));
+  await mkdir(SCREENSHOTS, { recursive: true });
 });
 
 after(async () => {
@@ -23,65 +40,217 @@ after(async () => {
 });
 
 const text = (selector) => page.locator(selector).innerText();
-const rows = () =>
-  page.$$eval('#entries tr', (trs) => trs.map((tr) => Array.from(tr.cells, (td) => td.textContent)));
+const count = async () => Number((await text('#count')).replaceAll(',', ''));
+const keysShown = () => page.$$eval('#entries tr button.link', (buttons) => buttons.map((b) => b.textContent));
+const screenshot = (name) => page.screenshot({ path: fileURLToPath(new URL(`${name}.png`, SCREENSHOTS)), fullPage: true });
 
-async function putEntry(key, value) {
-  await page.fill('#key', key);
-  await page.fill('#value', value);
-  await page.click('#put');
-  await page.waitForFunction((k) => document.querySelector('#status').textContent.includes(k), key);
+/** How many pixels of a canvas are painted. */
+const painted = (id) =>
+  page.evaluate((id) => {
+    const canvas = document.getElementById(id);
+    const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let n = 0;
+    for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) n++;
+    return n;
+  }, id);
+
+async function search({ prefix, gte, lt, reverse = false, size = '20' }) {
+  await page.check(`input[name="mode"][value="${prefix === undefined ? 'range' : 'prefix'}"]`);
+  if (prefix !== undefined) await page.fill('#prefix', prefix);
+  else {
+    await page.fill('#gte', gte ?? '');
+    await page.fill('#lt', lt ?? '');
+  }
+  await page.selectOption('#page-size', size);
+  await page.setChecked('#reverse', reverse);
+  return turnPage('#search');
 }
 
-test('the demo opens the database in the threaded flavour on an isolated page', { timeout: TIMEOUT }, async () => {
+/** Clicks a button of the key browser and resolves to the keys of the page it lists. */
+async function turnPage(button) {
+  const loads = await page.getAttribute('#entries', 'data-loads');
+  await page.click(button);
+  await page.waitForFunction((n) => document.querySelector('#entries').dataset.loads !== n, loads);
+  return keysShown();
+}
+
+test('the page opens its store on OPFS in the engine worker, threaded, isolated', { timeout: TIMEOUT }, async () => {
   assert.equal(await page.evaluate(() => document.body.dataset.ready), 'true', `status: ${await text('#status')}`);
+  assert.equal(await text('#storage'), 'opfs');
   assert.equal(await text('#flavour'), 'threaded');
   assert.equal(await text('#isolated'), 'true');
+  assert.equal(await count(), 0);
 });
 
-test('put, get, list and delete work through the page controls', { timeout: TIMEOUT }, async () => {
-  await putEntry('greeting', 'hello world');
-  await putEntry('other', 'something else');
-
-  // Get fills the value field and reports the value in the status line.
-  await page.fill('#key', 'greeting');
-  await page.fill('#value', '');
-  await page.click('#get');
-  await page.waitForFunction(() => document.querySelector('#value').value !== '');
-  assert.equal(await page.inputValue('#value'), 'hello world');
-  assert.match(await text('#status'), /hello world/);
-
-  await page.fill('#prefix', '');
-  await page.click('#list');
-  await page.waitForFunction(() => document.querySelectorAll('#entries tr').length === 2);
-  assert.deepEqual(await rows(), [['greeting', 'hello world'], ['other', 'something else']]);
-  await mkdir(new URL('./', SCREENSHOT), { recursive: true });
-  await page.screenshot({ path: fileURLToPath(SCREENSHOT), fullPage: true });
-
-  await page.fill('#prefix', 'gr');
-  await page.click('#list');
-  await page.waitForFunction(() => document.querySelectorAll('#entries tr').length === 1);
-  assert.deepEqual(await rows(), [['greeting', 'hello world']]);
-
-  await page.fill('#key', 'greeting');
-  await page.click('#del');
-  await page.waitForFunction(() => /deleted/i.test(document.querySelector('#status').textContent));
-  await page.fill('#prefix', '');
-  await page.click('#list');
-  await page.waitForFunction(() => document.querySelectorAll('#entries tr').length === 1);
-  assert.deepEqual(await rows(), [['other', 'something else']]);
-
-  await page.click('#get');
-  await page.waitForFunction(() => /not found/i.test(document.querySelector('#status').textContent));
-  assert.equal(await page.inputValue('#value'), '');
-
+test('the sample imports with a progress bar that reaches 100%, and the store count matches', { timeout: TIMEOUT }, async () => {
+  // Every value the percentage shows, in order.
+  await page.evaluate(() => {
+    window.percents = [];
+    new MutationObserver(() => window.percents.push(document.querySelector('#import-percent').textContent)).observe(
+      document.querySelector('#import-percent'),
+      { childList: true, characterData: true, subtree: true },
+    );
+  });
+  await page.click('#import-sample');
+  await page.waitForFunction(() => document.querySelector('#import-status').dataset.count || document.querySelector('#import-status.error'));
+  assert.equal(await page.getAttribute('#import-status', 'data-records'), String(sample.length), await text('#import-status'));
+  assert.equal(await page.getAttribute('#import-status', 'data-count'), String(sample.length));
+  assert.equal(await page.$eval('#import-progress', (p) => p.value), 100);
+  const percents = (await page.evaluate(() => window.percents)).map((p) => Number.parseInt(p, 10));
+  assert.equal(percents.at(-1), 100);
+  assert.ok(percents.every((p, i) => i === 0 || p >= percents[i - 1]), `the bar went backwards: ${percents}`);
+  assert.equal(await count(), sample.length);
+  assert.match(await text('#import-status'), /Imported 6,300 records/);
 });
 
-test('an error shows in the status line with its code', { timeout: TIMEOUT }, async () => {
-  await page.fill('#key', '');
-  await page.fill('#value', 'no key');
+test('put and delete through the forms; invalid input shows the PpdbError code', { timeout: TIMEOUT }, async () => {
+  await page.fill('#put-key', 'note:hello');
+  await page.fill('#put-value', 'hello from the demo test');
   await page.click('#put');
-  await page.waitForSelector('#status.error');
-  assert.equal(await page.getAttribute('#status', 'data-code'), 'INVALID_ARGUMENT');
-  assert.match(await text('#status'), /^INVALID_ARGUMENT: /);
+  await page.waitForFunction(() => /Put "note:hello"/.test(document.querySelector('#put-message').textContent));
+  await page.waitForFunction((n) => document.querySelector('#count').textContent === n, (sample.length + 1).toLocaleString('en'));
+  assert.deepEqual(await search({ prefix: 'note:' }), ['note:hello']);
+  assert.equal(await page.locator('#entries td.value').first().innerText(), 'hello from the demo test');
+  assert.equal(await page.locator('#entries td.num').first().innerText(), '24 B');
+
+  // An empty key and a key over the 16 KiB limit are refused by the package, not the page.
+  for (const [key, message] of [['', /key is empty/], ['k'.repeat(17 * 1024), /key is 17408 bytes/]]) {
+    await page.fill('#put-key', key);
+    await page.click('#put');
+    await page.waitForSelector('#put-message.error');
+    assert.equal(await page.getAttribute('#put-message', 'data-code'), 'INVALID_ARGUMENT');
+    assert.match(await text('#put-message'), /^INVALID_ARGUMENT: /);
+    assert.match(await text('#put-message'), message);
+    assert.equal(await page.getAttribute('#status', 'data-code'), 'INVALID_ARGUMENT');
+    await page.fill('#put-key', 'note:hello');
+    await page.click('#put'); // a good put (the same key again) clears the error
+    await page.waitForSelector('#put-message:not(.error)');
+  }
+
+  // Clicking a key fills both forms; delete removes it.
+  await search({ prefix: 'note:' });
+  await page.fill('#put-key', '');
+  await page.fill('#put-value', '');
+  await page.click('#entries button.link');
+  await page.waitForFunction(() => document.querySelector('#del-key').value === 'note:hello');
+  assert.equal(await page.inputValue('#put-key'), 'note:hello');
+  assert.equal(await page.inputValue('#put-value'), 'hello from the demo test');
+  await page.click('#del');
+  await page.waitForFunction(() => /Deleted "note:hello"/.test(document.querySelector('#del-message').textContent));
+  await page.waitForFunction(() => /no keys/.test(document.querySelector('#page-info').textContent));
+  await page.waitForFunction((n) => document.querySelector('#count').textContent === n, sample.length.toLocaleString('en'));
+});
+
+test('prefix and range searches, forward and reverse, page by page', { timeout: TIMEOUT }, async () => {
+  const poetry = sampleKeys.filter((k) => k.startsWith('genre:poetry:'));
+  assert.ok(poetry.length > 40);
+
+  // Prefix: pages of 20, each starting after the last key of the one before.
+  assert.deepEqual(await search({ prefix: 'genre:poetry:' }), poetry.slice(0, 20));
+  assert.equal(await page.isDisabled('#prev'), true);
+  assert.deepEqual(await turnPage('#next'), poetry.slice(20, 40));
+  await screenshot('demo-browse');
+  assert.deepEqual(await turnPage('#next'), poetry.slice(40, 60));
+  assert.deepEqual(await turnPage('#prev'), poetry.slice(20, 40));
+  assert.deepEqual(await turnPage('#prev'), poetry.slice(0, 20));
+  assert.equal(await page.isDisabled('#prev'), true);
+  // Values are the stored text (truncated when long) with their size in bytes.
+  const first = await page.locator('#entries tr').first().locator('td').allInnerTexts();
+  assert.deepEqual(first, [poetry[0], sampleValue.get(poetry[0]), `${Buffer.byteLength(sampleValue.get(poetry[0]))} B`]);
+
+  // Prefix, reverse, pages of 10.
+  const reversed = poetry.toReversed();
+  assert.deepEqual(await search({ prefix: 'genre:poetry:', reverse: true, size: '10' }), reversed.slice(0, 10));
+  assert.deepEqual(await turnPage('#next'), reversed.slice(10, 20));
+  assert.deepEqual(await turnPage('#prev'), reversed.slice(0, 10));
+
+  // Range [gte, lt): book:00100 to book:00124, in pages of 10 up to the end.
+  const range = sampleKeys.filter((k) => k >= 'book:00100' && k < 'book:00125');
+  assert.equal(range.length, 25);
+  assert.deepEqual(await search({ gte: 'book:00100', lt: 'book:00125', size: '10' }), range.slice(0, 10));
+  assert.deepEqual(await turnPage('#next'), range.slice(10, 20));
+  assert.deepEqual(await turnPage('#next'), range.slice(20));
+  assert.equal(await page.isDisabled('#next'), true);
+  assert.match(await text('#page-info'), /the end/);
+  assert.deepEqual(await turnPage('#prev'), range.slice(10, 20));
+
+  // The same range in reverse.
+  assert.deepEqual(await search({ gte: 'book:00100', lt: 'book:00125', reverse: true, size: '10' }), range.toReversed().slice(0, 10));
+  assert.deepEqual(await turnPage('#next'), range.toReversed().slice(10, 20));
+  // Long values are cut, with their full size shown.
+  const book = await search({ gte: 'book:00100', lt: 'book:00101' });
+  assert.deepEqual(book, ['book:00100']);
+});
+
+test('export downloads the whole store as NDJSON', { timeout: TIMEOUT }, async () => {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
+  assert.match(download.suggestedFilename(), /^ppdb-demo-.*\.ndjson$/);
+  const lines = (await readFile(await download.path(), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+  assert.deepEqual(lines[0], { ppdb: 'export', version: 1 });
+  const records = lines.slice(1);
+  assert.equal(records.length, await count());
+  assert.deepEqual(records.map((r) => r.key), sampleKeys);
+  assert.ok(records.every((r) => r.value === sampleValue.get(r.key)));
+  await page.waitForFunction(() => /Exported 6,300 records/.test(document.querySelector('#export-status').textContent));
+});
+
+test('the live metrics show this page\'s writes and reads, memory and tables', { timeout: TIMEOUT }, async () => {
+  await page.check('#workload');
+  // Figures are per second: wait for a second with writes in it.
+  await page.waitForFunction(() => Number(document.querySelector('#m-writes').textContent.replaceAll(',', '')) > 0);
+  await page.waitForFunction(() => Number(document.querySelector('#m-reads').textContent.replaceAll(',', '')) > 0);
+  await page.waitForFunction(() => /ms/.test(document.querySelector('#m-latency').textContent));
+  assert.match(await text('#m-latency'), /^[\d.]+ ms \/ [\d.]+ ms \/ [\d.]+ ms$/);
+  assert.match(await text('#m-memory'), /^[\d.]+ MiB$/);
+  assert.match(await text('#m-tables'), /^\d+( · \d+)+$/);
+  await page.uncheck('#workload');
+  for (const id of ['chart-throughput', 'chart-latency', 'chart-memory', 'chart-tables']) {
+    assert.ok((await painted(id)) > 1000, `${id} is blank`);
+  }
+});
+
+test('crash and recover: the worker is killed mid-write and every acknowledged write is there', { timeout: TIMEOUT }, async () => {
+  await page.click('#crash');
+  await page.waitForSelector('#crash-result:not([hidden]), #crash-status.error');
+  assert.equal(await page.getAttribute('#crash-result', 'data-intact'), 'true', await text('#crash-status'));
+  const acked = Number((await text('#crash-acked')).replaceAll(',', ''));
+  assert.ok(acked > 0);
+  assert.equal(await text('#crash-present'), `${await text('#crash-acked')} ✓`);
+  assert.match(await text('#crash-status'), /all [\d,]+ acknowledged writes are there/);
+  // The reopened store replayed what its log held (the rest is in tables).
+  assert.ok(Number((await text('#crash-records')).replaceAll(',', '')) > 0);
+  assert.ok(Number(await text('#crash-segments')) >= 1);
+  assert.match(await text('#crash-bytes'), /\d/);
+  assert.match(await text('#crash-millis'), /^[\d.]+ ms$/);
+  assert.match(await text('#crash-dropped'), /nothing|torn tail/);
+  // The page goes on with the new worker, and the data from before the crash is there.
+  assert.deepEqual(await search({ gte: 'book:00100', lt: 'book:00103' }), ['book:00100', 'book:00101', 'book:00102']);
+  assert.ok((await count()) >= sample.length + acked);
+  await screenshot('demo-crash');
+});
+
+test('the benchmark panel runs every store on small sizes and draws the chart', { timeout: 60_000 }, async () => {
+  await page.selectOption('#bench-n', '100');
+  const started = Date.now();
+  await page.click('#bench-run');
+  await page.waitForFunction(() => /^Done/.test(document.querySelector('#bench-status').textContent), null, { timeout: 60_000 });
+  const cells = await page.$$eval('#bench-table td', (tds) => tds.map((td) => [`${td.dataset.peer}/${td.dataset.workload}`, td.textContent]));
+  assert.equal(cells.length, 18);
+  for (const [name, value] of cells) assert.ok(Number(value.replaceAll(',', '')) > 0, `${name}: ${value}`);
+  assert.deepEqual(
+    [...new Set(cells.map(([name]) => name.split('/')[0]))],
+    ['ppdb (OPFS)', 'ppdb (IndexedDB)', 'IndexedDB', 'idb-keyval', 'Dexie', 'SQLite (OPFS)'],
+  );
+  assert.equal(await page.getAttribute('#bench-chart', 'data-bars'), '18');
+  assert.ok((await painted('bench-chart')) > 5000, 'the benchmark chart is blank');
+  console.log(`benchmark panel, n = 100: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+});
+
+test('a screenshot of the whole page, with the background workload running', { timeout: TIMEOUT }, async () => {
+  await search({ prefix: 'book:', size: '10' });
+  await page.check('#workload');
+  await page.waitForTimeout(4000); // a few seconds of charts
+  await screenshot('demo');
+  await page.uncheck('#workload');
+  if (process.env.PPDB_DOCS_SCREENSHOT === '1') await copyFile(new URL('demo.png', SCREENSHOTS), DOCS_SCREENSHOT);
 });

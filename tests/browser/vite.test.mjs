@@ -1,7 +1,8 @@
 // The Vite sample app (examples/vite-app/) as a user would have it: a copy of the app depends on
 // the packed package (`npm pack`, installed from the tarball like any dependency), Vite builds it
 // for production, `vite preview` serves dist/ with the app's COOP/COEP headers, and Chromium
-// clicks through it: todos on IndexedDB survive a reload, the worker's OPFS store works.
+// clicks through it: todos on OPFS (through the package's proxy worker) survive a reload, the
+// app's own worker's OPFS store works.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -61,8 +62,9 @@ test('the build emits both wasm builds as assets, byte for byte', () => {
     const expected = readFileSync(join(installed, flavour, 'ppdb_bg.wasm')).toString('base64');
     assert.ok(contents.has(expected), `no asset in ${wasm.join(', ')} is the ${flavour} build`);
   }
-  // The worker is a chunk of its own (an ES module worker).
+  // The app's worker and the package's proxy worker are chunks of their own (ES module workers).
   assert.ok(readdirSync(assets).some((f) => /^worker-.*\.js$/.test(f)), 'no worker chunk in dist/assets');
+  assert.ok(readdirSync(assets).some((f) => /^proxy-worker-.*\.js$/.test(f)), 'no proxy worker chunk in dist/assets');
 });
 
 const items = () => page.$$eval('#items li span', (spans) => spans.map((s) => s.textContent));
@@ -75,11 +77,12 @@ async function ready() {
   assert.equal(await page.evaluate(() => document.body.dataset.ready), 'true', await page.innerText('#status'));
 }
 
-test('todos are added, deleted and still there after a reload; the worker uses OPFS', { timeout: 60_000 }, async () => {
+test('todos are added, deleted and still there after a reload; the page and the worker use OPFS', { timeout: 60_000 }, async () => {
   page = await openPage(browser.context, server.resolvedUrls.local[0]);
   await ready();
-  // Served cross-origin isolated, so the threaded build; a page's 'auto' storage is IndexedDB.
-  assert.equal(await page.innerText('#storage'), 'indexeddb');
+  // Served cross-origin isolated, so the threaded build; a page's 'auto' storage is OPFS, run
+  // in the package's proxy worker (emitted by Vite as a chunk of its own).
+  assert.equal(await page.innerText('#storage'), 'opfs');
   assert.equal(await page.innerText('#flavour'), 'threaded');
   assert.deepEqual(await items(), []);
 

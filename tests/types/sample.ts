@@ -12,6 +12,10 @@ import {
   type ChainedBatch,
   type Stats,
   type Versioned,
+  type Metrics,
+  type Alert,
+  type LogEntry,
+  setLogger,
   type NdjsonProgress,
 } from 'ppdb';
 
@@ -31,6 +35,9 @@ async function everyCall(): Promise<void> {
     memtableSize: 1 << 20,
     memoryLimit: 64 << 20,
     blockCacheSize: 8 << 20,
+    alerts: [{ metric: 'memoryUse', above: 0.9 }],
+    alertInterval: 1000,
+    latencySwitch: { averageMicros: 2000, minMemtableBytes: 1 << 20 },
   });
   const flavour: 'threaded' | 'single' = db.flavour;
   const where: string = `${db.name} ${db.storage} ${db.maintenance} ${db.closed} ${db.recovery?.records ?? 0}`;
@@ -71,6 +78,14 @@ async function everyCall(): Promise<void> {
   await db.flush();
   await db.compact();
   const stats: Stats = await db.stats();
+  const metrics: Metrics = await db.metrics();
+  const p99: number = metrics.latency.put.p99 + metrics.cache.hitRate + metrics.levels.length;
+  const prometheusText: string = await db.metricsText();
+  db.setAlerts([{ metric: 'put.p99', above: 5 }, { name: 'cold cache', metric: 'cacheHitRate', below: 0.5 }], { interval: 500 });
+  db.addEventListener('alert', (event) => void (event as CustomEvent<Alert>).detail.value);
+  const raised: Alert[] = await db.checkAlerts();
+  await setLogger({ level: 'info', onLog: (entry: LogEntry) => void entry.fields });
+  void [p99, prometheusText, raised];
   const levels: number[] = stats.tablesPerLevel;
   const lines: string[] = [];
   for await (const line of exportNdjson(db, { prefix: 'user:', onProgress: (p: NdjsonProgress) => void p.records })) lines.push(line);
@@ -95,6 +110,8 @@ async function everyCall(): Promise<void> {
   await db.batch([{ type: 'upsert', key: 'k', value: 'v' }]);
   // @ts-expect-error: versions are strings from getWithVersion (or null)
   await db.batch([], { checks: [{ key: 'k', version: 7 }] });
+  // @ts-expect-error: an alert rule has a threshold
+  db.setAlerts([{ metric: 'put.p99' }]);
   // @ts-expect-error: storage kinds are a closed set
   await open('x', { storage: 'floppy' });
 }

@@ -1,5 +1,6 @@
-// The page: a todo list in a ppdb store. `storage: 'auto'` is IndexedDB on a page, so the list
-// survives reloads. Keys are `todo:<time>` so that a scan lists them in the order they were added.
+// The page: a todo list in a ppdb store. `storage: 'auto'` is OPFS on a page (the package runs
+// the store in a worker of its own; IndexedDB where there is no OPFS), so the list survives
+// reloads. Keys are `todo:<time>` so that a scan lists them in the order they were added.
 import { open } from 'ppdb';
 
 const $ = (selector) => document.querySelector(selector);
@@ -45,7 +46,7 @@ async function main() {
     const text = $('#text').value.trim();
     if (!text) return;
     try {
-      await db.put(nextKey(), text); // resolves once committed to IndexedDB
+      await db.put(nextKey(), text); // resolves once durable (OPFS flushed)
       $('#text').value = '';
       await render(db);
       status(`added “${text}”`);

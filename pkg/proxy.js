@@ -1,0 +1,434 @@
+// The main-thread proxy. OPFS sync access handles exist only in dedicated workers, and a
+// page must never block, so on a page `open(name, { storage: 'opfs' })` starts a dedicated
+// module worker of the package's (pkg/proxy-worker.js), opens the store there with the
+// real package, and returns a ProxyDb: the same methods, each answered through a promise.
+//
+// Protocol. Every message, either way, is an array (a batch):
+//   page -> worker   [{ id, method, args, held? }, ...]   every request made during one task, in order
+//   worker -> page   [{ id, result } | { id, error: { code, message } }, ...]
+//                    every reply that settled during one task
+// `method` is a Db method ('put', 'get', 'iterator', ...), called on the worker's Db with
+// `args` (structured clones: the worker's Db applies keyEncoding/valueEncoding and every
+// check), or one of the proxy's own:
+//   'open'           [name, options]   -> the Db's getters { storage, flavour, name, ... }
+//   'iterator.next'  [heldId, count]   -> { items, done }: up to `count` more items
+//   'release'        [heldId]          -> closes a held iterator or snapshot
+// A result that structured cloning would not carry intact (the iterator of iterator(),
+// keys() or values(); the Snapshot of snapshot()) stays in the worker, held under the id of
+// the request that made it; the reply is null and the page wraps that id (ProxyIterator,
+// ProxySnapshot). A request that passes a held snapshot in an options object (`{ snapshot }`)
+// sends `null` in its place and `held: [[argIndex, property, heldId]]`, which the worker
+// resolves. Errors cross as { code, message } and are thrown again here as PpdbError with
+// the same code. Uint8Arrays are transferred, not copied by postMessage: the page first
+// copies those the caller passed (its own buffers are never detached), the worker sends its
+// results as they are.
+import { ChainedBatch } from './db.js';
+import { PpdbError, invalid } from './errors.js';
+import { Outbox, isPlainObject, transferable } from './proxy-messages.js';
+
+/** Items per 'iterator.next' request: the first, then doubling up to the largest. */
+const FIRST_PAGE = 16;
+const MAX_PAGE = 1024;
+
+const closedError = () => new PpdbError('CLOSED', 'the store is closed');
+
+/** @internal The held id of a ProxySnapshot, checked against the connection that uses it. */
+const heldIdFor = Symbol('heldIdFor');
+
+/** The page's end of the worker: requests out, batched per task; replies back to their promises. */
+class Connection {
+  #worker;
+  #outbox;
+  #pending = new Map(); // request id -> { resolve, reject }
+  #nextId = 1;
+  #ended = null;
+
+  constructor(worker) {
+    this.#worker = worker;
+    this.#outbox = new Outbox(
+      (messages, transfer) => worker.postMessage(messages, transfer),
+      (request, err) => this.#settle({ id: request.id, error: { code: 'INVALID_ARGUMENT', message: `the arguments of ${request.method}() cannot be sent to the worker: ${err?.message ?? err}` } }),
+    );
+    worker.addEventListener('message', ({ data }) => {
+      for (const reply of data) {
+        if (reply.event) this.onEvent?.(reply.event, reply.detail);
+        else this.#settle(reply);
+      }
+    });
+    worker.addEventListener('error', (event) => {
+      this.end(new PpdbError('INTERNAL', `the ppdb worker stopped: ${event.message || 'it could not start'}`));
+    });
+    worker.addEventListener('messageerror', () => {
+      this.end(new PpdbError('INTERNAL', 'a message from the ppdb worker could not be read'));
+    });
+  }
+
+  /** Queues request `method(...args)`: `{ id, reply }`, `reply` a promise of its result. */
+  send(method, args) {
+    const id = this.#nextId++;
+    const reply = new Promise((resolve, reject) => {
+      if (this.#ended) return reject(this.#ended);
+      const transfer = new Set();
+      const request = { id, method, ...this.#withoutHeld(args) };
+      request.args = transferable(request.args, transfer, true);
+      this.#pending.set(id, { resolve, reject });
+      this.#outbox.push(request, transfer);
+    });
+    return { id, reply };
+  }
+
+  /** `{ args, held }`: snapshots in options objects replaced by references (see the protocol). */
+  #withoutHeld(args) {
+    const held = [];
+    args = args.map((arg, index) => {
+      if (!isPlainObject(arg)) return arg;
+      const entries = Object.entries(arg).map(([property, value]) => {
+        if (!(value instanceof ProxySnapshot)) return [property, value];
+        held.push([index, property, value[heldIdFor](this)]);
+        return [property, null];
+      });
+      return Object.fromEntries(entries);
+    });
+    return held.length > 0 ? { args, held } : { args };
+  }
+
+  /** The result of `method(...args)` in the worker. */
+  call(method, args) {
+    return this.send(method, args).reply;
+  }
+
+  #settle({ id, result, error }) {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    if (error) pending.reject(new PpdbError(error.code, error.message));
+    else pending.resolve(result);
+  }
+
+  /** Terminates the worker; pending and later requests reject with `reason`. Idempotent. */
+  end(reason) {
+    if (this.#ended) return;
+    this.#ended = reason;
+    this.#worker.terminate();
+    for (const { reject } of this.#pending.values()) reject(reason);
+    this.#pending.clear();
+  }
+}
+
+/**
+ * An async iterator on the page over an iterator in the worker: it pulls pages of items
+ * ('iterator.next'), and `break` in `for await` (or `close()`) ends the worker's iterator.
+ */
+class ProxyIterator {
+  #connection;
+  #id;
+  #opened;
+  #items = [];
+  #at = 0;
+  #page = FIRST_PAGE;
+  #finished = false; // the worker has no more items (or failed)
+  #closed = false; // closed on the page
+  #filling = null;
+
+  /** @internal Sends `method(...args)`, which returns an iterator in the worker. */
+  constructor(connection, method, args) {
+    const { id, reply } = connection.send(method, args);
+    this.#connection = connection;
+    this.#id = id;
+    this.#opened = reply;
+    reply.catch(() => {}); // next() reports it
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  /** The next item (`[key, value]` for `iterator()`), as an iterator result. */
+  async next() {
+    while (this.#at >= this.#items.length) {
+      if (this.#finished || this.#closed) return { done: true, value: undefined };
+      this.#filling ??= this.#fill().finally(() => {
+        this.#filling = null;
+      });
+      await this.#filling;
+    }
+    return { done: false, value: this.#items[this.#at++] };
+  }
+
+  async #fill() {
+    // Sent at once: the request that creates the iterator may still be in flight.
+    const page = this.#connection.call('iterator.next', [this.#id, this.#page]);
+    page.catch(() => {});
+    try {
+      await this.#opened; // a bad option or a closed store: its error is the one to report
+      const { items, done } = await page;
+      this.#finished = done;
+      if (this.#closed) return;
+      this.#items = items;
+      this.#at = 0;
+      this.#page = Math.min(this.#page * 2, MAX_PAGE);
+    } catch (err) {
+      this.#finished = true;
+      throw err;
+    }
+  }
+
+  /** Everything left, as an array; closes the iterator. */
+  async all() {
+    const out = [];
+    try {
+      for (let step = await this.next(); !step.done; step = await this.next()) out.push(step.value);
+    } finally {
+      this.close();
+    }
+    return out;
+  }
+
+  /** Ends the iteration early (`break` in `for await` calls this). */
+  async return() {
+    this.close();
+    return { done: true, value: undefined };
+  }
+
+  /** Releases the worker's iterator. Idempotent. */
+  close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#items = [];
+    this.#at = 0;
+    if (!this.#finished) this.#connection.call('release', [this.#id]).catch(() => {});
+  }
+}
+
+/** The store at one point in time, held in the worker (from `db.snapshot()` on a ProxyDb). */
+class ProxySnapshot {
+  #db;
+  #connection;
+  #id;
+  #closed = false;
+
+  /** @internal Sends 'snapshot', whose Snapshot the worker holds. */
+  constructor(db, connection) {
+    const { id, reply } = connection.send('snapshot', []);
+    reply.catch(() => {}); // reads through it report the worker's error
+    this.#db = db;
+    this.#connection = connection;
+    this.#id = id;
+  }
+
+  /** @internal */
+  [heldIdFor](connection) {
+    if (connection !== this.#connection) throw invalid('snapshot must come from db.snapshot() of this store');
+    if (this.#closed) throw new PpdbError('CLOSED', 'the snapshot is closed');
+    return this.#id;
+  }
+
+  /** As `db.get`, at the snapshot. */
+  get(key, options = {}) {
+    return this.#db.get(key, { ...options, snapshot: this });
+  }
+
+  /** As `db.getMany`, at the snapshot. */
+  getMany(keys, options = {}) {
+    return this.#db.getMany(keys, { ...options, snapshot: this });
+  }
+
+  /** As `db.iterator`, at the snapshot. */
+  iterator(options = {}) {
+    return this.#db.iterator({ ...options, snapshot: this });
+  }
+
+  /** As `db.keys`, at the snapshot. */
+  keys(options = {}) {
+    return this.#db.keys({ ...options, snapshot: this });
+  }
+
+  /** As `db.values`, at the snapshot. */
+  values(options = {}) {
+    return this.#db.values({ ...options, snapshot: this });
+  }
+
+  /** True once closed. */
+  get closed() {
+    return this.#closed;
+  }
+
+  /** Releases the snapshot in the worker. Idempotent. */
+  close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#connection.call('release', [this.#id]).catch(() => {});
+  }
+}
+
+/**
+ * A Db whose store runs in the proxy worker (an OPFS store opened on a page). Every method
+ * is sent to the worker's Db by name with its arguments; a method added to Db needs one
+ * line here. `share()` is UNSUPPORTED; calls after `close()` reject with CLOSED, and after
+ * the worker died (an error event) with INTERNAL.
+ */
+export class ProxyDb extends EventTarget {
+  #connection;
+  #getters;
+  #closed = false;
+
+  /** @internal Use `open()`. `getters`: the worker Db's getters, read once it opened. */
+  constructor(connection, getters) {
+    super();
+    this.#connection = connection;
+    this.#getters = getters;
+    // Events of the worker's Db ('alert') are dispatched here.
+    connection.onEvent = (type, detail) => this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  #call(method, args) {
+    if (this.#closed) return Promise.reject(closedError());
+    return this.#connection.call(method, args);
+  }
+
+  #iterate(method, args) {
+    if (this.#closed) throw closedError();
+    return new ProxyIterator(this.#connection, method, args);
+  }
+
+  /** Where flushes and compactions run, in the worker ('steps' for OPFS stores). */
+  get maintenance() {
+    return this.#getters.maintenance;
+  }
+
+  /** What opening found in the log. */
+  get recovery() {
+    return this.#getters.recovery;
+  }
+
+  /** 'opfs'. */
+  get storage() {
+    return this.#getters.storage;
+  }
+
+  /** The wasm build the worker runs: 'threaded' where the page is cross-origin isolated. */
+  get flavour() {
+    return this.#getters.flavour;
+  }
+
+  /** The name the store was opened with. */
+  get name() {
+    return this.#getters.name;
+  }
+
+  /** True once `close()` was called. */
+  get closed() {
+    return this.#closed;
+  }
+
+  put(...args) {
+    return this.#call('put', args);
+  }
+
+  get(...args) {
+    return this.#call('get', args);
+  }
+
+  getMany(...args) {
+    return this.#call('getMany', args);
+  }
+
+  getWithVersion(...args) {
+    return this.#call('getWithVersion', args);
+  }
+
+  del(...args) {
+    return this.#call('del', args);
+  }
+
+  /** `batch(operations, options?)`; `batch()` collects a chained batch here, sent by its `write()`. */
+  batch(...args) {
+    if (args[0] !== undefined) return this.#call('batch', args);
+    if (this.#closed) throw closedError();
+    return new ChainedBatch((operations, options) => this.#call('batch', [operations, options]));
+  }
+
+  clear(...args) {
+    return this.#call('clear', args);
+  }
+
+  flush(...args) {
+    return this.#call('flush', args);
+  }
+
+  compact(...args) {
+    return this.#call('compact', args);
+  }
+
+  stats(...args) {
+    return this.#call('stats', args);
+  }
+
+  metrics(...args) {
+    return this.#call('metrics', args);
+  }
+
+  metricsText(...args) {
+    return this.#call('metricsText', args);
+  }
+
+  /** As `Db.setAlerts`, but a promise (it settles once the worker has the rules). */
+  setAlerts(...args) {
+    return this.#call('setAlerts', args);
+  }
+
+  /** As `Db.checkAlerts`, but a promise; the alerts are also dispatched here as events. */
+  checkAlerts(...args) {
+    return this.#call('checkAlerts', args);
+  }
+
+  iterator(...args) {
+    return this.#iterate('iterator', args);
+  }
+
+  keys(...args) {
+    return this.#iterate('keys', args);
+  }
+
+  values(...args) {
+    return this.#iterate('values', args);
+  }
+
+  /** A point-in-time view, held in the worker; release it with `close()`. */
+  snapshot() {
+    if (this.#closed) throw closedError();
+    return new ProxySnapshot(this, this.#connection);
+  }
+
+  /** UNSUPPORTED: the store lives in the proxy worker, whose memory the page cannot share. */
+  share() {
+    throw new PpdbError('UNSUPPORTED', 'a store opened on OPFS from a page runs in a worker of its own and cannot be shared');
+  }
+
+  /** Closes the store in the worker (syncing it), then terminates the worker. */
+  async close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#connection.call('close', []);
+    } finally {
+      this.#connection.end(closedError());
+    }
+  }
+}
+
+/**
+ * Opens store `name` in a new proxy worker (on a page, for OPFS); resolves to its ProxyDb.
+ * `options` are those of `open()`; they must survive structured cloning.
+ */
+export async function openThroughWorker(name, options) {
+  // Written out in full so that bundlers (Vite, webpack, ...) emit the worker as a chunk.
+  const worker = new Worker(new URL('./proxy-worker.js', import.meta.url), { type: 'module' });
+  const connection = new Connection(worker);
+  try {
+    return new ProxyDb(connection, await connection.call('open', [name, options]));
+  } catch (err) {
+    connection.end(err);
+    throw err;
+  }
+}

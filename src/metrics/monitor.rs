@@ -1,0 +1,170 @@
+//! Alerts: rules over metric reports ("p99 put latency above 5 ms", "cache hit rate below
+//! 0.8"). A rule fires once when its condition becomes true and again only after it has
+//! been false in between, so a lasting condition raises one alert, not one per check.
+
+use super::Report;
+use crate::error::{Error, Result};
+
+/// What a rule watches, by name: `<op>.p50|p90|p99|max` (milliseconds; op one of get,
+/// put, batch, wal_write, wal_sync, flush, compaction), `cacheHitRate` (0..1),
+/// `memoryUse` (memtable bytes / memory limit, 0..1), `recoveryDropped` (log ranges
+/// dropped at open), `walUnsyncedBytes`, `writeAmplification`, `spaceAmplification`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    /// The name alerts carry (defaults to the metric and the comparison).
+    pub name: String,
+    /// The metric watched.
+    pub metric: String,
+    /// Fires above (true) or below (false) the threshold.
+    pub above: bool,
+    /// The threshold.
+    pub threshold: f64,
+}
+
+/// A rule that fired.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alert {
+    /// The rule's name.
+    pub rule: String,
+    /// The metric's value when it fired.
+    pub value: f64,
+    /// The rule's threshold.
+    pub threshold: f64,
+    /// When (milliseconds, wall clock).
+    pub at_ms: f64,
+}
+
+/// The value of metric `name` in `report`, or `None` if there is no such metric.
+pub fn value_of(report: &Report, name: &str) -> Option<f64> {
+    let ms = |micros: u64| micros as f64 / 1000.0;
+    if let Some((op, stat)) = name.split_once('.') {
+        report.latency.iter().find(|(n, _)| *n == op)?;
+        let s = report.latency_of(op);
+        return match stat {
+            "p50" => Some(ms(s.p50)),
+            "p90" => Some(ms(s.p90)),
+            "p99" => Some(ms(s.p99)),
+            "max" => Some(ms(s.max)),
+            _ => None,
+        };
+    }
+    Some(match name {
+        "cacheHitRate" => report.cache_hit_rate(),
+        "memoryUse" => report.memtable_bytes as f64 / report.memory_limit.max(1) as f64,
+        "recoveryDropped" => report.recovery_dropped as f64,
+        "walUnsyncedBytes" => report.wal_unsynced_bytes as f64,
+        "writeAmplification" => report.write_amplification,
+        "spaceAmplification" => report.space_amplification,
+        _ => return None,
+    })
+}
+
+impl Rule {
+    /// A rule on `metric`; `None` name means `"<metric> above|below <threshold>"`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for an unknown metric or a threshold that is not finite.
+    pub fn new(name: Option<String>, metric: &str, above: bool, threshold: f64) -> Result<Rule> {
+        if !threshold.is_finite() {
+            return Err(Error::invalid("an alert threshold must be a finite number"));
+        }
+        let probe = Report::empty();
+        if value_of(&probe, metric).is_none() {
+            return Err(Error::invalid(format!(
+                "unknown metric {metric:?} for an alert (e.g. put.p99, cacheHitRate, memoryUse, recoveryDropped)"
+            )));
+        }
+        let side = if above { "above" } else { "below" };
+        Ok(Rule {
+            name: name.unwrap_or_else(|| format!("{metric} {side} {threshold}")),
+            metric: metric.to_string(),
+            above,
+            threshold,
+        })
+    }
+}
+
+/// Rules and whether each is firing.
+#[derive(Default)]
+pub struct Monitor {
+    rules: Vec<(Rule, bool)>,
+}
+
+impl Monitor {
+    /// A monitor of `rules`, none firing.
+    pub fn new(rules: Vec<Rule>) -> Monitor {
+        Monitor {
+            rules: rules.into_iter().map(|r| (r, false)).collect(),
+        }
+    }
+
+    /// The alerts of rules that became true since the last check.
+    pub fn check(&mut self, report: &Report, now_ms: f64) -> Vec<Alert> {
+        let mut alerts = Vec::new();
+        for (rule, firing) in &mut self.rules {
+            let Some(value) = value_of(report, &rule.metric) else {
+                continue;
+            };
+            let now = if rule.above {
+                value > rule.threshold
+            } else {
+                value < rule.threshold
+            };
+            if now && !*firing {
+                alerts.push(Alert {
+                    rule: rule.name.clone(),
+                    value,
+                    threshold: rule.threshold,
+                    at_ms: now_ms,
+                });
+            }
+            *firing = now;
+        }
+        alerts
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::metrics::Summary;
+
+    #[test]
+    fn a_rule_fires_once_per_crossing() {
+        let rule = Rule::new(None, "put.p99", true, 5.0).expect("rule");
+        assert_eq!(rule.name, "put.p99 above 5");
+        let mut monitor = Monitor::new(vec![rule]);
+        let mut report = Report::empty();
+        let slow = Summary {
+            count: 10,
+            p99: 9_000,
+            max: 9_000,
+            ..Summary::default()
+        };
+        assert!(monitor.check(&report, 1.0).is_empty());
+        report.latency = vec![("put", slow)];
+        let alerts = monitor.check(&report, 2.0);
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].value, 9.0);
+        assert!(
+            monitor.check(&report, 3.0).is_empty(),
+            "still firing: no repeat"
+        );
+        report.latency = vec![("put", Summary::default())];
+        assert!(monitor.check(&report, 4.0).is_empty());
+        report.latency = vec![("put", slow)];
+        assert_eq!(
+            monitor.check(&report, 5.0).len(),
+            1,
+            "fires again after clearing"
+        );
+    }
+
+    #[test]
+    fn unknown_metrics_and_bad_thresholds_are_refused() {
+        assert!(Rule::new(None, "put.p42", true, 1.0).is_err());
+        assert!(Rule::new(None, "nope", true, 1.0).is_err());
+        assert!(Rule::new(None, "cacheHitRate", false, f64::NAN).is_err());
+        assert!(Rule::new(Some("hits".into()), "cacheHitRate", false, 0.8).is_ok());
+    }
+}

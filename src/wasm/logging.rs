@@ -1,0 +1,108 @@
+//! Forwards the engine's `log` records to JS: to a callback the package sets for this
+//! thread, else to the console, in one format (`[ppdb] LEVEL module: message {k=v ...}`).
+//! Quiet by default: nothing is logged until `setLogLevel` raises the level.
+
+use js_sys::{Function, Object, Reflect};
+use log::{Level, LevelFilter, Log, Metadata, Record};
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+
+thread_local! {
+    /// The callback of this thread (JS functions cannot be called from other threads).
+    static CALLBACK: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+struct JsLogger;
+
+static LOGGER: JsLogger = JsLogger;
+
+/// Collects a record's key-value fields.
+struct Fields(Vec<(String, String)>);
+
+impl<'kvs> log::kv::VisitSource<'kvs> for Fields {
+    fn visit_pair(
+        &mut self,
+        key: log::kv::Key<'kvs>,
+        value: log::kv::Value<'kvs>,
+    ) -> Result<(), log::kv::Error> {
+        self.0.push((key.to_string(), value.to_string()));
+        Ok(())
+    }
+}
+
+impl Log for JsLogger {
+    fn enabled(&self, metadata: &Metadata) -> bool {
+        metadata.level() <= log::max_level()
+    }
+
+    fn log(&self, record: &Record) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        let mut fields = Fields(Vec::new());
+        let _ = record.key_values().visit(&mut fields);
+        let module = record.module_path().unwrap_or("ppdb");
+        let message = record.args().to_string();
+        let delivered = CALLBACK.with(|callback| {
+            let Some(callback) = &*callback.borrow() else {
+                return false;
+            };
+            let entry = Object::new();
+            let object = Object::new();
+            for (k, v) in &fields.0 {
+                let _ = Reflect::set(&object, &k.into(), &v.into());
+            }
+            let level = record.level().as_str().to_lowercase();
+            let _ = Reflect::set(&entry, &"level".into(), &level.into());
+            let _ = Reflect::set(&entry, &"module".into(), &module.into());
+            let _ = Reflect::set(&entry, &"message".into(), &message.as_str().into());
+            let _ = Reflect::set(&entry, &"fields".into(), &object);
+            let _ = Reflect::set(&entry, &"time".into(), &js_sys::Date::now().into());
+            let _ = callback.call1(&JsValue::NULL, &entry);
+            true
+        });
+        if delivered {
+            return;
+        }
+        let shown: Vec<String> = fields.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let line = format!(
+            "[ppdb] {} {module}: {message}{}",
+            record.level(),
+            if shown.is_empty() {
+                String::new()
+            } else {
+                format!(" {{{}}}", shown.join(" "))
+            }
+        );
+        let line = JsValue::from(line);
+        match record.level() {
+            Level::Error => web_sys::console::error_1(&line),
+            Level::Warn => web_sys::console::warn_1(&line),
+            _ => web_sys::console::log_1(&line),
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// Installs the logger (once per instance); it stays quiet until a level is set.
+pub(super) fn install() {
+    if log::set_logger(&LOGGER).is_ok() {
+        log::set_max_level(LevelFilter::Off);
+    }
+}
+
+/// Sets the level (`off`, `error`, `warn`, `info`, `debug`, `trace`) for the whole
+/// instance, and this thread's callback (`undefined`: the console).
+#[wasm_bindgen(js_name = setLogger)]
+pub fn set_logger(level: &str, callback: Option<Function>) -> Result<(), JsValue> {
+    let filter: LevelFilter = level.parse().map_err(|_| {
+        super::error::to_js(crate::Error::invalid(format!(
+            "log level must be off, error, warn, info, debug or trace, got {level:?}"
+        )))
+    })?;
+    install();
+    log::set_max_level(filter);
+    CALLBACK.with(|c| *c.borrow_mut() = callback);
+    Ok(())
+}
