@@ -28,24 +28,30 @@ function rangeArguments(options) {
   return [bound('gt'), bound('gte'), bound('lt'), bound('lte'), bound('prefix'), Boolean(options.reverse), finiteLimit];
 }
 
-const snapshotHandle = Symbol('snapshotHandle');
+/** @internal How a store gets back its own handle of a snapshot. */
+export const snapshotHandle = Symbol('snapshotHandle');
 
-/** A point-in-time view of a store (from `db.snapshot()`). */
+/**
+ * A point-in-time view of a store (from `db.snapshot()`). Reads go through the store it
+ * came from, with `{ snapshot: this }`; `handle` is whatever that store needs to find it
+ * (the wasm handle, or the id the proxy worker holds it under).
+ */
 export class Snapshot {
   #db;
   #handle;
   #release;
 
-  /** @internal */
+  /** @internal `release(handle)` runs once, at `close()`. */
   constructor(db, handle, release) {
     this.#db = db;
     this.#handle = handle;
     this.#release = release;
   }
 
-  /** @internal The wasm handle, for reads of the store with `{ snapshot }`. */
-  [snapshotHandle]() {
-    if (!this.#handle) throw new PpdbError('CLOSED', 'the snapshot is closed');
+  /** @internal The handle, for a read of `db` with `{ snapshot }`. */
+  [snapshotHandle](db) {
+    if (db !== this.#db) throw invalid('the snapshot belongs to another store');
+    if (this.#handle === null) throw new PpdbError('CLOSED', 'the snapshot is closed');
     return this.#handle;
   }
 
@@ -81,10 +87,10 @@ export class Snapshot {
 
   /** Releases the snapshot (compaction may then drop what only it read). Idempotent. */
   close() {
-    if (!this.#handle) return;
-    this.#handle.free();
+    if (this.#handle === null) return;
+    const handle = this.#handle;
     this.#handle = null;
-    this.#release();
+    this.#release(handle);
   }
 }
 
@@ -320,11 +326,8 @@ export class Db extends EventTarget {
   /** The wasm snapshot handle a read asks for with `{ snapshot }`, or null. */
   #snapshotOf(options) {
     if (options.snapshot === undefined) return null;
-    const snapshot = options.snapshot;
-    if (!(snapshot instanceof Snapshot)) throw invalid('snapshot must come from db.snapshot()');
-    if (snapshot.closed) throw new PpdbError('CLOSED', 'the snapshot is closed');
-    if (!this.#snapshots.has(snapshot)) throw invalid('the snapshot belongs to another store');
-    return options.snapshot[snapshotHandle]();
+    if (!(options.snapshot instanceof Snapshot)) throw invalid('snapshot must come from db.snapshot()');
+    return options.snapshot[snapshotHandle](this);
   }
 
   /** Syncs the log, then commits what the JS side holds (IndexedDB). */
@@ -546,7 +549,10 @@ export class Db extends EventTarget {
   snapshot() {
     this.#live();
     const handle = this.#call(() => this.#handle.snapshot());
-    const snapshot = new Snapshot(this, handle, () => this.#snapshots.delete(snapshot));
+    const snapshot = new Snapshot(this, handle, () => {
+      handle.free();
+      this.#snapshots.delete(snapshot);
+    });
     this.#snapshots.add(snapshot);
     return snapshot;
   }

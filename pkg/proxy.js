@@ -15,14 +15,14 @@
 //   'release'        [heldId]          -> closes a held iterator or snapshot
 // A result that structured cloning would not carry intact (the iterator of iterator(),
 // keys() or values(); the Snapshot of snapshot()) stays in the worker, held under the id of
-// the request that made it; the reply is null and the page wraps that id (ProxyIterator,
-// ProxySnapshot). A request that passes a held snapshot in an options object (`{ snapshot }`)
+// the request that made it; the reply is null and the page wraps that id (a ProxyIterator,
+// or a Snapshot whose handle is that id). A request that passes a held snapshot in an options object (`{ snapshot }`)
 // sends `null` in its place and `held: [[argIndex, property, heldId]]`, which the worker
 // resolves. Errors cross as { code, message } and are thrown again here as PpdbError with
 // the same code. Uint8Arrays are transferred, not copied by postMessage: the page first
 // copies those the caller passed (its own buffers are never detached), the worker sends its
 // results as they are.
-import { ChainedBatch } from './db.js';
+import { ChainedBatch, Snapshot, snapshotHandle } from './db.js';
 import { PpdbError, invalid } from './errors.js';
 import { Outbox, isPlainObject, transferable } from './proxy-messages.js';
 
@@ -32,8 +32,6 @@ const MAX_PAGE = 1024;
 
 const closedError = () => new PpdbError('CLOSED', 'the store is closed');
 
-/** @internal The held id of a ProxySnapshot, checked against the connection that uses it. */
-const heldIdFor = Symbol('heldIdFor');
 
 /** The page's end of the worker: requests out, batched per task; replies back to their promises. */
 class Connection {
@@ -83,8 +81,8 @@ class Connection {
     args = args.map((arg, index) => {
       if (!isPlainObject(arg)) return arg;
       const entries = Object.entries(arg).map(([property, value]) => {
-        if (!(value instanceof ProxySnapshot)) return [property, value];
-        held.push([index, property, value[heldIdFor](this)]);
+        if (!(value instanceof Snapshot)) return [property, value];
+        held.push([index, property, value[snapshotHandle](this.owner)]);
         return [property, null];
       });
       return Object.fromEntries(entries);
@@ -200,67 +198,6 @@ class ProxyIterator {
   }
 }
 
-/** The store at one point in time, held in the worker (from `db.snapshot()` on a ProxyDb). */
-class ProxySnapshot {
-  #db;
-  #connection;
-  #id;
-  #closed = false;
-
-  /** @internal Sends 'snapshot', whose Snapshot the worker holds. */
-  constructor(db, connection) {
-    const { id, reply } = connection.send('snapshot', []);
-    reply.catch(() => {}); // reads through it report the worker's error
-    this.#db = db;
-    this.#connection = connection;
-    this.#id = id;
-  }
-
-  /** @internal */
-  [heldIdFor](connection) {
-    if (connection !== this.#connection) throw invalid('snapshot must come from db.snapshot() of this store');
-    if (this.#closed) throw new PpdbError('CLOSED', 'the snapshot is closed');
-    return this.#id;
-  }
-
-  /** As `db.get`, at the snapshot. */
-  get(key, options = {}) {
-    return this.#db.get(key, { ...options, snapshot: this });
-  }
-
-  /** As `db.getMany`, at the snapshot. */
-  getMany(keys, options = {}) {
-    return this.#db.getMany(keys, { ...options, snapshot: this });
-  }
-
-  /** As `db.iterator`, at the snapshot. */
-  iterator(options = {}) {
-    return this.#db.iterator({ ...options, snapshot: this });
-  }
-
-  /** As `db.keys`, at the snapshot. */
-  keys(options = {}) {
-    return this.#db.keys({ ...options, snapshot: this });
-  }
-
-  /** As `db.values`, at the snapshot. */
-  values(options = {}) {
-    return this.#db.values({ ...options, snapshot: this });
-  }
-
-  /** True once closed. */
-  get closed() {
-    return this.#closed;
-  }
-
-  /** Releases the snapshot in the worker. Idempotent. */
-  close() {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#connection.call('release', [this.#id]).catch(() => {});
-  }
-}
-
 /**
  * A Db whose store runs in the proxy worker (an OPFS store opened on a page). Every method
  * is sent to the worker's Db by name with its arguments; a method added to Db needs one
@@ -277,6 +214,8 @@ export class ProxyDb extends EventTarget {
     super();
     this.#connection = connection;
     this.#getters = getters;
+    // Snapshots passed in options must be this store's.
+    connection.owner = this;
     // Events of the worker's Db ('alert') are dispatched here.
     connection.onEvent = (type, detail) => this.dispatchEvent(new CustomEvent(type, { detail }));
   }
@@ -397,7 +336,10 @@ export class ProxyDb extends EventTarget {
   /** A point-in-time view, held in the worker; release it with `close()`. */
   snapshot() {
     if (this.#closed) throw closedError();
-    return new ProxySnapshot(this, this.#connection);
+    const { id, reply } = this.#connection.send('snapshot', []);
+    reply.catch(() => {}); // reads through it report the worker's error
+    // The worker holds the Snapshot under the request's id; close() releases it there.
+    return new Snapshot(this, id, (heldId) => this.#connection.call('release', [heldId]).catch(() => {}));
   }
 
   /** UNSUPPORTED: the store lives in the proxy worker, whose memory the page cannot share. */
