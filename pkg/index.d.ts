@@ -195,6 +195,10 @@ export interface Metrics {
   };
   /** Key and value bytes written by users and returned by reads and scans. */
   bytes: { written: number; read: number };
+  /**
+   * In the engine, call to acknowledgement. On OPFS and IndexedDB the JS-side group commit
+   * that makes `sync` writes durable is timed as `walSync`, not as part of `put`.
+   */
   latency: {
     get: LatencySummary;
     put: LatencySummary;
@@ -221,7 +225,7 @@ export interface Metrics {
 
 /**
  * A rule over the metrics: `metric` is `<op>.p50|p90|p99|max` (ms; op one of get, put,
- * batch, wal_write, wal_sync, flush, compaction), `cacheHitRate`, `memoryUse` (memtables /
+ * batch, walWrite, walSync, flush, compaction; or wal_write, wal_sync as in Prometheus), `cacheHitRate`, `memoryUse` (memtables /
  * limit), `recoveryDropped`, `walUnsyncedBytes`, `writeAmplification` or
  * `spaceAmplification`; it fires when the value goes above `above` (or below `below`).
  */

@@ -9,9 +9,12 @@
 //   - OPFS, the fastest durable storage in a browser, only exists in a dedicated worker;
 //   - the store you browse is the one "Crash and recover" kills and reopens.
 // The benchmark panel runs in a second worker (www/bench-worker.js, started per run), and
-// the live charts read their numbers through www/metrics.js (see metrics-view.js).
+// the live charts and the Engine panel show the engine's own metrics (db.metrics() in the
+// engine worker, read through www/metrics.js). The worker also forwards the store's alerts
+// and the engine's log.
 import { Engine } from '/www/engine.js';
-import { startMetricsView } from '/www/metrics-view.js';
+import { readMetrics, readMetricsText } from '/www/metrics.js';
+import { startMetricsView, startPrometheusView } from '/www/metrics-view.js';
 import { setUpBenchmark } from '/www/bench.js';
 
 const $ = (id) => document.getElementById(id);
@@ -67,7 +70,8 @@ function onEngineEvent(message) {
   else if (message.event === 'progress' && progressTarget === 'import') showImportProgress(message);
   else if (message.event === 'progress' && progressTarget === 'export') {
     $('export-status').textContent = `Exporting… ${number.format(message.records)} records`;
-  }
+  } else if (message.event === 'alert') showAlert(message.alert);
+  else if (message.event === 'log') showLog(message.entry);
 }
 
 async function startEngine() {
@@ -278,6 +282,45 @@ $('workload').addEventListener('change', action($('status'), async (event) => {
 }));
 
 // ---------------------------------------------------------------------------------------
+// Alerts and the engine log, as the engine worker forwards them: newest first.
+
+const LOG_ROWS = 50;
+const clock = (time) => new Date(time).toLocaleTimeString('en-GB');
+
+/** A table row of `cells` (text), the first one a `<time>`. */
+function row(time, ...cells) {
+  const tr = document.createElement('tr');
+  const timeCell = document.createElement('td');
+  const timeElement = document.createElement('time');
+  timeElement.dateTime = new Date(time).toISOString();
+  timeElement.textContent = clock(time);
+  timeCell.append(timeElement);
+  tr.append(timeCell);
+  for (const text of cells) {
+    const td = document.createElement('td');
+    td.textContent = text;
+    tr.append(td);
+  }
+  return tr;
+}
+
+function showAlert({ rule, value, threshold, time }) {
+  const tr = row(time, rule, number.format(value), number.format(threshold));
+  for (const cell of [tr.cells[2], tr.cells[3]]) cell.className = 'num';
+  $('alerts').querySelector('.empty')?.closest('tr').remove();
+  $('alerts').prepend(tr);
+}
+
+function showLog({ level, module, message, fields, time }) {
+  const tr = row(time, level, module, message, Object.entries(fields).map(([k, v]) => `${k}=${v}`).join(' '));
+  tr.className = `level-${level}`;
+  $('log').prepend(tr);
+  while ($('log').rows.length > LOG_ROWS) $('log').lastElementChild.remove();
+}
+
+$('trigger-alert').addEventListener('click', action($('status'), () => call('triggerAlert')));
+
+// ---------------------------------------------------------------------------------------
 // Crash and recover: kill the engine's worker mid-write, start a new one, check.
 
 $('crash').addEventListener('click', action($('crash-status'), async () => {
@@ -345,10 +388,15 @@ try {
   await engine;
   await Promise.all([refreshCount(), loadPage('first')]);
   startMetricsView(
-    () => call('metrics'),
+    () => readMetrics(call),
     { throughput: $('chart-throughput'), latency: $('chart-latency'), memory: $('chart-memory'), tables: $('chart-tables') },
-    { writes: $('m-writes'), reads: $('m-reads'), latency: $('m-latency'), memory: $('m-memory'), tables: $('m-tables'), total: $('m-total') },
+    {
+      writes: $('m-writes'), reads: $('m-reads'), putLatency: $('m-put-latency'), getLatency: $('m-get-latency'),
+      memory: $('m-memory'), memtables: $('m-memtables'), tables: $('m-tables'),
+      engine: Object.fromEntries([...document.querySelectorAll('[data-engine]')].map((dd) => [dd.dataset.engine, dd])),
+    },
   );
+  startPrometheusView(() => readMetricsText(call), $('prometheus-details'), $('prometheus'));
   document.body.dataset.ready = 'true';
   show($('status'), 'Ready. The store lives in this origin\'s private file system (OPFS) and survives reloads.');
 } catch (err) {

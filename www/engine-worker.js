@@ -7,13 +7,21 @@
 //                   { event: 'ready', storage, flavour, recovery } or { event: 'failed', error }
 //                   { event: 'progress', records, bytes, total }        import and export
 //                   { event: 'ack', run, n }                             crash writes
-import { open, destroy, exportNdjson, importNdjson } from '/pkg/index.js';
-import { measure, readMetrics, tracked } from '/www/metrics.js';
+//                   { event: 'alert', alert: { rule, value, threshold, time } }   the store's 'alert' events
+//                   { event: 'log', entry: { level, module, message, fields, time } }   the engine's log
+import { open, destroy, exportNdjson, importNdjson, setLogger } from '/pkg/index.js';
 
 const NAME = 'ppdb-demo';
 // Small memtables (the default is 4 MiB), so flushes, tables and compactions show up in
 // the live charts with demo-sized data.
 const OPTIONS = { storage: 'opfs', durability: 'sync', memtableSize: 512 * 1024 };
+/** The store's alert rules, checked every second; "Trigger an alert" adds DEMO_ALERT. */
+const ALERTS = [
+  { name: 'slow puts', metric: 'put.p99', above: 50 },
+  { name: 'memtables near their budget', metric: 'memoryUse', above: 0.8 },
+];
+/** Always true: the cache hit rate is a fraction (1 before any lookup). */
+const DEMO_ALERT = { name: 'demo alert', metric: 'cacheHitRate', below: 2 };
 /** Characters of a value sent to the page for the key browser (it shows fewer). */
 const PREVIEW = 200;
 
@@ -21,15 +29,14 @@ const encoder = new TextEncoder();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const pad = (n) => String(n).padStart(8, '0');
 
-let raw; // the store
-let db; // the same store, with the demo's own operations measured (www/metrics.js)
+let db; // the store
 
 async function openStore() {
   // After a kill the old worker's OPFS handles and lock are released a moment later.
   for (let attempt = 0; ; attempt++) {
     try {
-      raw = await open(NAME, OPTIONS);
-      db = tracked(raw); // page-side metrics (www/metrics.js)
+      db = await open(NAME, { ...OPTIONS, alerts: ALERTS });
+      db.addEventListener('alert', ({ detail }) => postMessage({ event: 'alert', alert: detail }));
       return;
     } catch (err) {
       if (err?.code !== 'LOCKED' || attempt >= 50) throw err;
@@ -41,7 +48,7 @@ async function openStore() {
 /** Number of keys in the store (or under `prefix`). */
 async function count(prefix) {
   let n = 0;
-  for await (const _ of raw.iterator({ prefix: prefix || undefined, keyEncoding: 'bytes', valueEncoding: 'bytes' })) n++;
+  for await (const _ of db.iterator({ prefix: prefix || undefined, keyEncoding: 'bytes', valueEncoding: 'bytes' })) n++;
   return n;
 }
 
@@ -99,15 +106,13 @@ const commands = {
   count: ({ prefix }) => count(prefix),
 
   /** A page of the key browser: the iterator options as given (gt, gte, lt, prefix, reverse, limit). */
-  scan: (options) =>
-    // page-side metrics: measure()
-    measure('reads', (rows) => rows.length, async () => {
-      const rows = [];
-      for await (const [key, value] of raw.iterator(options)) {
-        rows.push({ key, value: value.slice(0, PREVIEW), truncated: value.length > PREVIEW, size: encoder.encode(value).length });
-      }
-      return rows;
-    }),
+  async scan(options) {
+    const rows = [];
+    for await (const [key, value] of db.iterator(options)) {
+      rows.push({ key, value: value.slice(0, PREVIEW), truncated: value.length > PREVIEW, size: encoder.encode(value).length });
+    }
+    return rows;
+  },
 
   async importUrl({ url }) {
     const response = await fetch(url);
@@ -117,23 +122,30 @@ const commands = {
   importFile: ({ file }) => importStream(file.stream(), file.size),
 
   /** The whole store as an NDJSON Blob, for the page to download. */
-  exportAll: () =>
-    // page-side metrics: measure()
-    measure('reads', (result) => result.records, async () => {
-      const lines = [];
-      let progress = { records: 0, bytes: 0 };
-      for await (const line of exportNdjson(raw, {
-        onProgress: (p) => {
-          progress = p;
-          postMessage({ event: 'progress', ...p, total: 0 });
-        },
-      })) {
-        lines.push(line);
-      }
-      return { blob: new Blob(lines, { type: 'application/x-ndjson' }), ...progress };
-    }),
+  async exportAll() {
+    const lines = [];
+    let progress = { records: 0, bytes: 0 };
+    for await (const line of exportNdjson(db, {
+      onProgress: (p) => {
+        progress = p;
+        postMessage({ event: 'progress', ...p, total: 0 });
+      },
+    })) {
+      lines.push(line);
+    }
+    return { blob: new Blob(lines, { type: 'application/x-ndjson' }), ...progress };
+  },
 
-  metrics: () => readMetrics(raw),
+  /** The engine's own metrics (www/metrics.js reads them), and the same as Prometheus text. */
+  metrics: () => db.metrics(),
+  metricsText: () => db.metricsText(),
+
+  /** Adds DEMO_ALERT to the rules and checks them at once, so it fires now. */
+  triggerAlert() {
+    db.setAlerts([...ALERTS, DEMO_ALERT]);
+    db.checkAlerts(); // dispatches the 'alert' events, which go to the page
+    return true;
+  },
 
   /** Starts or stops a background workload (4 writers, 1 reader over 5,000 `load:` keys). */
   workload({ on }) {
@@ -166,7 +178,7 @@ const commands = {
   async check({ run, acked }) {
     const missing = [];
     for (const n of acked) {
-      if ((await raw.get(`crash:${run}:${pad(n)}`)) !== crashValue(run, n)) missing.push(n);
+      if ((await db.get(`crash:${run}:${pad(n)}`)) !== crashValue(run, n)) missing.push(n);
     }
     return { acknowledged: acked.length, present: acked.length - missing.length, missing: missing.slice(0, 20), stored: await count(`crash:${run}:`) };
   },
@@ -174,7 +186,7 @@ const commands = {
   /** Deletes the store and opens it again, empty. */
   async clear() {
     commands.workload({ on: false });
-    await raw.close();
+    await db.close();
     await destroy(NAME, OPTIONS);
     await openStore();
     return true;
@@ -193,8 +205,10 @@ onmessage = async ({ data: { id, cmd, ...args } }) => {
 };
 
 try {
+  // The engine's log from 'info' up (opened a store, flushes, compactions) goes to the page.
+  await setLogger({ level: 'info', onLog: (entry) => postMessage({ event: 'log', entry }) });
   await openStore();
-  postMessage({ event: 'ready', storage: raw.storage, flavour: raw.flavour, recovery: raw.recovery });
+  postMessage({ event: 'ready', storage: db.storage, flavour: db.flavour, recovery: db.recovery });
 } catch (err) {
   postMessage({ event: 'failed', error: describe(err) });
 }

@@ -6,7 +6,7 @@ use super::Report;
 use crate::error::{Error, Result};
 
 /// What a rule watches, by name: `<op>.p50|p90|p99|max` (milliseconds; op one of get,
-/// put, batch, wal_write, wal_sync, flush, compaction), `cacheHitRate` (0..1),
+/// put, batch, wal_write, wal_sync, flush, compaction, also written walWrite, walSync), `cacheHitRate` (0..1),
 /// `memoryUse` (memtable bytes / memory limit, 0..1), `recoveryDropped` (log ranges
 /// dropped at open), `walUnsyncedBytes`, `writeAmplification`, `spaceAmplification`.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,8 +38,11 @@ pub struct Alert {
 pub fn value_of(report: &Report, name: &str) -> Option<f64> {
     let ms = |micros: u64| micros as f64 / 1000.0;
     if let Some((op, stat)) = name.split_once('.') {
-        report.latency.iter().find(|(n, _)| *n == op)?;
-        let s = report.latency_of(op);
+        // `wal_sync` as in Prometheus, or `walSync` as in the JS metrics object.
+        let (_, s) = report
+            .latency
+            .iter()
+            .find(|(n, _)| *n == op || n.replace('_', "").eq_ignore_ascii_case(op))?;
         return match stat {
             "p50" => Some(ms(s.p50)),
             "p90" => Some(ms(s.p90)),
@@ -163,6 +166,9 @@ mod tests {
     #[test]
     fn unknown_metrics_and_bad_thresholds_are_refused() {
         assert!(Rule::new(None, "put.p42", true, 1.0).is_err());
+        assert!(Rule::new(None, "walSync.p99", true, 1.0).is_ok());
+        assert!(Rule::new(None, "wal_sync.max", true, 1.0).is_ok());
+        assert!(Rule::new(None, "walsink.p99", true, 1.0).is_err());
         assert!(Rule::new(None, "nope", true, 1.0).is_err());
         assert!(Rule::new(None, "cacheHitRate", false, f64::NAN).is_err());
         assert!(Rule::new(Some("hits".into()), "cacheHitRate", false, 0.8).is_ok());

@@ -1,7 +1,7 @@
 // The demo page at / driven like a person would, in one walkthrough: import the sample,
-// put and delete, search by prefix and range with paging, export, watch the metrics, crash
-// the engine's worker and recover, and run the benchmark panel. The steps share one page
-// and run in order.
+// put and delete, search by prefix and range with paging, export, watch the engine's
+// metrics, trigger an alert, read the engine's log, crash the engine's worker and recover,
+// and run the benchmark panel. The steps share one page and run in order.
 //
 // Screenshots go to tests/browser/screenshots/ (git-ignored). With PPDB_DOCS_SCREENSHOT=1
 // the final whole-page screenshot is also written to docs/demo.png, the README's picture.
@@ -41,6 +41,12 @@ after(async () => {
 
 const text = (selector) => page.locator(selector).innerText();
 const count = async () => Number((await text('#count')).replaceAll(',', ''));
+/** A figure of the page as a number ('6,301' → 6301; NaN before the first reading). */
+const figure = async (selector) => Number((await text(selector)).replaceAll(',', ''));
+/** Waits until the figure at `selector` reaches `n` (the metrics are read every second). */
+const figureReaches = (selector, n) =>
+  page.waitForFunction(([selector, n]) => Number(document.querySelector(selector).textContent.replaceAll(',', '')) >= n, [selector, n]);
+const PUTS = '[data-engine="puts"]';
 const keysShown = () => page.$$eval('#entries tr button.link', (buttons) => buttons.map((b) => b.textContent));
 const screenshot = (name) => page.screenshot({ path: fileURLToPath(new URL(`${name}.png`, SCREENSHOTS)), fullPage: true });
 
@@ -80,6 +86,17 @@ test('the page opens its store on OPFS in the engine worker, threaded, isolated'
   assert.equal(await text('#flavour'), 'threaded');
   assert.equal(await text('#isolated'), 'true');
   assert.equal(await count(), 0);
+  // The engine's own log, forwarded by the worker, starts with the store's opening.
+  await page.waitForSelector('#log tr.level-info >> text="opened a store"');
+  const [time, level, module, message, fields] = await page.locator('#log tr', { hasText: 'opened a store' }).first().locator('td').allInnerTexts();
+  assert.match(time, /^\d\d:\d\d:\d\d$/);
+  assert.equal(level, 'info');
+  assert.match(module, /^ppdb/);
+  assert.equal(message, 'opened a store');
+  assert.match(fields, /\brecords=0\b/);
+  // A new store has counted nothing yet.
+  await page.waitForFunction((selector) => document.querySelector(selector).textContent !== '–', PUTS);
+  assert.equal(await figure(PUTS), 0);
 });
 
 test('the sample imports with a progress bar that reaches 100%, and the store count matches', { timeout: TIMEOUT }, async () => {
@@ -91,6 +108,7 @@ test('the sample imports with a progress bar that reaches 100%, and the store co
       { childList: true, characterData: true, subtree: true },
     );
   });
+  const puts = await figure(PUTS);
   await page.click('#import-sample');
   await page.waitForFunction(() => document.querySelector('#import-status').dataset.count || document.querySelector('#import-status.error'));
   assert.equal(await page.getAttribute('#import-status', 'data-records'), String(sample.length), await text('#import-status'));
@@ -101,9 +119,12 @@ test('the sample imports with a progress bar that reaches 100%, and the store co
   assert.ok(percents.every((p, i) => i === 0 || p >= percents[i - 1]), `the bar went backwards: ${percents}`);
   assert.equal(await count(), sample.length);
   assert.match(await text('#import-status'), /Imported 6,300 records/);
+  // Each record of the import's batches is a put the engine counted.
+  await figureReaches(PUTS, puts + sample.length);
 });
 
 test('put and delete through the forms; invalid input shows the PpdbError code', { timeout: TIMEOUT }, async () => {
+  const [puts, deletes] = [await figure(PUTS), await figure('[data-engine="deletes"]')];
   await page.fill('#put-key', 'note:hello');
   await page.fill('#put-value', 'hello from the demo test');
   await page.click('#put');
@@ -139,6 +160,9 @@ test('put and delete through the forms; invalid input shows the PpdbError code',
   await page.waitForFunction(() => /Deleted "note:hello"/.test(document.querySelector('#del-message').textContent));
   await page.waitForFunction(() => /no keys/.test(document.querySelector('#page-info').textContent));
   await page.waitForFunction((n) => document.querySelector('#count').textContent === n, sample.length.toLocaleString('en'));
+  // The engine counted the 3 good puts (at least) and the delete.
+  await figureReaches(PUTS, puts + 3);
+  await figureReaches('[data-engine="deletes"]', deletes + 1);
 });
 
 test('prefix and range searches, forward and reverse, page by page', { timeout: TIMEOUT }, async () => {
@@ -194,19 +218,49 @@ test('export downloads the whole store as NDJSON', { timeout: TIMEOUT }, async (
   await page.waitForFunction(() => /Exported 6,300 records/.test(document.querySelector('#export-status').textContent));
 });
 
-test('the live metrics show this page\'s writes and reads, memory and tables', { timeout: TIMEOUT }, async () => {
+test('the live metrics and the Engine panel show the engine\'s own numbers', { timeout: TIMEOUT }, async () => {
   await page.check('#workload');
   // Figures are per second: wait for a second with writes in it.
   await page.waitForFunction(() => Number(document.querySelector('#m-writes').textContent.replaceAll(',', '')) > 0);
   await page.waitForFunction(() => Number(document.querySelector('#m-reads').textContent.replaceAll(',', '')) > 0);
-  await page.waitForFunction(() => /ms/.test(document.querySelector('#m-latency').textContent));
-  assert.match(await text('#m-latency'), /^[\d.]+ ms \/ [\d.]+ ms \/ [\d.]+ ms$/);
+  const percentiles = /^[\d.]+ ms \/ [\d.]+ ms \/ [\d.]+ ms$/;
+  await page.waitForFunction(() => /ms/.test(document.querySelector('#m-get-latency').textContent));
+  assert.match(await text('#m-put-latency'), percentiles);
+  assert.match(await text('#m-get-latency'), percentiles);
   assert.match(await text('#m-memory'), /^[\d.]+ MiB$/);
+  assert.match(await text('#m-memtables'), /^[\d.]+ of 256 MiB$/);
   assert.match(await text('#m-tables'), /^\d+( · \d+)+$/);
+  // The import and the workload filled memtables: the engine switched and flushed them,
+  // and logged it.
+  await figureReaches('[data-engine="memtableSwitches"]', 1);
+  await figureReaches('[data-engine="flushes"]', 1);
+  await page.waitForSelector('#log tr >> text="flushed a memtable to level 0"');
   await page.uncheck('#workload');
+  assert.match(await text('[data-engine="cacheHitRate"]'), /^[\d.]+%$/);
+  for (const name of ['compressionRatio', 'writeAmplification', 'spaceAmplification']) {
+    assert.match(await text(`[data-engine="${name}"]`), /^\d+\.\d\d$/, name);
+  }
+  assert.match(await text('[data-engine="walBytes"]'), /^[\d.]+ (KiB|MiB)$/);
   for (const id of ['chart-throughput', 'chart-latency', 'chart-memory', 'chart-tables']) {
     assert.ok((await painted(id)) > 1000, `${id} is blank`);
   }
+
+  // The Prometheus text, read when the disclosure opens: the same put counter.
+  await page.click('#prometheus-details summary');
+  await page.waitForFunction(() => document.querySelector('#prometheus').textContent.includes('ppdb_operations_total{op="put"}'));
+  const prometheusPuts = Number((await text('#prometheus')).match(/^ppdb_operations_total\{op="put"\} (\d+)$/m)[1]);
+  assert.ok(prometheusPuts >= sample.length + 3, `ppdb_operations_total{op="put"} ${prometheusPuts}`);
+});
+
+test('"Trigger an alert" adds an always-true rule, and its alert appears in the list', { timeout: TIMEOUT }, async () => {
+  await page.click('#trigger-alert');
+  const alert = page.locator('#alerts tr', { hasText: 'demo alert' });
+  await alert.waitFor();
+  const [time, rule, value, threshold] = await alert.first().locator('td').allInnerTexts();
+  assert.match(time, /^\d\d:\d\d:\d\d$/);
+  assert.equal(rule, 'demo alert');
+  assert.ok(Number(value) < 2, value);
+  assert.equal(threshold, '2');
 });
 
 test('crash and recover: the worker is killed mid-write and every acknowledged write is there', { timeout: TIMEOUT }, async () => {
