@@ -303,7 +303,8 @@ export class Db extends EventTarget {
   }
 
   #value(value, encoding) {
-    const bytes = this.#call(() => encodeValue(value, encoding, this.#engine.wasm));
+    // Only JSON goes through the engine (and may throw from it).
+    const bytes = encoding === 'json' ? this.#call(() => encodeValue(value, encoding, this.#engine.wasm)) : toBytes(value, 'value');
     if (bytes.length > this.#options.maxValueSize) {
       throw invalid(`value is ${bytes.length} bytes, the limit is ${this.#options.maxValueSize}`);
     }
@@ -313,6 +314,7 @@ export class Db extends EventTarget {
   /** The encodings of a call: its own options, else the store's. */
   #encodings(options) {
     if (options === null || typeof options !== 'object') throw invalid('options must be an object');
+    if (options.keyEncoding === undefined && options.valueEncoding === undefined) return this.#options;
     return {
       keyEncoding: options.keyEncoding === undefined ? this.#options.keyEncoding : checkEncoding(options.keyEncoding, 'keyEncoding'),
       valueEncoding: options.valueEncoding === undefined ? this.#options.valueEncoding : checkEncoding(options.valueEncoding, 'valueEncoding'),
@@ -320,7 +322,9 @@ export class Db extends EventTarget {
   }
 
   #decode(bytes, encoding) {
-    return bytes === undefined ? undefined : this.#call(() => fromBytes(bytes, encoding, this.#engine.wasm));
+    if (bytes === undefined) return undefined;
+    // Only JSON goes through the engine (and may throw from it).
+    return encoding === 'json' ? this.#call(() => fromBytes(bytes, encoding, this.#engine.wasm)) : fromBytes(bytes, encoding);
   }
 
   /** The wasm snapshot handle a read asks for with `{ snapshot }`, or null. */
