@@ -228,6 +228,7 @@ export interface Metrics {
  * batch, walWrite, walSync, flush, compaction; or wal_write, wal_sync as in Prometheus), `cacheHitRate`, `memoryUse` (memtables /
  * limit), `recoveryDropped`, `walUnsyncedBytes`, `writeAmplification` or
  * `spaceAmplification`; it fires when the value goes above `above` (or below `below`).
+ * Latency metrics are those of the operations since the previous check.
  */
 export type AlertRule = { metric: string; name?: string } & ({ above: number; below?: never } | { below: number; above?: never });
 

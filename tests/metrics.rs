@@ -85,14 +85,14 @@ fn alerts_fire_when_a_rule_becomes_true() {
         Rule::new(Some("slow puts".into()), "put.p99", true, 0.0).expect("rule"),
         Rule::new(None, "cacheHitRate", false, 0.5).expect("rule"),
     ]);
-    assert!(monitor.check(&db.metrics(), 1.0).is_empty(), "nothing yet");
+    assert!(db.check_alerts(&mut monitor).is_empty(), "nothing yet");
     db.put(b"k", b"v").expect("put");
     // Every latency is at least 1 µs, so the p99 of one put is above 0 ms.
-    let alerts = monitor.check(&db.metrics(), 2.0);
+    let alerts = db.check_alerts(&mut monitor);
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0].rule, "slow puts");
     assert!(alerts[0].value > 0.0);
-    assert!(monitor.check(&db.metrics(), 3.0).is_empty(), "fires once");
+    assert!(db.check_alerts(&mut monitor).is_empty(), "fires once");
 }
 
 #[test]

@@ -482,6 +482,15 @@ impl Db {
         }
     }
 
+    /// The alerts of `monitor`'s rules that became true since its previous check (see
+    /// [`crate::metrics::monitor::Monitor::check`]).
+    pub fn check_alerts(
+        &self,
+        monitor: &mut crate::metrics::monitor::Monitor,
+    ) -> Vec<crate::metrics::monitor::Alert> {
+        monitor.check(&self.metrics(), &self.inner.metrics, crate::clock::now_ms())
+    }
+
     /// Records a latency measured outside the engine (the JS side's commits).
     pub fn record_latency(&self, timed: Timed, micros: u64) {
         self.inner.metrics.record(timed, micros);

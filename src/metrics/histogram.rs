@@ -82,35 +82,65 @@ impl Histogram {
     /// Quantiles of everything recorded so far (each the upper bound of its bucket, and
     /// never above the maximum).
     pub fn summary(&self) -> Summary {
-        let counts: Vec<u64> = self
-            .buckets
+        let mut summary = summarize(&self.counts().0, self.max.load(Ordering::Relaxed));
+        summary.sum = self.sum.load(Ordering::Relaxed);
+        summary
+    }
+
+    /// The count of every bucket now (subtract an earlier copy for a window).
+    pub fn counts(&self) -> Counts {
+        Counts(
+            self.buckets
+                .iter()
+                .map(|b| b.load(Ordering::Relaxed))
+                .collect(),
+        )
+    }
+}
+
+/// A copy of a histogram's bucket counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts(Vec<u64>);
+
+impl Counts {
+    /// Quantiles of what was recorded between `earlier` and these counts (`sum` is not
+    /// known here and is 0; `max` is the bound of the highest bucket used).
+    pub fn since(&self, earlier: &Counts) -> Summary {
+        let window: Vec<u64> = self
+            .0
             .iter()
-            .map(|b| b.load(Ordering::Relaxed))
+            .enumerate()
+            .map(|(i, &n)| n.saturating_sub(earlier.0.get(i).copied().unwrap_or(0)))
             .collect();
-        let total: u64 = counts.iter().sum();
-        let max = self.max.load(Ordering::Relaxed);
-        let quantile = |q: f64| -> u64 {
-            if total == 0 {
-                return 0;
-            }
-            let rank = ((q * total as f64).ceil() as u64).max(1);
-            let mut seen = 0;
-            for (index, &n) in counts.iter().enumerate() {
-                seen += n;
-                if seen >= rank {
-                    return upper_bound(index).min(max);
-                }
-            }
-            max
-        };
-        Summary {
-            count: total,
-            sum: self.sum.load(Ordering::Relaxed),
-            p50: quantile(0.50),
-            p90: quantile(0.90),
-            p99: quantile(0.99),
-            max,
+        let max = window.iter().rposition(|&n| n > 0).map_or(0, upper_bound);
+        summarize(&window, max)
+    }
+}
+
+/// Quantiles of bucket `counts`, none above `max`.
+fn summarize(counts: &[u64], max: u64) -> Summary {
+    let total: u64 = counts.iter().sum();
+    let quantile = |q: f64| -> u64 {
+        if total == 0 {
+            return 0;
         }
+        let rank = ((q * total as f64).ceil() as u64).max(1);
+        let mut seen = 0;
+        for (index, &n) in counts.iter().enumerate() {
+            seen += n;
+            if seen >= rank {
+                return upper_bound(index).min(max);
+            }
+        }
+        max
+    };
+    Summary {
+        count: total,
+        sum: 0,
+        p50: quantile(0.50),
+        p90: quantile(0.90),
+        p99: quantile(0.99),
+        max,
     }
 }
 
@@ -149,5 +179,22 @@ mod tests {
             assert!(got >= want && got <= want + want / 8, "{got} for {want}");
         }
         assert_eq!(Histogram::default().summary(), Summary::default());
+    }
+
+    #[test]
+    fn a_window_sees_only_what_came_after_its_start() {
+        let h = Histogram::default();
+        for _ in 0..1_000 {
+            h.record(10_000);
+        }
+        let start = h.counts();
+        for _ in 0..100 {
+            h.record(20);
+        }
+        let window = h.counts().since(&start);
+        assert_eq!(window.count, 100);
+        assert!(window.p99 >= 20 && window.p99 <= 22, "{window:?}");
+        assert!(window.max < 30);
+        assert_eq!(h.counts().since(&h.counts()).count, 0);
     }
 }

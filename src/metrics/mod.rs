@@ -8,7 +8,7 @@ mod histogram;
 pub mod monitor;
 pub mod prometheus;
 
-pub use histogram::{Histogram, Summary};
+pub use histogram::{Counts, Histogram, Summary};
 
 use crate::sync::atomic::{AtomicU64, Ordering};
 
@@ -184,6 +184,11 @@ impl Metrics {
     /// The summary of a timed operation.
     pub fn latency(&self, timed: Timed) -> Summary {
         self.latency[timed as usize].summary()
+    }
+
+    /// The bucket counts of a timed operation now (for windows, see [`Counts::since`]).
+    pub fn latency_counts(&self, timed: Timed) -> Counts {
+        self.latency[timed as usize].counts()
     }
 
     /// Bytes returned to readers so far.

@@ -2,7 +2,7 @@
 //! 0.8"). A rule fires once when its condition becomes true and again only after it has
 //! been false in between, so a lasting condition raises one alert, not one per check.
 
-use super::Report;
+use super::{Counts, Metrics, Report, Timed};
 use crate::error::{Error, Result};
 
 /// What a rule watches, by name: `<op>.p50|p90|p99|max` (milliseconds; op one of get,
@@ -39,10 +39,7 @@ pub fn value_of(report: &Report, name: &str) -> Option<f64> {
     let ms = |micros: u64| micros as f64 / 1000.0;
     if let Some((op, stat)) = name.split_once('.') {
         // `wal_sync` as in Prometheus, or `walSync` as in the JS metrics object.
-        let (_, s) = report
-            .latency
-            .iter()
-            .find(|(n, _)| *n == op || n.replace('_', "").eq_ignore_ascii_case(op))?;
+        let (_, s) = report.latency.iter().find(|(n, _)| same_op(n, op))?;
         return match stat {
             "p50" => Some(ms(s.p50)),
             "p90" => Some(ms(s.p90)),
@@ -91,6 +88,8 @@ impl Rule {
 #[derive(Default)]
 pub struct Monitor {
     rules: Vec<(Rule, bool)>,
+    /// Latency bucket counts at the previous check, by timed operation.
+    previous: Vec<Counts>,
 }
 
 impl Monitor {
@@ -98,16 +97,38 @@ impl Monitor {
     pub fn new(rules: Vec<Rule>) -> Monitor {
         Monitor {
             rules: rules.into_iter().map(|r| (r, false)).collect(),
+            previous: Vec::new(),
         }
     }
 
-    /// The alerts of rules that became true since the last check.
-    pub fn check(&mut self, report: &Report, now_ms: f64) -> Vec<Alert> {
+    /// The alerts of rules that became true since the last check. Latency rules look at
+    /// the operations since the previous check (a window as long as the check interval),
+    /// so a slow spell fires and a recovery clears; a window with no such operation
+    /// leaves the rule as it was. Other rules read `report` as it is.
+    pub fn check(&mut self, report: &Report, metrics: &Metrics, now_ms: f64) -> Vec<Alert> {
+        let counts: Vec<Counts> = Timed::ALL
+            .iter()
+            .map(|&t| metrics.latency_counts(t))
+            .collect();
+        let mut recent = report.clone();
+        recent.latency = Timed::ALL
+            .iter()
+            .zip(&counts)
+            .enumerate()
+            .map(|(i, (t, now))| {
+                let before = self.previous.get(i).cloned().unwrap_or_default();
+                (t.name(), now.since(&before))
+            })
+            .collect();
+        self.previous = counts;
         let mut alerts = Vec::new();
         for (rule, firing) in &mut self.rules {
-            let Some(value) = value_of(report, &rule.metric) else {
+            let Some(value) = value_of(&recent, &rule.metric) else {
                 continue;
             };
+            if is_latency(&rule.metric) && latency_count(&recent, &rule.metric) == 0 {
+                continue;
+            }
             let now = if rule.above {
                 value > rule.threshold
             } else {
@@ -127,40 +148,88 @@ impl Monitor {
     }
 }
 
+fn is_latency(metric: &str) -> bool {
+    metric.contains('.')
+}
+
+/// Operations in the latency summary a metric name refers to.
+fn latency_count(report: &Report, metric: &str) -> u64 {
+    let op = metric.split('.').next().unwrap_or_default();
+    report
+        .latency
+        .iter()
+        .find(|(n, _)| same_op(n, op))
+        .map_or(0, |(_, s)| s.count)
+}
+
+/// `wal_sync` as in Prometheus, or `walSync` as in the JS metrics object.
+fn same_op(name: &str, op: &str) -> bool {
+    name == op || name.replace('_', "").eq_ignore_ascii_case(op)
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::metrics::Summary;
 
     #[test]
-    fn a_rule_fires_once_per_crossing() {
+    fn a_latency_rule_fires_on_a_slow_spell_and_clears_after_it() {
         let rule = Rule::new(None, "put.p99", true, 5.0).expect("rule");
         assert_eq!(rule.name, "put.p99 above 5");
         let mut monitor = Monitor::new(vec![rule]);
-        let mut report = Report::empty();
-        let slow = Summary {
-            count: 10,
-            p99: 9_000,
-            max: 9_000,
-            ..Summary::default()
-        };
-        assert!(monitor.check(&report, 1.0).is_empty());
-        report.latency = vec![("put", slow)];
-        let alerts = monitor.check(&report, 2.0);
+        let metrics = Metrics::default();
+        let report = Report::empty();
+        assert!(monitor.check(&report, &metrics, 1.0).is_empty(), "no data");
+        for _ in 0..100 {
+            metrics.record(Timed::Put, 9_000);
+        }
+        let alerts = monitor.check(&report, &metrics, 2.0);
         assert_eq!(alerts.len(), 1);
-        assert_eq!(alerts[0].value, 9.0);
         assert!(
-            monitor.check(&report, 3.0).is_empty(),
-            "still firing: no repeat"
+            alerts[0].value >= 9.0 && alerts[0].value < 10.2,
+            "{alerts:?}"
         );
-        report.latency = vec![("put", Summary::default())];
-        assert!(monitor.check(&report, 4.0).is_empty());
-        report.latency = vec![("put", slow)];
+        assert!(
+            monitor.check(&report, &metrics, 3.0).is_empty(),
+            "no new puts: no repeat"
+        );
+        for _ in 0..100 {
+            metrics.record(Timed::Put, 9_000);
+        }
+        assert!(
+            monitor.check(&report, &metrics, 4.0).is_empty(),
+            "still slow: no repeat"
+        );
+        // A fast spell: the window's p99 is low although the total's is still 9 ms.
+        for _ in 0..100 {
+            metrics.record(Timed::Put, 50);
+        }
+        assert!(monitor.check(&report, &metrics, 5.0).is_empty());
+        for _ in 0..10 {
+            metrics.record(Timed::Put, 20_000);
+        }
         assert_eq!(
-            monitor.check(&report, 5.0).len(),
+            monitor.check(&report, &metrics, 6.0).len(),
             1,
-            "fires again after clearing"
+            "fires again"
         );
+    }
+
+    #[test]
+    fn a_gauge_rule_reads_the_report() {
+        let mut monitor =
+            Monitor::new(vec![
+                Rule::new(Some("full".into()), "memoryUse", true, 0.5).expect("rule")
+            ]);
+        let metrics = Metrics::default();
+        let mut report = Report::empty();
+        report.memory_limit = 100;
+        report.memtable_bytes = 10;
+        assert!(monitor.check(&report, &metrics, 1.0).is_empty());
+        report.memtable_bytes = 90;
+        let alerts = monitor.check(&report, &metrics, 2.0);
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].rule, "full");
+        assert!((alerts[0].value - 0.9).abs() < 1e-9);
     }
 
     #[test]

@@ -161,9 +161,9 @@ impl DbHandle {
     /// threshold, time }]`.
     #[wasm_bindgen(js_name = checkAlerts)]
     pub fn check_alerts(&mut self) -> JsResult<js_sys::Array> {
-        let report = self.db()?.metrics();
+        let db = self.db()?.clone();
         let out = js_sys::Array::new();
-        for alert in self.monitor.check(&report, crate::clock::now_ms()) {
+        for alert in db.check_alerts(&mut self.monitor) {
             out.push(&object(&[
                 ("rule", alert.rule.as_str().into()),
                 ("value", alert.value.into()),
