@@ -60,6 +60,20 @@ const engines = new Map();
 let logging = null;
 
 /**
+ * Hands a log record made on another thread (the maintenance worker) to this context's
+ * logger: the `onLog` callback, or the console in the engine's one format.
+ */
+export function deliverLog(entry) {
+  if (logging?.onLog) {
+    logging.onLog(entry);
+    return;
+  }
+  const fields = Object.entries(entry.fields).map(([k, v]) => `${k}=${v}`);
+  const line = `[ppdb] ${entry.level.toUpperCase()} ${entry.module}: ${entry.message}${fields.length ? ` {${fields.join(' ')}}` : ''}`;
+  (entry.level === 'error' ? console.error : entry.level === 'warn' ? console.warn : console.log)(line);
+}
+
+/**
  * Routes the engine's log (`{ level, module, message, fields, time }`) to `onLog`, or to
  * the console without one, from `level` up ('error', 'warn', 'info', 'debug', 'trace';
  * 'off' silences it, the default).

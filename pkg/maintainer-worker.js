@@ -28,6 +28,8 @@ const { token, on, post } = await channel();
 const engine = await loadEngine('threaded', { module: token.module, memory: token.memory });
 const files = await joinFiles(token.options.files, engine.wasm);
 const handle = callEngine(() => engine.wasm.DbHandle.attach(token.id));
+// Log records of this thread go to the owner's logger (the level is the instance's).
+engine.wasm.setLogCallback((entry) => post({ log: entry }));
 let stopping = null;
 const compactions = [];
 post({ id: 'ready' });

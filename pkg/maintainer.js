@@ -2,6 +2,7 @@
 // on a worker of their own (as the engine's thread does natively), so the threads that
 // read and write never spend time on them. Used for stores that can be shared (Node fs).
 import { PpdbError } from './errors.js';
+import { deliverLog } from './loader.js';
 
 const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
 
@@ -54,7 +55,7 @@ export async function startMaintainer(token) {
       waiting.set(id, { resolve, reject });
       worker.post({ type, id });
     });
-  worker.on((message) => settle(message.id, message.error));
+  worker.on((message) => (message.log ? deliverLog(message.log) : settle(message.id, message.error)));
   worker.onError((err) => {
     failed = new PpdbError('INTERNAL', `the maintenance worker stopped: ${err.message}`);
     for (const { reject } of waiting.values()) reject(failed);

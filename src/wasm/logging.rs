@@ -106,3 +106,12 @@ pub fn set_logger(level: &str, callback: Option<Function>) -> Result<(), JsValue
     CALLBACK.with(|c| *c.borrow_mut() = callback);
     Ok(())
 }
+
+/// Sets this thread's callback only (`undefined`: the console), leaving the level, which
+/// is the whole instance's, as it is. A worker attached to a shared store uses it to send
+/// its records to the thread that owns the store.
+#[wasm_bindgen(js_name = setLogCallback)]
+pub fn set_log_callback(callback: Option<Function>) {
+    install();
+    CALLBACK.with(|c| *c.borrow_mut() = callback);
+}

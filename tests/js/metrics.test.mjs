@@ -104,7 +104,18 @@ test('the engine logs to a callback in one format, quiet until asked', async () 
   await setLogger({ level: 'info', onLog: (entry) => entries.push(entry) });
   db = await open('quiet', { storage: 'fs', path: join(root, 'quiet'), threads: true, backgroundWorker: false });
   await db.close();
+  // The maintenance worker's records (its flushes) reach this thread's callback too.
+  db = await open('worker-logs', { storage: 'fs', path: join(root, 'worker-logs'), threads: true, memtableSize: 16 * 1024 });
+  assert.equal(db.maintenance, 'worker');
+  for (let i = 0; i < 400; i++) await db.put(`k${i}`, 'v'.repeat(100));
+  for (let i = 0; i < 100 && !entries.some((e) => e.message.startsWith('flushed')); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await db.close();
   await setLogger({ level: 'off' });
+  const flushed = entries.find((e) => e.message === 'flushed a memtable to level 0');
+  assert.ok(flushed, `no flush record: ${JSON.stringify(entries.map((e) => e.message))}`);
+  assert.equal(flushed.module, 'ppdb::db::flush');
   const opened = entries.find((e) => e.message === 'opened a store');
   assert.ok(opened, JSON.stringify(entries));
   assert.equal(opened.level, 'info');
