@@ -5,7 +5,7 @@ use super::Storage;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -95,7 +95,26 @@ impl Storage for FsStorage {
             .map_err(|e| Error::from_io(name, &e))
     }
 
+    #[cfg(unix)]
     fn read_at(&self, name: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        use std::os::unix::fs::FileExt;
+        // Positional reads on the cached handle: no open, seek or close per read.
+        let file = self.handle(name)?;
+        let mut read = 0;
+        while read < buf.len() {
+            match file.read_at(&mut buf[read..], offset + read as u64) {
+                Ok(0) => break,
+                Ok(n) => read += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Error::from_io(name, &e)),
+            }
+        }
+        Ok(read)
+    }
+
+    #[cfg(not(unix))]
+    fn read_at(&self, name: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        use std::io::{Read, Seek, SeekFrom};
         let mut file = File::open(self.path(name)).map_err(|e| Error::from_io(name, &e))?;
         file.seek(SeekFrom::Start(offset))
             .map_err(|e| Error::from_io(name, &e))?;

@@ -152,13 +152,18 @@ impl Merge {
         options: TableOptions,
         oldest_snapshot: SequenceNumber,
     ) -> Merge {
-        // Newest sources first: level-0 tables are newest first already.
-        let children: Vec<Box<dyn InternalIterator>> = compaction
+        // Newest sources first: level-0 tables are newest first already; the next level's
+        // tables are disjoint, so one cursor walks them.
+        let mut children: Vec<Box<dyn InternalIterator>> = compaction
             .inputs
             .iter()
-            .chain(&compaction.next)
             .map(|f| Box::new(f.table.iter()) as Box<dyn InternalIterator>)
             .collect();
+        if !compaction.next.is_empty() {
+            children.push(Box::new(super::level_iter::LevelIter::new(
+                compaction.next.clone(),
+            )));
+        }
         let mut merged = MergingIterator::new(children);
         merged.seek_to_first();
         let mut edit = VersionEdit::default();

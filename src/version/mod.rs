@@ -7,6 +7,7 @@
 
 pub mod compaction;
 pub mod edit;
+pub mod level_iter;
 pub mod manifest;
 #[allow(clippy::module_inception)] // the layout DESIGN.md names: version/version.rs
 pub mod version;

@@ -5,6 +5,7 @@
 //! up (filled by compaction) hold tables with disjoint ranges, sorted by key.
 
 use super::edit::{FileMeta, VersionEdit};
+use super::level_iter::LevelIter;
 use crate::error::Result;
 use crate::iter::InternalIterator;
 use crate::key;
@@ -96,11 +97,17 @@ impl Version {
         Ok(None)
     }
 
-    /// A cursor for every table (for a merged scan).
+    /// Cursors for a merged scan, newest first: one per level-0 table, then one per
+    /// deeper level (its tables are disjoint, so one cursor walks them all).
     pub fn iters(&self) -> Vec<Box<dyn InternalIterator>> {
-        self.files()
-            .map(|(_, f)| Box::new(f.table.iter()) as Box<dyn InternalIterator>)
-            .collect()
+        let level0 = self.levels[0]
+            .iter()
+            .map(|f| Box::new(f.table.iter()) as Box<dyn InternalIterator>);
+        let deeper = self.levels[1..]
+            .iter()
+            .filter(|files| !files.is_empty())
+            .map(|files| Box::new(LevelIter::new(files.clone())) as Box<dyn InternalIterator>);
+        level0.chain(deeper).collect()
     }
 
     /// Number of tables and their bytes, per level.
