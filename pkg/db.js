@@ -3,6 +3,8 @@
 import { PpdbError, invalid, callEngine } from './errors.js';
 import { toBytes, fromBytes, encodeValue, checkEncoding } from './encoding.js';
 import { Iterator } from './iterator.js';
+import { Snapshot, snapshotHandle } from './snapshot.js';
+import { ChainedBatch } from './batch.js';
 import { nextTask } from './tasks.js';
 
 /** Keys and values one engine maintenance step flushes or merges (about 1 ms of work). */
@@ -26,135 +28,6 @@ function rangeArguments(options) {
   }
   const finiteLimit = limit === undefined || limit === Infinity || limit === -1 ? undefined : Math.min(limit, 2 ** 32 - 1);
   return [bound('gt'), bound('gte'), bound('lt'), bound('lte'), bound('prefix'), Boolean(options.reverse), finiteLimit];
-}
-
-/** @internal How a store gets back its own handle of a snapshot. */
-export const snapshotHandle = Symbol('snapshotHandle');
-
-/**
- * A point-in-time view of a store (from `db.snapshot()`). Reads go through the store it
- * came from, with `{ snapshot: this }`; `handle` is whatever that store needs to find it
- * (the wasm handle, or the id the proxy worker holds it under).
- */
-export class Snapshot {
-  #db;
-  #handle;
-  #release;
-
-  /** @internal `release(handle)` runs once, at `close()`. */
-  constructor(db, handle, release) {
-    this.#db = db;
-    this.#handle = handle;
-    this.#release = release;
-  }
-
-  /** @internal The handle, for a read of `db` with `{ snapshot }`. */
-  [snapshotHandle](db) {
-    if (db !== this.#db) throw invalid('the snapshot belongs to another store');
-    if (this.#handle === null) throw new PpdbError('CLOSED', 'the snapshot is closed');
-    return this.#handle;
-  }
-
-  /** As `db.get`, at the snapshot. */
-  get(key, options = {}) {
-    return this.#db.get(key, { ...options, snapshot: this });
-  }
-
-  /** As `db.getMany`, at the snapshot. */
-  getMany(keys, options = {}) {
-    return this.#db.getMany(keys, { ...options, snapshot: this });
-  }
-
-  /** As `db.iterator`, at the snapshot. */
-  iterator(options = {}) {
-    return this.#db.iterator({ ...options, snapshot: this });
-  }
-
-  /** As `db.keys`, at the snapshot. */
-  keys(options = {}) {
-    return this.#db.keys({ ...options, snapshot: this });
-  }
-
-  /** As `db.values`, at the snapshot. */
-  values(options = {}) {
-    return this.#db.values({ ...options, snapshot: this });
-  }
-
-  /** True once closed. */
-  get closed() {
-    return this.#handle === null;
-  }
-
-  /** Releases the snapshot (compaction may then drop what only it read). Idempotent. */
-  close() {
-    if (this.#handle === null) return;
-    const handle = this.#handle;
-    this.#handle = null;
-    this.#release(handle);
-  }
-}
-
-/** Operations collected one call at a time: `db.batch().put(k, v).del(k).write()`. */
-export class ChainedBatch {
-  #write;
-  #operations = [];
-  #checks = [];
-  #written = false;
-
-  /** @internal */
-  constructor(write) {
-    this.#write = write;
-  }
-
-  #open() {
-    if (this.#written) throw new PpdbError('CLOSED', 'the batch was written or closed already');
-  }
-
-  /** Adds a put. Options: valueEncoding. */
-  put(key, value, options = {}) {
-    this.#open();
-    this.#operations.push({ type: 'put', key, value, ...(options.valueEncoding && { valueEncoding: options.valueEncoding }) });
-    return this;
-  }
-
-  /** Adds a delete. */
-  del(key) {
-    this.#open();
-    this.#operations.push({ type: 'del', key });
-    return this;
-  }
-
-  /** Writes only if `key` is still at `version` (from `getWithVersion`; null: absent). */
-  check(key, version) {
-    this.#open();
-    this.#checks.push({ key, version });
-    return this;
-  }
-
-  /** Drops the operations and checks added so far. */
-  clear() {
-    this.#open();
-    this.#operations = [];
-    this.#checks = [];
-    return this;
-  }
-
-  /** Operations added so far. */
-  get length() {
-    return this.#operations.length;
-  }
-
-  /** Applies every operation atomically (see `db.batch`). Options: valueEncoding. */
-  async write(options = {}) {
-    this.#open();
-    this.#written = true;
-    return this.#write(this.#operations, { ...options, checks: this.#checks });
-  }
-
-  /** Discards the batch without writing. */
-  close() {
-    this.#written = true;
-  }
 }
 
 /** @internal Moves background work to a worker of its own (threaded flavour, see open()). */

@@ -22,7 +22,8 @@
 // the same code. Uint8Arrays are transferred, not copied by postMessage: the page first
 // copies those the caller passed (its own buffers are never detached), the worker sends its
 // results as they are.
-import { ChainedBatch, Snapshot, snapshotHandle } from './db.js';
+import { ChainedBatch } from './batch.js';
+import { Snapshot, snapshotHandle } from './snapshot.js';
 import { PpdbError, invalid } from './errors.js';
 import { Outbox, isPlainObject, transferable } from './proxy-messages.js';
 
