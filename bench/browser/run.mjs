@@ -14,65 +14,58 @@ export const WORKLOADS = [
   { label: 'raw IndexedDB, 1 strict tx per put', kind: 'raw-idb', writers: 1 },
 ];
 
-export async function runBrowser({ n, runs }) {
+/** Runs `fn(inWorker)` with a cross-origin-isolated page in headless Chromium, where
+ * `inWorker(script, message)` runs one job in a fresh dedicated worker and answers its reply. */
+async function withChromium(fn) {
   const server = await serve({ root: repoRoot, port: 0 });
   const browser = await launch();
   try {
     const page = await openPage(browser.context, new URL('/tests/browser/fixtures/api.html', server.url).href);
-    const samples = new Map(WORKLOADS.map((w) => [w.label, []]));
-    for (let round = 0; round < runs; round++) {
-      for (const workload of WORKLOADS) {
-        const count = n * (workload.scale ?? 1);
-        const result = await page.evaluate(
-          (job) =>
-            new Promise((resolve) => {
-              const worker = new Worker('/bench/browser/durable-worker.mjs', { type: 'module' });
-              worker.onmessage = ({ data }) => {
-                worker.terminate();
-                resolve(data);
-              };
-              worker.postMessage(job);
-            }),
-          { ...workload, n: count },
-        );
-        if (result.error) throw new Error(`${workload.label}: ${result.error}`);
-        samples.get(workload.label).push(count / result.seconds);
-      }
-    }
-    return WORKLOADS.map((w) => ({ label: w.label, opsPerSec: median(samples.get(w.label)) }));
+    const inWorker = (script, message) =>
+      page.evaluate(
+        ({ script, message }) =>
+          new Promise((resolve) => {
+            const worker = new Worker(script, { type: 'module' });
+            worker.onmessage = ({ data }) => {
+              worker.terminate();
+              resolve(data);
+            };
+            worker.postMessage(message);
+          }),
+        { script, message },
+      );
+    return await fn(inWorker);
   } finally {
     await browser.close();
     await server.close();
   }
 }
 
+export async function runBrowser({ n, runs }) {
+  return withChromium(async (inWorker) => {
+    const samples = new Map(WORKLOADS.map((w) => [w.label, []]));
+    for (let round = 0; round < runs; round++) {
+      for (const workload of WORKLOADS) {
+        const count = n * (workload.scale ?? 1);
+        const result = await inWorker('/bench/browser/durable-worker.mjs', { ...workload, n: count });
+        if (result.error) throw new Error(`${workload.label}: ${result.error}`);
+        samples.get(workload.label).push(count / result.seconds);
+      }
+    }
+    return WORKLOADS.map((w) => ({ label: w.label, opsPerSec: median(samples.get(w.label)) }));
+  });
+}
+
 /** db_bench in a dedicated worker on OPFS: medians over `rounds` of bench/js/db-bench.mjs. */
 export async function runBrowserDbBench({ n, rounds }) {
   const { medians } = await import('../js/db-bench.mjs');
-  const server = await serve({ root: repoRoot, port: 0 });
-  const browser = await launch();
-  try {
-    const page = await openPage(browser.context, new URL('/tests/browser/fixtures/api.html', server.url).href);
+  return withChromium(async (inWorker) => {
     const results = [];
     for (let round = 0; round < rounds; round++) {
-      const result = await page.evaluate(
-        (n) =>
-          new Promise((resolve) => {
-            const worker = new Worker('/bench/browser/db-bench-worker.mjs', { type: 'module' });
-            worker.onmessage = ({ data }) => {
-              worker.terminate();
-              resolve(data);
-            };
-            worker.postMessage({ n });
-          }),
-        n,
-      );
+      const result = await inWorker('/bench/browser/db-bench-worker.mjs', { n });
       if (result.error) throw new Error(`db_bench in Chromium: ${result.error}`);
       results.push(result);
     }
     return medians(results);
-  } finally {
-    await browser.close();
-    await server.close();
-  }
+  });
 }
