@@ -1,6 +1,6 @@
 //! Forwards the engine's `log` records to JS: to a callback the package sets for this
 //! thread, else to the console, in one format (`[ppdb] LEVEL module: message {k=v ...}`).
-//! Quiet by default: nothing is logged until `setLogLevel` raises the level.
+//! Quiet by default: nothing is logged until `setLogger` raises the level.
 
 use js_sys::{Function, Object, Reflect};
 use log::{Level, LevelFilter, Log, Metadata, Record};
@@ -43,46 +43,49 @@ impl Log for JsLogger {
         let _ = record.key_values().visit(&mut fields);
         let module = record.module_path().unwrap_or("ppdb");
         let message = record.args().to_string();
-        let delivered = CALLBACK.with(|callback| {
-            let Some(callback) = &*callback.borrow() else {
-                return false;
-            };
-            let entry = Object::new();
-            let object = Object::new();
-            for (k, v) in &fields.0 {
-                let _ = Reflect::set(&object, &k.into(), &v.into());
+        // Cloned out of the cell, so a callback may set another one (or log) safely.
+        match CALLBACK.with(|c| c.borrow().clone()) {
+            Some(callback) => {
+                let entry = entry(record.level(), module, &message, &fields.0);
+                let _ = callback.call1(&JsValue::NULL, &entry);
             }
-            let level = record.level().as_str().to_lowercase();
-            let _ = Reflect::set(&entry, &"level".into(), &level.into());
-            let _ = Reflect::set(&entry, &"module".into(), &module.into());
-            let _ = Reflect::set(&entry, &"message".into(), &message.as_str().into());
-            let _ = Reflect::set(&entry, &"fields".into(), &object);
-            let _ = Reflect::set(&entry, &"time".into(), &js_sys::Date::now().into());
-            let _ = callback.call1(&JsValue::NULL, &entry);
-            true
-        });
-        if delivered {
-            return;
-        }
-        let shown: Vec<String> = fields.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let line = format!(
-            "[ppdb] {} {module}: {message}{}",
-            record.level(),
-            if shown.is_empty() {
-                String::new()
-            } else {
-                format!(" {{{}}}", shown.join(" "))
-            }
-        );
-        let line = JsValue::from(line);
-        match record.level() {
-            Level::Error => web_sys::console::error_1(&line),
-            Level::Warn => web_sys::console::warn_1(&line),
-            _ => web_sys::console::log_1(&line),
+            None => to_console(record.level(), module, &message, &fields.0),
         }
     }
 
     fn flush(&self) {}
+}
+
+/// A record as the object JS callbacks get: `{ level, module, message, fields, time }`.
+fn entry(level: Level, module: &str, message: &str, fields: &[(String, String)]) -> Object {
+    let object = Object::new();
+    for (k, v) in fields {
+        let _ = Reflect::set(&object, &k.into(), &v.into());
+    }
+    let entry = Object::new();
+    let level = level.as_str().to_lowercase();
+    let _ = Reflect::set(&entry, &"level".into(), &level.into());
+    let _ = Reflect::set(&entry, &"module".into(), &module.into());
+    let _ = Reflect::set(&entry, &"message".into(), &message.into());
+    let _ = Reflect::set(&entry, &"fields".into(), &object);
+    let _ = Reflect::set(&entry, &"time".into(), &js_sys::Date::now().into());
+    entry
+}
+
+/// A record on the console: `[ppdb] LEVEL module: message {k=v ...}`.
+fn to_console(level: Level, module: &str, message: &str, fields: &[(String, String)]) {
+    let shown: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let tail = if shown.is_empty() {
+        String::new()
+    } else {
+        format!(" {{{}}}", shown.join(" "))
+    };
+    let line = JsValue::from(format!("[ppdb] {level} {module}: {message}{tail}"));
+    match level {
+        Level::Error => web_sys::console::error_1(&line),
+        Level::Warn => web_sys::console::warn_1(&line),
+        _ => web_sys::console::log_1(&line),
+    }
 }
 
 /// Installs the logger (once per instance); it stays quiet until a level is set.
