@@ -95,9 +95,14 @@ impl Db {
     /// # Errors
     /// As [`Db::maintain`].
     pub fn maintain_step(&self, budget: usize) -> Result<bool> {
+        Ok(self.try_maintain(budget)?.unwrap_or(false))
+    }
+
+    /// As [`Db::maintain_step`], but `None` when another thread holds the work.
+    pub(super) fn try_maintain(&self, budget: usize) -> Result<Option<bool>> {
         let inner = &*self.inner;
         let Some(held) = inner.maintenance.try_lock() else {
-            return Ok(false);
+            return Ok(None);
         };
         // Never contended: only the maintenance holder takes it.
         let mut jobs = inner.jobs.lock();
@@ -121,7 +126,7 @@ impl Db {
             log::error!(error = err.to_string().as_str(); "background work failed; writes stop until reopened");
             log.poison(err.clone());
         }
-        result
+        result.map(Some)
     }
 
     /// True while frozen memtables wait for a flush, a job is half done, or a level needs

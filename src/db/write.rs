@@ -41,6 +41,10 @@ fn check_op(options: &Options, op: &BatchOp<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Tries a writer short of memory makes at flushing (each followed by a backoff snooze)
+/// while another thread holds the background work, before it gives up with `STORE_FULL`.
+const MEMORY_STALLS: u32 = 100_000;
+
 /// What a valid batch writes.
 struct BatchSize {
     /// Key and value bytes.
@@ -181,6 +185,7 @@ impl Db {
     fn apply(&self, batch: &WriteBatch, user_bytes: u64) -> Result<(Arc<MemState>, u64)> {
         let inner = &*self.inner;
         let backoff = Backoff::new();
+        let mut stalls = 0u32;
         loop {
             if let Some(log) = &inner.log {
                 log.check()?;
@@ -190,10 +195,18 @@ impl Db {
                 // Short of memory: flush a frozen memtable here (or wait for the thread
                 // that is flushing one) rather than fail.
                 if !state.frozen.is_empty() {
-                    if self.maintain()? {
+                    let worked = self.try_maintain(usize::MAX)?;
+                    if worked == Some(true) {
+                        stalls = 0;
                         continue;
                     }
-                    if inner.maintenance.is_held() {
+                    // Another thread holds the work (a flush, or a compaction between two
+                    // flushes), or writers are still inside the oldest memtable: wait for
+                    // them, up to a limit. Without either, storage cannot take a table now.
+                    let busy =
+                        worked.is_none() || state.frozen.last().is_some_and(|m| !m.is_quiescent());
+                    stalls += 1;
+                    if busy && stalls < MEMORY_STALLS {
                         backoff.snooze();
                         continue;
                     }
