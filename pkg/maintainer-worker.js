@@ -10,21 +10,10 @@ const STEP_BYTES = 1024 * 1024;
 /** How often the worker looks for work while there is none. */
 const POLL_MS = 10;
 
-const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function channel() {
-  if (isNode) {
-    const { parentPort, workerData } = await import('node:worker_threads');
-    return { token: workerData, on: (fn) => parentPort.on('message', fn), post: (m) => parentPort.postMessage(m) };
-  }
-  const token = await new Promise((resolve) => {
-    self.addEventListener('message', (event) => event.data?.start && resolve(event.data.start), { once: true });
-  });
-  return { token, on: (fn) => self.addEventListener('message', (event) => fn(event.data)), post: (m) => self.postMessage(m) };
-}
-
-const { token, on, post } = await channel();
+const { parentPort, workerData: token } = await import('node:worker_threads');
+const post = (message) => parentPort.postMessage(message);
 const engine = await loadEngine('threaded', { module: token.module, memory: token.memory });
 const files = await joinFiles(token.options.files, engine.wasm);
 const handle = callEngine(() => engine.wasm.DbHandle.attach(token.id));
@@ -42,7 +31,7 @@ function runPending() {
   return true;
 }
 
-on((message) => {
+parentPort.on('message', (message) => {
   if (message.type === 'compact') compactions.push(message.id);
   else if (message.type === 'stop') stopping = message.id;
 });

@@ -1,34 +1,9 @@
 // The threaded flavour's maintenance worker: flushes and compactions of a shared store run
 // on a worker of their own (as the engine's thread does natively), so the threads that
-// read and write never spend time on them. Used for stores that can be shared (Node fs).
+// read and write never spend time on them. Used for stores that can be shared: Node fs
+// (also under Deno and Bun), through node:worker_threads.
 import { PpdbError } from './errors.js';
 import { deliverLog } from './loader.js';
-
-const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
-
-/** A worker, with the same small interface in Node and in browsers. */
-async function spawn(url, data) {
-  if (isNode) {
-    const { Worker } = await import('node:worker_threads');
-    const worker = new Worker(url, { workerData: data });
-    // The store's own close() stops it; it must not keep a process alive by itself.
-    worker.unref();
-    return {
-      on: (fn) => worker.on('message', fn),
-      onError: (fn) => worker.on('error', fn),
-      post: (message) => worker.postMessage(message),
-      terminate: () => worker.terminate(),
-    };
-  }
-  const worker = new Worker(url, { type: 'module' });
-  worker.postMessage({ start: data });
-  return {
-    on: (fn) => worker.addEventListener('message', (event) => fn(event.data)),
-    onError: (fn) => worker.addEventListener('error', (event) => fn(new Error(event.message))),
-    post: (message) => worker.postMessage(message),
-    terminate: () => worker.terminate(),
-  };
-}
 
 /**
  * Starts the maintenance worker for the store behind `token` (from `db.share()`).
@@ -38,7 +13,10 @@ export async function startMaintainer(token) {
   const waiting = new Map();
   // The worker says 'ready' by itself once it has attached.
   const ready = new Promise((resolve, reject) => waiting.set('ready', { resolve, reject }));
-  const worker = await spawn(new URL('./maintainer-worker.js', import.meta.url), token);
+  const { Worker } = await import('node:worker_threads');
+  const worker = new Worker(new URL('./maintainer-worker.js', import.meta.url), { workerData: token });
+  // The store's own close() stops it; it must not keep a process alive by itself.
+  worker.unref();
   let next = 0;
   let failed = null;
   const settle = (id, error) => {
@@ -53,10 +31,10 @@ export async function startMaintainer(token) {
       if (failed) return reject(failed);
       const id = next++;
       waiting.set(id, { resolve, reject });
-      worker.post({ type, id });
+      worker.postMessage({ type, id });
     });
-  worker.on((message) => (message.log ? deliverLog(message.log) : settle(message.id, message.error)));
-  worker.onError((err) => {
+  worker.on('message', (message) => (message.log ? deliverLog(message.log) : settle(message.id, message.error)));
+  worker.on('error', (err) => {
     failed = new PpdbError('INTERNAL', `the maintenance worker stopped: ${err.message}`);
     for (const { reject } of waiting.values()) reject(failed);
     waiting.clear();

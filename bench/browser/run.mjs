@@ -1,8 +1,7 @@
 // Durable writes in headless Chromium (16-byte keys, 100-byte values), one run of each
 // workload per round, medians over rounds. Exports `runBrowser({ n, runs })`.
+import { median, medians } from '../js/db-bench.mjs';
 import { launch, openPage, repoRoot, serve } from '../../tests/browser/harness.mjs';
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export const WORKLOADS = [
   { label: 'ppdb OPFS, sync, 1 writer', kind: 'ppdb', storage: 'opfs', durability: 'sync', writers: 1 },
@@ -58,7 +57,6 @@ export async function runBrowser({ n, runs }) {
 
 /** db_bench in a dedicated worker on OPFS: medians over `rounds` of bench/js/db-bench.mjs. */
 export async function runBrowserDbBench({ n, rounds }) {
-  const { medians } = await import('../js/db-bench.mjs');
   return withChromium(async (inWorker) => {
     const results = [];
     for (let round = 0; round < rounds; round++) {

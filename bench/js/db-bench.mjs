@@ -91,7 +91,8 @@ export async function dbBenchRound({ n, openStore, removeStore, storeBytes }) {
   return { opsPerSec, spaceAmplification, writeAmplification };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The middle value (the upper one of an even count). */
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Medians over rounds of `dbBenchRound` results. */
 export function medians(rounds) {
