@@ -14,7 +14,10 @@ export async function startMaintainer(token) {
   // The worker says 'ready' by itself once it has attached.
   const ready = new Promise((resolve, reject) => waiting.set('ready', { resolve, reject }));
   const { Worker } = await import('node:worker_threads');
-  const worker = new Worker(new URL('./maintainer-worker.js', import.meta.url), { workerData: token });
+  // The URL is a variable on purpose: written inside `new Worker(...)`, bundlers (Vite)
+  // would try to build this Node-only worker for the browser, and fail.
+  const script = new URL('./maintainer-worker.js', import.meta.url);
+  const worker = new Worker(script, { workerData: token });
   // The store's own close() stops it; it must not keep a process alive by itself.
   worker.unref();
   let next = 0;
