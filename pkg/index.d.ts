@@ -130,11 +130,13 @@ export interface Versioned<V = any> {
 }
 
 export interface DroppedRange {
-  segment: string;
+  /** The file: a log segment (`000007.wal`), or the manifest for an edit torn by a crash. */
+  file: string;
   offset: number;
   bytes: number;
   reason: string;
-  /** true for an unsynced tail cut off after a crash; false for skipped damage. */
+  /** true for an unsynced tail cut off after a crash (never acknowledged as durable);
+   * false for damage that cost synced writes (only under recovery: 'skip-corrupted'). */
   tornTail: boolean;
 }
 

@@ -140,12 +140,14 @@ impl Db {
             || crate::version::compaction::pick(&versions.current()).is_some()
     }
 
-    /// Flushes every frozen memtable to tables (waiting for in-flight writers), then runs
-    /// compactions until no level needs one.
+    /// Writes every memtable to tables (the active one too, so the log it held is
+    /// deleted), waiting for in-flight writers, then runs compactions until no level needs
+    /// one.
     ///
     /// # Errors
     /// As [`Db::maintain`]; [`crate::Error::Io`] if storage keeps refusing the work.
     pub fn compact(&self) -> Result<()> {
+        self.freeze_memtable()?;
         let backoff = crossbeam_utils::Backoff::new();
         let mut stalls = 0u32;
         while self.needs_maintenance() {

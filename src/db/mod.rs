@@ -150,25 +150,50 @@ impl Db {
         )
     }
 
-    /// Opens the store in `storage`, replaying its log (see [`Db::recovery`]), and starts a
-    /// new log segment.
+    /// Opens the store in `storage`, replaying its log (see [`Db::recovery`]); new writes
+    /// go on in the newest log segment. Nothing on storage changes unless the open
+    /// succeeds.
     ///
     /// # Errors
-    /// Storage errors; [`crate::Error::Corruption`] for a damaged log under
-    /// [`crate::options::RecoveryMode::Strict`].
+    /// Storage errors; [`crate::Error::Corruption`], naming the file, for a damaged
+    /// `CURRENT` or manifest, a missing or damaged table, and, under
+    /// [`crate::options::RecoveryMode::Strict`], a log that lost acknowledged writes.
     pub fn open(storage: Arc<dyn Storage>, options: Options) -> Result<Db> {
         let cache = Arc::new(crate::table::BlockCache::new(options.block_cache_size));
-        let (versions, tables) = crate::version::VersionSet::open(Arc::clone(&storage), cache)?;
-        let recovered =
-            recovery::recover(&*storage, &options, tables.log_number, tables.last_sequence)?;
+        // Read everything first; change storage only once the whole store has checked
+        // out, so an open that fails leaves the files as it found them.
+        let (versions, loaded) = crate::version::VersionSet::load(Arc::clone(&storage), cache)?;
+        let mut recovered = recovery::recover(
+            &*storage,
+            &options,
+            loaded.log_number,
+            loaded.last_sequence,
+            loaded.log_end,
+        )?;
+        let obsolete = obsolete_tables(&versions, &loaded, &mut recovered, &options)?;
+        versions.commit(&loaded, &obsolete)?;
+        recovered.commit(&*storage)?;
+        if let Some((manifest, offset, bytes, reason)) = &loaded.torn {
+            recovered.report.dropped.push(Dropped {
+                file: manifest.clone(),
+                offset: *offset,
+                bytes: *bytes,
+                reason: format!("{reason} (an edit that never took effect)"),
+                torn_tail: true,
+            });
+        }
         let metrics = Arc::new(Metrics::default());
         let log = Log::new(storage, Arc::clone(&metrics));
-        let segment = Arc::new(Segment::new(
-            recovered.next_segment,
-            recovered.last_sequence,
-            true,
-        ));
-        log.create_file(&segment)?;
+        let (number, length) = recovered.segment;
+        let segment = if recovered.new_segment {
+            let segment = Segment::new(number, recovered.last_sequence, true);
+            log.create_file(&segment)?;
+            segment
+        } else {
+            // The newest segment goes on, so an open adds no file.
+            Segment::resume(number, recovered.last_sequence, length)
+        };
+        let segment = Arc::new(segment);
         log.add_segment(Arc::clone(&segment));
         let mut memtables = recovered.memtables.into_iter();
         let active = memtables
@@ -550,11 +575,84 @@ impl Db {
     }
 }
 
+/// The table files that the open may delete: after an intact manifest, every table it does
+/// not list; after a torn one (its last edit never took effect), those whose writes are all
+/// in listed tables or in the log replayed. A table the torn edit added holds writes the
+/// log may no longer have (their segments deleted): that is corruption, not a torn write.
+fn obsolete_tables(
+    versions: &crate::version::VersionSet,
+    loaded: &crate::version::manifest::Loaded,
+    recovered: &mut recovery::Recovered,
+    options: &Options,
+) -> Result<Vec<u64>> {
+    if loaded.torn.is_none() {
+        return Ok(loaded.unlisted.clone());
+    }
+    let storage = versions.storage();
+    let mut proven = Vec::new();
+    for &number in &loaded.unlisted {
+        let name = crate::version::table_name(number);
+        // A table that cannot be read was never finished, so no edit added it; it is left
+        // for an open after an intact manifest.
+        let Ok(table) = crate::table::Table::open(Arc::clone(storage), &name, number, None) else {
+            continue;
+        };
+        let table = Arc::new(table);
+        let newest = table_max_sequence(&table)?;
+        let lossless = recovered.report.dropped.iter().all(|d| d.torn_tail);
+        if newest <= loaded.last_sequence || (lossless && newest <= recovered.last_sequence) {
+            proven.push(number);
+            continue;
+        }
+        let problem = format!(
+            "{name} holds writes up to sequence {newest}, which neither the manifest (whose last \
+             edit is damaged) nor the log (up to {}) has",
+            recovered.last_sequence
+        );
+        if options.recovery_mode == crate::options::RecoveryMode::Strict {
+            return Err(crate::Error::Corruption(problem));
+        }
+        recovered.report.dropped.push(Dropped {
+            file: name,
+            offset: 0,
+            bytes: table.size(),
+            reason: problem,
+            torn_tail: false,
+        });
+    }
+    Ok(proven)
+}
+
+/// The largest sequence number in a table.
+fn table_max_sequence(table: &Arc<crate::table::Table>) -> Result<SequenceNumber> {
+    let mut iter = table.iter();
+    iter.seek_to_first();
+    let mut newest = 0;
+    while iter.valid() {
+        if let Some(parsed) = crate::key::parse(iter.key()) {
+            newest = newest.max(parsed.seq);
+        }
+        iter.next();
+    }
+    iter.status()?;
+    Ok(newest)
+}
+
 impl Drop for DbInner {
     fn drop(&mut self) {
-        if let Some(log) = &self.log {
-            // Best effort: a failed final sync loses only unacknowledged relaxed writes.
-            let _ = log.flush();
+        let Some(log) = &self.log else { return };
+        // Best effort: a failed final sync loses only unacknowledged relaxed writes.
+        if log.flush().is_err() || log.check().is_err() {
+            return;
+        }
+        // A clean close: the next open knows exactly where the log must end.
+        let state = self.state.load();
+        if let Some(versions) = &self.versions {
+            let _ = versions.record_close(crate::version::LogEnd {
+                segment: state.segment.number(),
+                length: state.segment.flushed(),
+                last_sequence: self.publisher.visible(),
+            });
         }
     }
 }

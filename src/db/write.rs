@@ -277,6 +277,20 @@ impl Db {
         Ok(())
     }
 
+    /// Freezes the active memtable, if it holds anything, and starts the next one with a
+    /// new log segment, so a flush can write it to a table (what [`Db::compact`] does
+    /// first). A no-op for in-memory stores.
+    ///
+    /// # Errors
+    /// A storage error creating the next segment's file.
+    pub fn freeze_memtable(&self) -> Result<()> {
+        let state = self.inner.state.load_full();
+        if !state.segment.is_logged() || state.active.is_empty() {
+            return Ok(());
+        }
+        self.switch_memtable(&state)
+    }
+
     /// Freezes the memtable of `seen` and starts the next one with a new log segment,
     /// unless another writer is doing it or did it already.
     ///

@@ -16,6 +16,19 @@ impl MemStorage {
     pub fn new() -> MemStorage {
         MemStorage::default()
     }
+
+    /// A storage holding these files (a copy of another one's, say).
+    pub fn with_files(files: BTreeMap<String, Vec<u8>>) -> MemStorage {
+        MemStorage {
+            files: SpinLock::new(files),
+        }
+    }
+
+    /// A copy of every file: what a crash at this moment would leave on a disk that had
+    /// written everything it was asked to.
+    pub fn files(&self) -> BTreeMap<String, Vec<u8>> {
+        self.files.lock().clone()
+    }
 }
 
 fn missing(name: &str) -> Error {

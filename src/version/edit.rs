@@ -4,7 +4,8 @@
 //! 1 log number (varint64), 2 next table number (varint64), 3 last sequence (varint64),
 //! 4 deleted table (level varint32, number varint64), 5 added table (level varint32,
 //! number varint64, size varint64, smallest key and largest key each as
-//! `len: varint32, bytes`).
+//! `len: varint32, bytes`), 6 closed log (segment varint64, length varint64, last sequence
+//! varint64: where the log ended when the store was closed cleanly).
 
 use crate::error::{Error, Result};
 use integer_encoding::{VarInt, VarIntWriter};
@@ -22,6 +23,19 @@ pub struct FileMeta {
     pub largest: Vec<u8>,
 }
 
+/// Where the log ended when the store was closed cleanly: the newest segment, its length,
+/// and the last sequence number written. Recorded last in the manifest by a clean close;
+/// the next open then knows exactly what the log must hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogEnd {
+    /// The newest log segment.
+    pub segment: u64,
+    /// Its length in bytes.
+    pub length: u64,
+    /// The last sequence number in the log.
+    pub last_sequence: u64,
+}
+
 /// Changes to the set of live tables and the log position.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct VersionEdit {
@@ -35,6 +49,8 @@ pub struct VersionEdit {
     pub deleted: Vec<(u32, u64)>,
     /// Tables added, by level.
     pub added: Vec<(u32, FileMeta)>,
+    /// Set by a clean close (the last edit of its manifest).
+    pub closed_log: Option<LogEnd>,
 }
 
 fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -72,6 +88,12 @@ impl VersionEdit {
             let _ = out.write_varint(file.size);
             put_bytes(&mut out, &file.smallest);
             put_bytes(&mut out, &file.largest);
+        }
+        if let Some(end) = self.closed_log {
+            let _ = out.write_varint(6u32);
+            let _ = out.write_varint(end.segment);
+            let _ = out.write_varint(end.length);
+            let _ = out.write_varint(end.last_sequence);
         }
         out
     }
@@ -115,6 +137,13 @@ impl VersionEdit {
                     };
                     edit.added.push((level, file));
                 }
+                6 => {
+                    edit.closed_log = Some(LogEnd {
+                        segment: num(&mut input)?,
+                        length: num(&mut input)?,
+                        last_sequence: num(&mut input)?,
+                    })
+                }
                 tag => {
                     return Err(Error::Corruption(format!(
                         "unknown version edit field {tag}"
@@ -146,6 +175,11 @@ mod tests {
                     largest: b"zz".to_vec(),
                 },
             )],
+            closed_log: Some(LogEnd {
+                segment: 9,
+                length: 12_345,
+                last_sequence: 1 << 40,
+            }),
         };
         assert_eq!(VersionEdit::decode(&edit.encode()).expect("valid"), edit);
         assert_eq!(

@@ -3,7 +3,7 @@
 //! live when `CURRENT` is replaced (write `CURRENT.tmp`, sync, rename), so a crash at any
 //! point leaves either the old or the new set of tables.
 
-use super::edit::{FileMeta, VersionEdit};
+use super::edit::{FileMeta, LogEnd, VersionEdit};
 use super::version::Version;
 use crate::error::{Error, Result};
 use crate::key::SequenceNumber;
@@ -74,26 +74,55 @@ pub struct VersionSet {
     log: SpinLock<Log>,
 }
 
-/// What the manifest said at open.
-pub struct Recovered {
+/// What the manifest said at open ([`VersionSet::load`]). Nothing has been changed on
+/// storage yet: [`VersionSet::commit`] does that once the whole open has checked out.
+pub struct Loaded {
     /// Log segments below this are covered by tables.
     pub log_number: u64,
     /// Every write up to here is in a table.
     pub last_sequence: SequenceNumber,
+    /// Where the log ended, if the store was closed cleanly.
+    pub log_end: Option<LogEnd>,
+    /// The manifest's last record was damaged (a torn write): `(manifest, offset, bytes,
+    /// reason)`. That edit never took effect; what it would have changed must then be
+    /// proven from the log (see `Db::open`).
+    pub torn: Option<(String, u64, u64, &'static str)>,
+    /// Table files the manifest does not list (left by a flush or compaction that did not
+    /// commit). Deleted by `commit` when the manifest was intact; after a torn manifest the
+    /// caller decides, table by table.
+    pub unlisted: Vec<u64>,
+    /// Manifests other than the live one.
+    stale_manifests: Vec<String>,
+}
+
+/// CURRENT's content: `MANIFEST-<digits>\n` and nothing else.
+fn parse_current(bytes: &[u8]) -> Result<String> {
+    let bad = || {
+        Error::Corruption(format!(
+            "CURRENT is damaged (it must hold a manifest name and a newline): {:?}",
+            String::from_utf8_lossy(&bytes[..bytes.len().min(64)])
+        ))
+    };
+    let name = bytes.strip_suffix(b"\n").ok_or_else(bad)?;
+    let digits = name.strip_prefix(b"MANIFEST-").ok_or_else(bad)?;
+    if digits.is_empty() || digits.len() > 20 || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(bad());
+    }
+    String::from_utf8(name.to_vec()).map_err(|_| bad())
 }
 
 impl VersionSet {
-    /// Reads `CURRENT` and its manifest (if any), opens the live tables, deletes tables
-    /// no version uses, and starts a fresh manifest holding a snapshot.
+    /// Reads `CURRENT` and its manifest (if any) and opens the live tables, changing
+    /// nothing on storage. Every table the manifest lists must be there, at the size it
+    /// recorded.
     ///
     /// # Errors
-    /// [`Error::Corruption`] for a damaged manifest or table; storage errors.
-    pub fn open(
-        storage: Arc<dyn Storage>,
-        cache: Arc<BlockCache>,
-    ) -> Result<(VersionSet, Recovered)> {
+    /// [`Error::Corruption`], naming the file, for a damaged `CURRENT`, a damaged manifest
+    /// (anything but a torn last record), a missing `CURRENT` beside tables or log
+    /// segments, or a listed table that is missing, of another size, or damaged; storage
+    /// errors.
+    pub fn load(storage: Arc<dyn Storage>, cache: Arc<BlockCache>) -> Result<(VersionSet, Loaded)> {
         let names = storage.list()?;
-        let mut version = Version::default();
         let mut live: std::collections::BTreeMap<u64, (u32, FileMeta)> =
             std::collections::BTreeMap::new();
         let mut state = Log {
@@ -103,21 +132,23 @@ impl VersionSet {
             log_number: 0,
             last_sequence: 0,
         };
-        let open_table = |meta: &FileMeta| open_table(&storage, &cache, meta);
+        let mut log_end = None;
+        let mut torn = None;
+        let mut manifest = None;
         if names.iter().any(|n| n == CURRENT) {
-            let current = String::from_utf8(storage.read_all(CURRENT)?)
-                .map_err(|_| Error::Corruption("CURRENT is not text".into()))?;
-            let manifest = current.trim_end().to_string();
-            if !manifest.starts_with("MANIFEST-") {
-                return Err(Error::Corruption(format!("CURRENT names {manifest:?}")));
+            let name = parse_current(&storage.read_all(CURRENT)?)?;
+            if !names.contains(&name) {
+                return Err(Error::Corruption(format!(
+                    "CURRENT names {name}, which does not exist"
+                )));
             }
-            let data = storage.read_all(&manifest)?;
+            let data = storage.read_all(&name)?;
             let events: Vec<LogEvent> = LogReader::new(&data).collect();
             // A manifest starts with a snapshot that was synced before CURRENT named it:
             // without an intact first record the set of tables is unknown.
             if !matches!(events.first(), Some(LogEvent::Record { .. })) {
                 return Err(Error::Corruption(format!(
-                    "{manifest}: its first record (the snapshot) is damaged"
+                    "{name}: its first record (the snapshot) is damaged"
                 )));
             }
             let last_record = events
@@ -125,8 +156,10 @@ impl VersionSet {
                 .rposition(|e| matches!(e, LogEvent::Record { .. }));
             for (i, event) in events.iter().enumerate() {
                 match event {
-                    LogEvent::Record { data, .. } => {
-                        let edit = VersionEdit::decode(data)?;
+                    LogEvent::Record { data, offset, .. } => {
+                        let edit = VersionEdit::decode(data).map_err(|e| {
+                            Error::Corruption(format!("{name}: record at offset {offset}: {e}"))
+                        })?;
                         // Only the final set of tables is opened: earlier ones may be gone.
                         for (_, number) in &edit.deleted {
                             live.remove(number);
@@ -140,52 +173,125 @@ impl VersionSet {
                             .max(state.next_table);
                         state.log_number = edit.log_number.unwrap_or(state.log_number);
                         state.last_sequence = edit.last_sequence.unwrap_or(state.last_sequence);
+                        // A clean close is the last edit of its manifest.
+                        log_end = edit.closed_log;
                     }
-                    // A torn last record was never acknowledged; damage before the last
-                    // good record loses tables.
-                    LogEvent::Damaged { reason, .. }
+                    // Damage before an intact record is not a torn write: records after
+                    // it were synced, so this one was too, and it is lost.
+                    LogEvent::Damaged { reason, offset, .. }
                         if last_record.is_some_and(|last| i < last) =>
                     {
-                        return Err(Error::Corruption(format!("{manifest}: {reason}")));
+                        return Err(Error::Corruption(format!(
+                            "{name}: {reason} at offset {offset}, with intact records after it"
+                        )));
                     }
-                    LogEvent::Damaged { .. } => {}
+                    // A torn last record was never acknowledged.
+                    LogEvent::Damaged {
+                        offset,
+                        bytes,
+                        reason,
+                    } => {
+                        torn = Some((name.clone(), *offset, *bytes, *reason));
+                        log_end = None;
+                    }
                 }
+            }
+            manifest = Some(name);
+        } else if let Some(file) = names
+            .iter()
+            .find(|n| parse_table_name(n).is_some() || crate::wal::parse_segment_name(n).is_some())
+        {
+            return Err(Error::Corruption(format!(
+                "CURRENT is missing, yet the store holds {file}: the set of live tables is unknown"
+            )));
+        }
+        let source = manifest.as_deref().unwrap_or("the manifest");
+        for (number, _) in live.values().map(|(l, m)| (m.number, l)) {
+            let file = table_name(number);
+            if !names.contains(&file) {
+                return Err(Error::Corruption(format!(
+                    "{source} lists {file}, which is missing"
+                )));
+            }
+        }
+        for (_, meta) in live.values() {
+            let file = table_name(meta.number);
+            let len = storage.len(&file)?;
+            if len != meta.size {
+                return Err(Error::Corruption(format!(
+                    "{file} is {len} bytes, {source} recorded {}",
+                    meta.size
+                )));
             }
         }
         let snapshot = VersionEdit {
             added: live.into_values().collect(),
             ..VersionEdit::default()
         };
-        version = version.apply(&snapshot, &open_table)?;
-        for (_, file) in version.files() {
-            state.next_table = state.next_table.max(file.meta.number + 1);
+        let open_table = |meta: &FileMeta| open_table(&storage, &cache, meta);
+        let version = Version::default().apply(&snapshot, &open_table)?;
+        // New numbers (tables and manifests share them) follow every file there is.
+        for name in &names {
+            let number = parse_table_name(name)
+                .or_else(|| name.strip_prefix("MANIFEST-").and_then(|d| d.parse().ok()));
+            if let Some(number) = number {
+                state.next_table = state.next_table.max(number + 1);
+            }
         }
-        for name in unlisted_tables(&names, &version) {
-            storage.delete(name)?;
-        }
+        let unlisted = unlisted_tables(&names, &version)
+            .filter_map(|n| parse_table_name(n))
+            .collect();
+        let stale_manifests = names
+            .iter()
+            .filter(|n| n.starts_with("MANIFEST-"))
+            .cloned()
+            .collect();
+        let loaded = Loaded {
+            log_number: state.log_number,
+            last_sequence: state.last_sequence,
+            log_end,
+            torn,
+            unlisted,
+            stale_manifests,
+        };
         let set = VersionSet {
             storage: Arc::clone(&storage),
             cache,
             current: ArcSwap::from_pointee(version),
             log: SpinLock::new(state),
         };
-        set.start_manifest()?;
+        Ok((set, loaded))
+    }
+
+    /// Finishes an open: starts a fresh manifest holding a snapshot, makes it live, and
+    /// deletes the old manifests and the table files in `obsolete` (which the caller has
+    /// proven to be: unlisted by an intact manifest, or covered by the log).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn commit(&self, loaded: &Loaded, obsolete: &[u64]) -> Result<()> {
+        self.start_manifest()?;
+        for &number in obsolete {
+            self.storage.delete(&table_name(number))?;
+        }
         // Every other manifest is old now. (A manifest left by an open that crashed before
         // switching CURRENT may have had the new one's name: that file was replaced.)
-        let live = set.log.lock().name.clone();
-        for name in names
-            .iter()
-            .filter(|n| n.starts_with("MANIFEST-") && **n != live)
-        {
-            storage.delete(name)?;
+        let live = self.log.lock().name.clone();
+        for name in loaded.stale_manifests.iter().filter(|n| **n != live) {
+            self.storage.delete(name)?;
         }
-        let log = set.log.lock();
-        let recovered = Recovered {
-            log_number: log.log_number,
-            last_sequence: log.last_sequence,
-        };
-        drop(log);
-        Ok((set, recovered))
+        Ok(())
+    }
+
+    /// Records a clean close: where the log ends (see [`LogEnd`]).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn record_close(&self, end: LogEnd) -> Result<()> {
+        self.log_and_apply(VersionEdit {
+            closed_log: Some(end),
+            ..VersionEdit::default()
+        })
     }
 
     /// Writes a new manifest holding the current version and makes it live.
@@ -200,6 +306,7 @@ impl VersionSet {
             next_table: Some(log.next_table),
             last_sequence: Some(log.last_sequence),
             deleted: Vec::new(),
+            closed_log: None,
             added: version
                 .files()
                 .map(|(level, f)| (level as u32, f.meta.clone()))
@@ -265,6 +372,11 @@ impl VersionSet {
         log.last_sequence = last_sequence;
         self.current.store(Arc::new(next));
         Ok(())
+    }
+
+    /// The storage the tables and the manifest live in.
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
     }
 
     /// The block cache the tables share.

@@ -12,6 +12,6 @@ pub mod manifest;
 #[allow(clippy::module_inception)] // the layout DESIGN.md names: version/version.rs
 pub mod version;
 
-pub use edit::{FileMeta, VersionEdit};
+pub use edit::{FileMeta, LogEnd, VersionEdit};
 pub use manifest::{parse_table_name, table_name, VersionSet};
 pub use version::{TableFile, Version, LEVELS};

@@ -1,9 +1,12 @@
 //! Reads records back from a log file's bytes, reporting damage instead of returning it.
 //!
 //! A record is returned only if every fragment's checksum matches. Damage is reported as a
-//! [`LogEvent::Damaged`] with its offset and size; the reader then skips to the next block
-//! (as LevelDB does) and goes on. Whether damage is a torn tail (nothing valid after it) or
-//! corruption (valid records follow) is for the caller to decide.
+//! [`LogEvent::Damaged`] with its offset and size; the reader then looks for the next place
+//! where an intact record starts (a FULL or FIRST fragment whose checksum matches, anywhere
+//! after the damage, not only at the next block as in LevelDB) and goes on from there. So
+//! a damaged record in the middle of the log is always followed by the records after it,
+//! and the caller can tell a torn tail (nothing valid after the damage) from corruption
+//! (valid records follow), even when the damage is in the last block.
 
 use super::format::{fragment_checksum, FragmentType, BLOCK_SIZE, HEADER_SIZE};
 
@@ -97,6 +100,40 @@ impl<'a> LogReader<'a> {
     fn next_block(&self, at: usize) -> usize {
         ((at / BLOCK_SIZE + 1) * BLOCK_SIZE).min(self.data.len())
     }
+
+    /// The first offset after `damage` where an intact record starts (a FULL or FIRST
+    /// fragment that fits its block and whose checksum matches), or the end of the data.
+    fn resync(&self, damage: usize) -> usize {
+        let mut at = damage + 1;
+        while at + HEADER_SIZE <= self.data.len() {
+            let left_in_block = BLOCK_SIZE - at % BLOCK_SIZE;
+            if left_in_block < HEADER_SIZE {
+                at += left_in_block;
+                continue;
+            }
+            if self.intact_start(at) {
+                return at;
+            }
+            at += 1;
+        }
+        self.data.len()
+    }
+
+    /// True if an intact FULL or FIRST fragment starts at `at`.
+    fn intact_start(&self, at: usize) -> bool {
+        let header = &self.data[at..at + HEADER_SIZE];
+        let tag = header[6];
+        if tag != FragmentType::Full as u8 && tag != FragmentType::First as u8 {
+            return false;
+        }
+        let len = u16::from_le_bytes([header[4], header[5]]) as usize;
+        let end = at + HEADER_SIZE + len;
+        if at % BLOCK_SIZE + HEADER_SIZE + len > BLOCK_SIZE || end > self.data.len() {
+            return false;
+        }
+        let stored = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
+        fragment_checksum(tag, &self.data[at + HEADER_SIZE..end]) == stored
+    }
 }
 
 impl Iterator for LogReader<'_> {
@@ -123,29 +160,30 @@ impl Iterator for LogReader<'_> {
             let crosses_block = start % BLOCK_SIZE + HEADER_SIZE + len > BLOCK_SIZE;
             let in_last_block = self.next_block(start) >= self.data.len();
             if crosses_block && !in_last_block {
-                let to = self.next_block(start);
-                return Some(self.damaged(start, to, "fragment length crosses a block"));
+                let from = self.pending.as_ref().map_or(start, |(s, _)| *s);
+                let to = self.resync(start);
+                return Some(self.damaged(from, to, "fragment length crosses a block"));
             }
             if payload_end > self.data.len() {
                 let from = self.pending.as_ref().map_or(start, |(s, _)| *s);
-                let end = self.data.len();
-                return Some(self.damaged(from, end, "record cut short at the end"));
+                let to = self.resync(start);
+                return Some(self.damaged(from, to, "record cut short at the end"));
             }
             let tag = header[6];
             let stored = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
             let payload = &self.data[start + HEADER_SIZE..payload_end];
+            let from = self.pending.as_ref().map_or(start, |(s, _)| *s);
             if tag == 0 && len == 0 && stored == 0 {
                 // Zeros: padding or preallocated space, not a record.
-                let to = self.next_block(start);
-                return Some(self.damaged(start, to, "zeroed bytes"));
+                let to = self.resync(start);
+                return Some(self.damaged(from, to, "zeroed bytes"));
             }
             let Some(kind) = kind else {
-                let to = self.next_block(start);
-                return Some(self.damaged(start, to, "unknown fragment type"));
+                let to = self.resync(start);
+                return Some(self.damaged(from, to, "unknown fragment type"));
             };
             if fragment_checksum(tag, payload) != stored {
-                let to = self.next_block(start);
-                let from = self.pending.as_ref().map_or(start, |(s, _)| *s);
+                let to = self.resync(start);
                 return Some(self.damaged(from, to, "checksum mismatch"));
             }
             self.pos = payload_end;

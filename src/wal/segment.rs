@@ -69,8 +69,7 @@ pub struct Segment {
 }
 
 impl Segment {
-    /// Segment `number`, whose first sequence number will be `base + 1`. `start` is the
-    /// file's current length (0 for a new file).
+    /// A new (empty) segment `number`, whose first sequence number will be `base + 1`.
     pub fn new(number: u64, base: SequenceNumber, logged: bool) -> Segment {
         Segment {
             number,
@@ -83,6 +82,17 @@ impl Segment {
             flushed: AtomicU64::new(0),
             synced: AtomicU64::new(0),
         }
+    }
+
+    /// Segment `number` as it is on storage, `start` bytes long (its records end there),
+    /// to go on writing after them; its next sequence number is `base + 1`.
+    pub fn resume(number: u64, base: SequenceNumber, start: u64) -> Segment {
+        let segment = Segment::new(number, base, true);
+        segment.state.store(pack(0, start), Ordering::Relaxed);
+        segment.published.store(start, Ordering::Relaxed);
+        segment.flushed.store(start, Ordering::Relaxed);
+        segment.synced.store(start, Ordering::Relaxed);
+        segment
     }
 
     /// Sets the last sequence number before this segment (before it is shared).
@@ -171,6 +181,11 @@ impl Segment {
         if self.logged {
             self.published.store(end, Ordering::Release);
         }
+    }
+
+    /// The end of what is appended to storage (the file's length).
+    pub fn flushed(&self) -> u64 {
+        self.flushed.load(Ordering::Acquire)
     }
 
     /// The synced end.

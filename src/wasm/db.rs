@@ -210,13 +210,13 @@ impl DbHandle {
     }
 
     /// What recovery found on open: `{ segments, records, entries, bytes, millis,
-    /// lastSequence, dropped: [{ segment, offset, bytes, reason, tornTail }] }`.
+    /// lastSequence, dropped: [{ file, offset, bytes, reason, tornTail }] }`.
     pub fn recovery(&self) -> JsResult<js_sys::Object> {
         let report = self.db()?.recovery().clone();
         let dropped = js_sys::Array::new();
         for d in &report.dropped {
             dropped.push(&object(&[
-                ("segment", d.segment.as_str().into()),
+                ("file", d.file.as_str().into()),
                 ("offset", (d.offset as f64).into()),
                 ("bytes", (d.bytes as f64).into()),
                 ("reason", d.reason.as_str().into()),
