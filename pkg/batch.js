@@ -1,5 +1,6 @@
 // Chained batches: operations collected one call at a time, written atomically.
 import { PpdbError } from './errors.js';
+import { readOptions } from './options.js';
 
 /** Operations collected one call at a time: `db.batch().put(k, v).del(k).write()`. */
 export class ChainedBatch {
@@ -18,15 +19,17 @@ export class ChainedBatch {
   }
 
   /** Adds a put. Options: valueEncoding. */
-  put(key, value, options = {}) {
+  put(key, value, options) {
     this.#open();
-    this.#operations.push({ type: 'put', key, value, ...(options.valueEncoding && { valueEncoding: options.valueEncoding }) });
+    const { valueEncoding } = readOptions(options, 'batch.put() options', ['valueEncoding']);
+    this.#operations.push(valueEncoding === undefined ? { type: 'put', key, value } : { type: 'put', key, value, valueEncoding });
     return this;
   }
 
-  /** Adds a delete. */
-  del(key) {
+  /** Adds a delete. Options: none yet (checked all the same). */
+  del(key, options) {
     this.#open();
+    readOptions(options, 'batch.del() options', []);
     this.#operations.push({ type: 'del', key });
     return this;
   }
@@ -52,10 +55,11 @@ export class ChainedBatch {
   }
 
   /** Applies every operation atomically (see `db.batch`). Options: valueEncoding. */
-  async write(options = {}) {
+  async write(options) {
     this.#open();
+    const { valueEncoding } = readOptions(options, 'batch.write() options', ['valueEncoding']);
     this.#written = true;
-    return this.#write(this.#operations, { ...options, checks: this.#checks });
+    return this.#write(this.#operations, { valueEncoding, checks: this.#checks });
   }
 
   /** Discards the batch without writing. */

@@ -1,7 +1,8 @@
 // The public Db: an async API over the synchronous wasm handle. It validates its input
 // before anything reaches wasm, so bad input is a rejected promise, never a trap.
-import { PpdbError, invalid, callEngine } from './errors.js';
-import { toBytes, fromBytes, encodeValue, checkEncoding } from './encoding.js';
+import { PpdbError, invalid, closed, callEngine } from './errors.js';
+import { toBytes, encodeValue, decodeValue, decodeKey, checkEncoding, describe } from './encoding.js';
+import { readOptions, readField, RANGE, READ } from './options.js';
 import { Iterator } from './iterator.js';
 import { Snapshot, snapshotHandle } from './snapshot.js';
 import { ChainedBatch } from './batch.js';
@@ -19,15 +20,9 @@ const COMPACT_STEP_BYTES = 1024 * 1024;
 /** Keys deleted per batch by `clear()`. */
 const CLEAR_BATCH = 1000;
 
-/** The range options of an iterator as `DbHandle.iterator` takes them. */
-function rangeArguments(options) {
-  const bound = (name) => (options[name] === undefined ? undefined : toBytes(options[name], name));
-  const limit = options.limit;
-  if (limit !== undefined && limit !== Infinity && limit !== -1 && !(Number.isInteger(limit) && limit >= 0)) {
-    throw invalid('limit must be a non-negative integer');
-  }
-  const finiteLimit = limit === undefined || limit === Infinity || limit === -1 ? undefined : Math.min(limit, 2 ** 32 - 1);
-  return [bound('gt'), bound('gte'), bound('lt'), bound('lte'), bound('prefix'), Boolean(options.reverse), finiteLimit];
+/** Checked range options (see options.js) as `DbHandle.iterator` takes them. */
+function rangeArguments(range) {
+  return [range.gt, range.gte, range.lt, range.lte, range.prefix, range.reverse ?? false, range.limit];
 }
 
 /** @internal Moves background work to a worker of its own (threaded flavour, see open()). */
@@ -54,6 +49,10 @@ export class Db extends EventTarget {
   #snapshots = new Set();
   #recovery;
   #syncing = null;
+  /** Settles when close() has synced and released the store. */
+  #closing = null;
+  /** The error of a failed commit (IndexedDB): writes are refused from then on. */
+  #failed = null;
 
   /** @internal Use `open()` or `attach()`. */
   constructor(handle, engine, options) {
@@ -157,66 +156,87 @@ export class Db extends EventTarget {
 
   #call(fn) {
     if (this.#engine.dead) throw new PpdbError('INTERNAL', 'the engine stopped after an earlier failure');
-    return callEngine(fn, () => {
-      this.#engine.dead = true;
-    });
+    return callEngine(
+      fn,
+      () => {
+        this.#engine.dead = true;
+      },
+      () => this.#options.files?.takeError?.(),
+    );
   }
 
   #live() {
-    if (this.#closed) throw new PpdbError('CLOSED', 'the store is closed');
+    if (this.#closed) throw closed();
   }
 
-  #key(key) {
-    const bytes = toBytes(key, 'key');
-    if (bytes.length === 0) throw invalid('key is empty');
+  /** As #live, for writes: also refused after a failed commit (until reopened). */
+  #writable() {
+    this.#live();
+    if (this.#failed) throw this.#failed;
+  }
+
+  #key(key, what = 'key') {
+    const bytes = toBytes(key, what);
+    if (bytes.length === 0) throw invalid(`${what} is empty`);
     if (bytes.length > this.#options.maxKeySize) {
-      throw invalid(`key is ${bytes.length} bytes, the limit is ${this.#options.maxKeySize}`);
+      throw invalid(`${what} is ${bytes.length} bytes, the limit is ${this.#options.maxKeySize}`);
     }
     return bytes;
   }
 
   #value(value, encoding) {
-    // Only JSON goes through the engine (and may throw from it).
-    const bytes = encoding === 'json' ? this.#call(() => encodeValue(value, encoding, this.#engine.wasm)) : toBytes(value, 'value');
+    const bytes = encodeValue(value, encoding);
     if (bytes.length > this.#options.maxValueSize) {
       throw invalid(`value is ${bytes.length} bytes, the limit is ${this.#options.maxValueSize}`);
     }
     return bytes;
   }
 
-  /** The encodings of a call: its own options, else the store's. */
+  /** The encodings of a call (checked options): its own, else the store's. */
   #encodings(options) {
-    if (options === null || typeof options !== 'object') throw invalid('options must be an object');
-    if (options.keyEncoding === undefined && options.valueEncoding === undefined) return this.#options;
     return {
-      keyEncoding: options.keyEncoding === undefined ? this.#options.keyEncoding : checkEncoding(options.keyEncoding, 'keyEncoding'),
-      valueEncoding: options.valueEncoding === undefined ? this.#options.valueEncoding : checkEncoding(options.valueEncoding, 'valueEncoding'),
+      keyEncoding: options.keyEncoding ?? this.#options.keyEncoding,
+      valueEncoding: options.valueEncoding ?? this.#options.valueEncoding,
     };
   }
 
   #decode(bytes, encoding) {
-    if (bytes === undefined) return undefined;
-    // Only JSON goes through the engine (and may throw from it).
-    return encoding === 'json' ? this.#call(() => fromBytes(bytes, encoding, this.#engine.wasm)) : fromBytes(bytes, encoding);
+    return bytes === undefined ? undefined : decodeValue(bytes, encoding);
   }
 
   /** The wasm snapshot handle a read asks for with `{ snapshot }`, or null. */
   #snapshotOf(options) {
     if (options.snapshot === undefined) return null;
-    if (!(options.snapshot instanceof Snapshot)) throw invalid('snapshot must come from db.snapshot()');
+    if (!(options.snapshot instanceof Snapshot)) throw invalid(`snapshot must come from db.snapshot(), got ${describe(options.snapshot)}`);
     return options.snapshot[snapshotHandle](this);
   }
 
-  /** Syncs the log, then commits what the JS side holds (IndexedDB). */
-  async #flushNow() {
+  /**
+   * Syncs the log, then commits what the JS side holds (IndexedDB). A commit that fails
+   * counts for nothing: its writes are not acknowledged, and the store refuses writes
+   * until it is reopened (a later commit would otherwise make some of them durable).
+   */
+  async #commit() {
+    if (this.#failed) throw this.#failed;
     this.#call(() => this.#handle.flush());
     const commit = this.#options.files?.commit;
     if (commit) {
       const started = performance.now();
-      await commit();
+      try {
+        await commit();
+      } catch (err) {
+        this.#failed ??= err instanceof PpdbError ? err : new PpdbError('IO', String(err?.message ?? err), { cause: err });
+        throw this.#failed;
+      }
       // The engine's own syncs are timed inside it; this commit happens out here.
       if (!this.#closed && !this.#engine.dead) this.#handle.recordLatency('wal_sync', performance.now() - started);
     }
+  }
+
+  /** Makes every write so far durable; once close() has begun, its final sync does. */
+  async #flushNow() {
+    if (this.#closed) return this.#closing;
+    return this.#commit();
   }
 
   /**
@@ -240,11 +260,13 @@ export class Db extends EventTarget {
   }
 
   /** Sets `key` to `value`. Options: valueEncoding. */
-  async put(key, value, options = {}) {
-    this.#live();
+  async put(key, value, options) {
+    this.#writable();
+    const { valueEncoding } = this.#encodings(readOptions(options, 'put() options', ['valueEncoding']));
     const k = this.#key(key);
-    const v = this.#value(value, this.#encodings(options).valueEncoding);
+    const v = this.#value(value, valueEncoding);
     await this.#ready();
+    this.#writable();
     this.#call(() => this.#handle.put(k, v));
     await this.#durable();
   }
@@ -253,11 +275,12 @@ export class Db extends EventTarget {
    * The value of `key`, or `undefined` when it is absent. Options: valueEncoding,
    * snapshot (read at that point in time).
    */
-  async get(key, options = {}) {
+  async get(key, options) {
     this.#live();
-    const { valueEncoding } = this.#encodings(options);
+    const checked = readOptions(options, 'get() options', READ);
+    const { valueEncoding } = this.#encodings(checked);
     const k = this.#key(key);
-    const snapshot = this.#snapshotOf(options);
+    const snapshot = this.#snapshotOf(checked);
     const bytes = this.#call(() => (snapshot ?? this.#handle).get(k));
     return this.#decode(bytes, valueEncoding);
   }
@@ -266,12 +289,13 @@ export class Db extends EventTarget {
    * The values of `keys` (`undefined` for absent ones), all read at one point in time.
    * Options: valueEncoding, snapshot.
    */
-  async getMany(keys, options = {}) {
+  async getMany(keys, options) {
     this.#live();
-    if (!Array.isArray(keys)) throw invalid('getMany() takes an array of keys');
-    const { valueEncoding } = this.#encodings(options);
-    const encoded = keys.map((key) => this.#key(key));
-    const snapshot = this.#snapshotOf(options);
+    if (!Array.isArray(keys)) throw invalid(`getMany() takes an array of keys, got ${describe(keys)}`);
+    const checked = readOptions(options, 'getMany() options', READ);
+    const { valueEncoding } = this.#encodings(checked);
+    const encoded = Array.from(keys, (key, i) => this.#key(key, `key ${i}`));
+    const snapshot = this.#snapshotOf(checked);
     const values = this.#call(() => (snapshot ?? this.#handle).getMany(encoded));
     // Array.from, not map: absent keys are holes in the engine's array.
     return Array.from(values, (bytes) => this.#decode(bytes, valueEncoding));
@@ -282,20 +306,21 @@ export class Db extends EventTarget {
    * changes with every write of the key; pass it to a batch's `checks` to write only if
    * the key has not changed since (compare-and-set). Options: valueEncoding.
    */
-  async getWithVersion(key, options = {}) {
+  async getWithVersion(key, options) {
     this.#live();
-    const { valueEncoding } = this.#encodings(options);
+    const { valueEncoding } = this.#encodings(readOptions(options, 'getWithVersion() options', ['valueEncoding']));
     const k = this.#key(key);
     const found = this.#call(() => this.#handle.getWithVersion(k));
     return found && { value: this.#decode(found.value, valueEncoding), version: found.version };
   }
 
   /** Removes `key` (no error when it is absent). */
-  async del(key, options = {}) {
-    this.#live();
-    this.#encodings(options);
+  async del(key, options) {
+    this.#writable();
+    readOptions(options, 'del() options', []);
     const k = this.#key(key);
     await this.#ready();
+    this.#writable();
     this.#call(() => this.#handle.del(k));
     await this.#durable();
   }
@@ -307,7 +332,7 @@ export class Db extends EventTarget {
    * (from `getWithVersion`; `null` for absent), else reject with CONFLICT and write nothing.
    * Without operations: a chained batch, `db.batch().put(k, v).del(k).write()`.
    */
-  batch(operations, options = {}) {
+  batch(operations, options) {
     if (operations === undefined) {
       this.#live();
       return new ChainedBatch((ops, opts) => this.batch(ops, opts));
@@ -316,28 +341,36 @@ export class Db extends EventTarget {
   }
 
   async #batch(operations, options) {
-    this.#live();
-    if (!Array.isArray(operations)) throw invalid('batch() takes an array of operations');
-    const { valueEncoding } = this.#encodings(options);
-    const encoded = operations.map((op, i) => {
-      if (op === null || typeof op !== 'object') throw invalid(`operation ${i} is not an object`);
-      if (op.type === 'put') {
-        const encoding = op.valueEncoding === undefined ? valueEncoding : checkEncoding(op.valueEncoding, 'valueEncoding');
-        return ['put', this.#key(op.key), this.#value(op.value, encoding)];
+    this.#writable();
+    if (!Array.isArray(operations)) throw invalid(`batch() takes an array of operations, got ${describe(operations)}`);
+    const checked = readOptions(options, 'batch() options', ['valueEncoding', 'checks']);
+    const { valueEncoding } = this.#encodings(checked);
+    const encoded = Array.from(operations, (op, i) => {
+      const what = `operation ${i}`;
+      if (op === null || typeof op !== 'object') throw invalid(`${what} is not an object, got ${describe(op)}`);
+      const type = readField(op, 'type', what);
+      if (type === 'put') {
+        const own = readField(op, 'valueEncoding', what);
+        const encoding = own === undefined ? valueEncoding : checkEncoding(own, 'valueEncoding');
+        return ['put', this.#key(readField(op, 'key', what), `${what}: key`), this.#value(readField(op, 'value', what), encoding)];
       }
-      if (op.type === 'del') return ['del', this.#key(op.key)];
-      throw invalid(`operation ${i} has type ${String(op.type)}; expected 'put' or 'del'`);
+      if (type === 'del') return ['del', this.#key(readField(op, 'key', what), `${what}: key`)];
+      throw invalid(`${what} has type ${describe(type)}; expected 'put' or 'del'`);
     });
-    const checks = options.checks ?? [];
-    if (!Array.isArray(checks)) throw invalid('checks must be an array of { key, version }');
-    const checkKeys = checks.map((check, i) => {
-      if (check === null || typeof check !== 'object') throw invalid(`check ${i} is not an object`);
-      if (check.version !== null && typeof check.version !== 'string') {
-        throw invalid(`check ${i}: version must be a string from getWithVersion(), or null for absent`);
+    const checks = checked.checks ?? [];
+    const versions = [];
+    const checkKeys = Array.from(checks, (check, i) => {
+      const what = `check ${i}`;
+      if (check === null || typeof check !== 'object') throw invalid(`${what} is not an object, got ${describe(check)}`);
+      const version = readField(check, 'version', what);
+      if (version !== null && typeof version !== 'string') {
+        throw invalid(`${what}: version must be a string from getWithVersion(), or null for absent`);
       }
-      return this.#key(check.key);
+      versions.push(version);
+      return this.#key(readField(check, 'key', what), `${what}: key`);
     });
     await this.#ready();
+    this.#writable();
     const batch = new this.#engine.wasm.BatchHandle();
     try {
       for (const [type, key, value] of encoded) {
@@ -345,7 +378,7 @@ export class Db extends EventTarget {
         else batch.del(key);
       }
       if (checks.length > 0) {
-        this.#call(() => this.#handle.writeIf(batch, checkKeys, checks.map((c) => c.version)));
+        this.#call(() => this.#handle.writeIf(batch, checkKeys, versions));
       } else {
         this.#call(() => this.#handle.write(batch));
       }
@@ -361,29 +394,30 @@ export class Db extends EventTarget {
    * Options: gt, gte, lt, lte, prefix (string or Uint8Array), reverse, limit,
    * keyEncoding, valueEncoding, snapshot.
    */
-  iterator(options = {}) {
-    return this.#iterate(options, 'entries');
+  iterator(options) {
+    return this.#iterate(options, 'entries', 'iterator() options');
   }
 
   /** Keys in key order; the options of `iterator()`. */
-  keys(options = {}) {
-    return this.#iterate(options, 'keys');
+  keys(options) {
+    return this.#iterate(options, 'keys', 'keys() options');
   }
 
   /** Values in key order; the options of `iterator()`. */
-  values(options = {}) {
-    return this.#iterate(options, 'values');
+  values(options) {
+    return this.#iterate(options, 'values', 'values() options');
   }
 
-  #iterate(options, mode) {
+  #iterate(options, mode, what) {
     this.#live();
-    const { keyEncoding, valueEncoding } = this.#encodings(options);
-    const source = this.#snapshotOf(options) ?? this.#handle;
-    const handle = this.#call(() => source.iterator(...rangeArguments(options)));
+    const checked = readOptions(options, what, [...RANGE, ...READ]);
+    const { keyEncoding, valueEncoding } = this.#encodings(checked);
+    const source = this.#snapshotOf(checked) ?? this.#handle;
+    const handle = this.#call(() => source.iterator(...rangeArguments(checked)));
     const iterator = new Iterator(handle, {
       call: (fn) => this.#call(fn),
-      decodeKey: (bytes) => fromBytes(bytes, keyEncoding, this.#engine.wasm),
-      decodeValue: (bytes) => fromBytes(bytes, valueEncoding, this.#engine.wasm),
+      decodeKey: (bytes) => decodeKey(bytes, keyEncoding),
+      decodeValue: (bytes) => decodeValue(bytes, valueEncoding),
       mode,
       onClose: (it) => this.#iterators.delete(it),
     });
@@ -396,12 +430,13 @@ export class Db extends EventTarget {
    * prefix, reverse, limit; all keys without options), in atomic batches of up to 1,000
    * keys. Resolves with the number of keys deleted.
    */
-  async clear(options = {}) {
-    this.#live();
+  async clear(options) {
+    this.#writable();
+    const range = readOptions(options, 'clear() options', RANGE);
     const snapshot = this.snapshot();
     let deleted = 0;
     try {
-      const keys = snapshot.keys({ ...options, keyEncoding: 'bytes' });
+      const keys = snapshot.keys({ ...range, keyEncoding: 'bytes' });
       let chunk = [];
       for await (const key of keys) {
         chunk.push({ type: 'del', key });
@@ -440,9 +475,15 @@ export class Db extends EventTarget {
     await this.#flushNow();
   }
 
-  /** Writes every frozen memtable to tables. */
+  /**
+   * Writes every memtable to tables (the active one too, so the log it held is deleted)
+   * and runs the compactions the levels need.
+   */
   async compact() {
-    this.#live();
+    this.#writable();
+    await this.#ready();
+    this.#writable();
+    this.#call(() => this.#handle.freezeMemtable());
     if (this.#maintainer) {
       await this.#maintainer.compact();
       return;
@@ -452,9 +493,11 @@ export class Db extends EventTarget {
     let stalls = 0;
     while (this.#call(() => this.#handle.needsMaintenance())) {
       await this.#ready();
+      this.#live();
       if (this.#call(() => this.#handle.maintain(COMPACT_STEP_BYTES))) stalls = 0;
       else if (++stalls > 200) throw new PpdbError('IO', 'flush or compaction cannot make progress');
       await nextTask();
+      this.#live();
     }
   }
 
@@ -486,10 +529,10 @@ export class Db extends EventTarget {
    * Metrics: `<op>.p50|p90|p99|max` (ms), `cacheHitRate`, `memoryUse`,
    * `recoveryDropped`, `walUnsyncedBytes`, `writeAmplification`, `spaceAmplification`.
    */
-  setAlerts(rules, { interval = ALERT_INTERVAL_MS } = {}) {
+  setAlerts(rules, options) {
     this.#live();
-    if (!Array.isArray(rules)) throw invalid('alerts must be an array of rules');
-    if (!(Number.isInteger(interval) && interval > 0)) throw invalid('the alert interval must be a positive integer (ms)');
+    if (!Array.isArray(rules)) throw invalid(`alerts must be an array of rules, got ${describe(rules)}`);
+    const { interval = ALERT_INTERVAL_MS } = readOptions(options, 'setAlerts() options', ['interval']);
     this.#call(() => this.#handle.setAlerts(rules));
     clearInterval(this.#alertTimer);
     this.#alertTimer = null;
@@ -544,20 +587,32 @@ export class Db extends EventTarget {
    * in workers) keep the store open.
    */
   async close() {
-    if (this.#closed) return;
+    if (this.#closed) return this.#closing;
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     if (this.#maintenance) clearInterval(this.#maintenance);
     clearInterval(this.#alertTimer);
+    this.#closing = this.#release();
+    return this.#closing;
+  }
+
+  /** close(): ends iterators and snapshots, the maintenance worker, syncs, frees. */
+  async #release() {
     try {
-      for (const iterator of [...this.#iterators]) iterator.close();
+      for (const iterator of [...this.#iterators]) iterator.close(closed());
       for (const snapshot of [...this.#snapshots]) snapshot.close();
       // The worker's handle goes first, so this one is the last and closes the store.
       await this.#maintainer?.stop().catch(() => {});
-      if (this.#options.files && !this.#engine.dead) await this.#flushNow();
+      if (this.#options.files && !this.#engine.dead && !this.#failed) await this.#commit();
     } finally {
-      this.#handle.close();
-      this.#handle.free();
+      // A dead engine (a trap) is not called again: it cannot be trusted to return. Its
+      // files are closed and their lock released all the same.
+      if (!this.#engine.dead) {
+        this.#handle.close();
+        this.#handle.free();
+        // The close itself was recorded in the files (where the log ends): commit that too.
+        if (!this.#failed) await this.#options.files?.commit?.().catch(() => {});
+      }
       await this.#options.files?.close();
     }
   }

@@ -5,7 +5,9 @@ import { Db } from './db.js';
 import { PpdbError, invalid, callEngine } from './errors.js';
 import { loadEngine } from './loader.js';
 import { joinFiles, resolveStorage, destroyFiles, opfsThroughWorker } from './storage/index.js';
-import { checkOptions, openHere } from './open.js';
+import { checkName, checkOpen, openHere } from './open.js';
+import { readOptions, readField } from './options.js';
+import { describe } from './encoding.js';
 
 export { PpdbError };
 export { setLogger } from './loader.js';
@@ -18,8 +20,8 @@ export { setLogger } from './loader.js';
  * On a page, OPFS stores (`storage: 'opfs'`, and `'auto'` where OPFS exists) are opened in a
  * dedicated worker of the package's and answered through a promise proxy (pkg/proxy.js).
  */
-export async function open(name, options = {}) {
-  checkOptions(name, options);
+export async function open(name, given) {
+  const options = checkOpen(name, given);
   const storage = resolveStorage(options.storage ?? 'auto');
   if (storage === 'opfs' && opfsThroughWorker()) {
     const { openThroughWorker } = await import('./proxy.js');
@@ -29,8 +31,9 @@ export async function open(name, options = {}) {
 }
 
 /** Deletes a store and all its data. It must not be open anywhere. */
-export async function destroy(name, options = {}) {
-  if (typeof name !== 'string' || name.length === 0) throw invalid('name must be a non-empty string');
+export async function destroy(name, given) {
+  checkName(name);
+  const options = readOptions(given, 'destroy() options', ['storage', 'path']);
   const storage = resolveStorage(options.storage ?? 'auto');
   if (storage !== 'memory') await destroyFiles(storage, name, options);
 }
@@ -40,12 +43,15 @@ export async function destroy(name, options = {}) {
  * Must run before this thread opens any store of its own.
  */
 export async function attach(token) {
-  if (token === null || typeof token !== 'object' || token.ppdb !== 1) {
-    throw invalid('attach() takes the value returned by db.share()');
+  if (token === null || typeof token !== 'object' || readField(token, 'ppdb', 'the token') !== 1) {
+    throw invalid(`attach() takes the value returned by db.share(), got ${describe(token)}`);
   }
-  const { module, memory, id, options } = token;
+  const [module, memory, id, options] = ['module', 'memory', 'id', 'options'].map((name) => readField(token, name, 'the token'));
   if (!(module instanceof WebAssembly.Module) || !(memory instanceof WebAssembly.Memory)) {
     throw invalid('the share token lost its module or memory in transit');
+  }
+  if (!Number.isInteger(id) || options === null || typeof options !== 'object') {
+    throw invalid('the share token is incomplete: pass the whole value db.share() returned');
   }
   const engine = await loadEngine('threaded', { module, memory });
   const files = options.files ? await joinFiles(options.files, engine.wasm) : null;

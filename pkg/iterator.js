@@ -14,6 +14,8 @@ export class Iterator {
   #at = 0;
   #batch = FIRST_BATCH;
   #done = false;
+  /** Why it ended, if not by reaching its end or by its own close(): the store closed. */
+  #ended = null;
 
   /**
    * @internal `decodeKey`/`decodeValue` turn engine bytes into what the caller asked for;
@@ -34,6 +36,7 @@ export class Iterator {
 
   /** The next `[key, value]` (or key, or value, for `keys()` and `values()`), as an iterator result. */
   async next() {
+    if (this.#ended) throw this.#ended;
     if (this.#at >= this.#buffer.length && !this.#done) this.#fill();
     if (this.#at >= this.#buffer.length) return { done: true, value: undefined };
     const key = this.#buffer[this.#at];
@@ -73,10 +76,14 @@ export class Iterator {
     return { done: true, value: undefined };
   }
 
-  /** Releases the scan. Idempotent. */
-  close() {
+  /**
+   * Releases the scan. Idempotent. `reason` (the store closing) makes later `next()` calls
+   * reject with it rather than end as if the range were done.
+   */
+  close(reason) {
     if (this.#done) return;
     this.#done = true;
+    this.#ended = reason ?? null;
     this.#buffer = [];
     this.#handle.free();
     this.#onClose?.(this);

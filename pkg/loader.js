@@ -2,6 +2,7 @@
 //   'threaded': shared memory (Node; cross-origin-isolated pages and their workers)
 //   'single':   no threads; runs everywhere
 import { PpdbError } from './errors.js';
+import { readOptions } from './options.js';
 
 const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
 
@@ -78,11 +79,8 @@ export function deliverLog(entry) {
  * the console without one, from `level` up ('error', 'warn', 'info', 'debug', 'trace';
  * 'off' silences it, the default).
  */
-export async function setLogger({ level = 'info', onLog } = {}) {
-  if (onLog !== undefined && typeof onLog !== 'function') throw new PpdbError('INVALID_ARGUMENT', 'onLog must be a function');
-  if (!['off', 'error', 'warn', 'info', 'debug', 'trace'].includes(level)) {
-    throw new PpdbError('INVALID_ARGUMENT', `log level must be off, error, warn, info, debug or trace, got ${String(level)}`);
-  }
+export async function setLogger(options) {
+  const { level = 'info', onLog } = readOptions(options, 'setLogger() options', ['level', 'onLog']);
   logging = { level, onLog };
   for (const loading of engines.values()) {
     const engine = await loading.catch(() => null);

@@ -5,7 +5,9 @@
 //   {"ppdb":"export","version":1}                  the header, the first line of an export
 //   {"key":"user:1","value":"Ada"}                 bytes that are UTF-8, as JSON strings
 //   {"keyBase64":"AP8=","valueBase64":"3q2+7w=="}  other bytes as base64 (chosen per field)
-import { invalid } from './errors.js';
+import { PpdbError, invalid } from './errors.js';
+import { readOptions, readField, RANGE } from './options.js';
+import { isBytes } from './encoding.js';
 
 /** The first line of every export. */
 const HEADER = { ppdb: 'export', version: 1 };
@@ -53,10 +55,6 @@ export function recordLine(key, value) {
   return JSON.stringify(record) + '\n';
 }
 
-function checkProgress(onProgress) {
-  if (onProgress !== undefined && typeof onProgress !== 'function') throw invalid('onProgress must be a function');
-}
-
 /**
  * The records of `db` as NDJSON lines (strings ending in "\n"), in key order: the header
  * line, then one record per line. Options: the range options of `db.iterator` (gt, gte,
@@ -64,10 +62,17 @@ function checkProgress(onProgress) {
  * thousand records and at the end (`bytes`: UTF-8 bytes of the lines so far). The lines
  * come from one snapshot, taken when iteration starts.
  */
-export function exportNdjson(db, options = {}) {
-  if (options === null || typeof options !== 'object') throw invalid('exportNdjson() options must be an object');
-  checkProgress(options.onProgress);
-  return exportLines(db, options);
+export function exportNdjson(db, options) {
+  checkStore(db, 'exportNdjson()');
+  return exportLines(db, readOptions(options, 'exportNdjson() options', [...RANGE, 'onProgress']));
+}
+
+/** `db` must be a store (something with the store's methods), not whatever else. */
+function checkStore(db, what) {
+  const method = (name) => typeof readField(db, name, what) === 'function';
+  if (db === null || typeof db !== 'object' || !method('iterator') || !method('batch')) {
+    throw invalid(`${what} takes a store (from open()) first`);
+  }
 }
 
 async function* exportLines(db, { gt, gte, lt, lte, prefix, reverse, limit, onProgress }) {
@@ -93,11 +98,39 @@ function malformed(line, reason) {
 
 /** The chunks of an import source (see importNdjson). */
 function chunksOf(source) {
-  if (typeof source === 'string' || source instanceof Uint8Array) return [source];
-  if (source && typeof source[Symbol.asyncIterator] === 'function') return source;
-  if (source && typeof source.getReader === 'function') return readStream(source);
-  if (source && typeof source[Symbol.iterator] === 'function') return source;
+  if (typeof source === 'string' || isBytes(source)) return [source];
+  const has = (name) => typeof source === 'object' && source !== null && typeof readField(source, name, 'the source') === 'function';
+  if (has(Symbol.asyncIterator)) return source;
+  if (has('getReader')) return readStream(source);
+  if (has(Symbol.iterator)) return source;
   throw invalid('importNdjson() reads an async iterable of strings or Uint8Array chunks, or a ReadableStream');
+}
+
+/** The chunks of `source`; an error of the source itself (a stream that failed, say) is
+ * an IO PpdbError with that error as its cause. */
+async function* sourceChunks(source) {
+  const failed = (err) =>
+    err instanceof TypeError
+      ? invalid(`importNdjson(): the source is not a working iterable: ${err.message}`, err)
+      : new PpdbError('IO', `importNdjson(): the source failed: ${err?.message ?? err}`, { cause: err });
+  const chunks = chunksOf(source);
+  let iterator;
+  try {
+    iterator = typeof chunks[Symbol.asyncIterator] === 'function' ? chunks[Symbol.asyncIterator]() : chunks[Symbol.iterator]();
+  } catch (err) {
+    throw failed(err);
+  }
+  for (;;) {
+    let step;
+    try {
+      step = await iterator.next();
+    } catch (err) {
+      throw failed(err);
+    }
+    if (step === null || typeof step !== 'object') throw invalid('importNdjson(): the source is not a proper iterator');
+    if (step.done) return;
+    yield step.value;
+  }
 }
 
 /** A web ReadableStream's chunks (for runtimes where it is not async iterable). */
@@ -129,12 +162,12 @@ async function* splitLines(source, counter) {
     }
   };
   let rest = '';
-  for await (const chunk of chunksOf(source)) {
+  for await (const chunk of sourceChunks(source)) {
     let text;
     if (typeof chunk === 'string') {
       text = chunk;
       counter.bytes += encoder.encode(chunk).length;
-    } else if (chunk instanceof Uint8Array) {
+    } else if (isBytes(chunk)) {
       text = decode(chunk, true);
       counter.bytes += chunk.length;
     } else {
@@ -209,10 +242,9 @@ function parseLine(text, line) {
  * record before that line has been written, nothing after it. Records are puts: keys
  * already in `db` are overwritten, other keys are kept.
  */
-export async function importNdjson(db, source, options = {}) {
-  if (options === null || typeof options !== 'object') throw invalid('importNdjson() options must be an object');
-  const { onProgress } = options;
-  checkProgress(onProgress);
+export async function importNdjson(db, source, options) {
+  checkStore(db, 'importNdjson()');
+  const { onProgress } = readOptions(options, 'importNdjson() options', ['onProgress']);
   const progress = { records: 0, bytes: 0 };
   let reported = 0;
   let pending = [];
@@ -267,7 +299,7 @@ async function writeBatch(db, ops, lines) {
       try {
         await db.batch([ops[i]]);
       } catch (opErr) {
-        throw malformed(lines[i], opErr.message);
+        throw malformed(lines[i], opErr.message.replace(/^operation 0: /, ''));
       }
     }
     throw err;

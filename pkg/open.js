@@ -5,52 +5,39 @@
 // (bundlers such as Vite reject a worker that starts itself).
 import { Db, startBackgroundWorker } from './db.js';
 import { invalid, callEngine } from './errors.js';
-import { checkEncoding } from './encoding.js';
+import { describe, toBytes } from './encoding.js';
+import { readOptions, OPEN } from './options.js';
 import { loadEngine, pickFlavour } from './loader.js';
 import { openFiles, resolveStorage } from './storage/index.js';
 
-const DURABILITY = ['sync', 'relaxed'];
-const RECOVERY = ['strict', 'skip-corrupted'];
+/** Checks the name and options of `open()`; returns the options, checked (see options.js). */
+export function checkOpen(name, options) {
+  checkName(name);
+  return readOptions(options, 'open() options', OPEN);
+}
 
-/** Checks the name and options of `open()`; throws INVALID_ARGUMENT. */
-export function checkOptions(name, options) {
-  if (typeof name !== 'string' || name.length === 0) throw invalid('name must be a non-empty string');
-  if (options === null || typeof options !== 'object') throw invalid('options must be an object');
-  for (const limit of ['maxKeySize', 'maxValueSize', 'memtableSize', 'memoryLimit', 'relaxedFlushBytes', 'blockCacheSize']) {
-    const v = options[limit];
-    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw invalid(`${limit} must be a positive integer`);
-  }
-  const interval = options.relaxedFlushInterval;
-  if (interval !== undefined && !(Number.isInteger(interval) && interval >= 0)) {
-    throw invalid('relaxedFlushInterval must be a non-negative integer (milliseconds)');
-  }
-  if (options.durability !== undefined && !DURABILITY.includes(options.durability)) {
-    throw invalid(`durability must be one of ${DURABILITY.join(', ')}`);
-  }
-  if (options.recovery !== undefined && !RECOVERY.includes(options.recovery)) {
-    throw invalid(`recovery must be one of ${RECOVERY.join(', ')}`);
-  }
-  if (options.path !== undefined && typeof options.path !== 'string') throw invalid('path must be a string');
-  if (options.wasmModule !== undefined && !(options.wasmModule instanceof WebAssembly.Module)) {
-    throw invalid('wasmModule must be a WebAssembly.Module (of pkg/wasm/single/ppdb_bg.wasm)');
-  }
+/** A store name: a non-empty string of valid Unicode without NUL. */
+export function checkName(name) {
+  if (typeof name !== 'string' || name.length === 0) throw invalid(`the store name must be a non-empty string, got ${describe(name)}`);
+  if (name.includes('\0')) throw invalid('the store name must not contain a NUL character');
+  toBytes(name, 'the store name'); // refuses lone surrogates
 }
 
 /** What the engine is told (the rest stays in JS). */
 function engineOptions(options) {
-  const { maxKeySize, maxValueSize, memtableSize, memoryLimit, durability, relaxedFlushBytes, recovery, blockCacheSize, latencySwitch } = options;
-  return { maxKeySize, maxValueSize, memtableSize, memoryLimit, durability, relaxedFlushBytes, recovery, blockCacheSize, latencySwitch };
+  const { maxKeySize, maxValueSize, memtableSize, memoryLimit, durability, relaxedFlushBytes, recovery, blockCacheSize, latencySwitch, stallTimeout } = options;
+  return { maxKeySize, maxValueSize, memtableSize, memoryLimit, durability, relaxedFlushBytes, recovery, blockCacheSize, latencySwitch, stallTimeout };
 }
 
 /**
  * Opens (creating it if needed) store `name` in this context, with the options of `open()`
  * (see index.d.ts).
  */
-export async function openHere(name, options = {}) {
-  checkOptions(name, options);
+export async function openHere(name, given) {
+  const options = checkOpen(name, given);
   const storage = resolveStorage(options.storage ?? 'auto');
-  const keyEncoding = checkEncoding(options.keyEncoding ?? 'utf8', 'keyEncoding');
-  const valueEncoding = checkEncoding(options.valueEncoding ?? 'utf8', 'valueEncoding');
+  const keyEncoding = options.keyEncoding ?? 'utf8';
+  const valueEncoding = options.valueEncoding ?? 'utf8';
   // wasmModule: runtimes that cannot compile wasm at run time (workerd) pass it precompiled.
   const engine = await loadEngine(pickFlavour(options.threads, options.wasmModule), undefined, options.wasmModule);
   const settings = engineOptions(options);

@@ -1,6 +1,8 @@
 // What both ends of the main-thread proxy (pkg/proxy.js on the page, pkg/proxy-worker.js
 // in its worker) use to send messages: batching per task and transferred buffers. The
 // protocol itself is described in pkg/proxy.js.
+import { invalid } from './errors.js';
+import { isBytes, isDetached } from './encoding.js';
 
 /** True for `{ ... }` objects (not arrays, not instances of classes). */
 export function isPlainObject(value) {
@@ -15,19 +17,29 @@ export function isPlainObject(value) {
  * what it passed) every Uint8Array is copied into a buffer of its own first, so no caller's
  * buffer is ever detached. Without it (the worker: results are its own) only views that do
  * not span a whole ArrayBuffer (subarrays, shared memory) are copied. Arrays and plain
- * objects are rebuilt, never changed in place; other values are left to structured cloning.
+ * objects are rebuilt, never changed in place (cycles included); other values are left to
+ * structured cloning. A detached Uint8Array is INVALID_ARGUMENT.
  */
-export function transferable(value, transfer, copy) {
-  if (value instanceof Uint8Array) {
+export function transferable(value, transfer, copy, seen = new Map()) {
+  if (isBytes(value)) {
+    if (isDetached(value)) throw invalid('a Uint8Array whose buffer was detached (transferred) cannot be sent');
     const whole = value.buffer instanceof ArrayBuffer && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength;
     const bytes = copy || !whole ? new Uint8Array(value) : value;
     transfer.add(bytes.buffer);
     return bytes;
   }
-  if (Array.isArray(value)) return value.map((item) => transferable(item, transfer, copy));
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value)) return seen.get(value);
+  if (Array.isArray(value)) {
+    const out = [];
+    seen.set(value, out);
+    for (const item of value) out.push(transferable(item, transfer, copy, seen));
+    return out;
+  }
   if (isPlainObject(value)) {
     const out = {};
-    for (const [key, item] of Object.entries(value)) out[key] = transferable(item, transfer, copy);
+    seen.set(value, out);
+    for (const [key, item] of Object.entries(value)) out[key] = transferable(item, transfer, copy, seen);
     return out;
   }
   return value;

@@ -68,8 +68,16 @@ class Connection {
     const reply = new Promise((resolve, reject) => {
       if (this.#ended) return reject(this.#ended);
       const transfer = new Set();
-      const request = { id, method, ...this.#withoutHeld(args) };
-      request.args = transferable(request.args, transfer, true);
+      let request;
+      try {
+        request = { id, method, ...this.#withoutHeld(args) };
+        request.args = transferable(request.args, transfer, true);
+      } catch (err) {
+        // A getter of the caller's that throws, a value nested too deeply, a snapshot of
+        // another store: refused here, before anything is sent.
+        if (err instanceof PpdbError) return reject(err);
+        return reject(invalid(`the arguments of ${method}() cannot be sent to the worker: ${err?.message ?? err}`, err));
+      }
       this.#pending.set(id, { resolve, reject });
       this.#outbox.push(request, transfer);
     });

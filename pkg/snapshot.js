@@ -1,5 +1,6 @@
 // Snapshots: a store at one point in time, read through the store it came from.
 import { PpdbError, invalid } from './errors.js';
+import { readOptions, RANGE, READ } from './options.js';
 
 /** @internal How a store gets back its own handle of a snapshot. */
 export const snapshotHandle = Symbol('snapshotHandle');
@@ -29,28 +30,28 @@ export class Snapshot {
   }
 
   /** As `db.get`, at the snapshot. */
-  get(key, options = {}) {
-    return this.#db.get(key, { ...options, snapshot: this });
+  async get(key, options) {
+    return this.#db.get(key, { ...readOptions(options, 'snapshot.get() options', READ), snapshot: this });
   }
 
   /** As `db.getMany`, at the snapshot. */
-  getMany(keys, options = {}) {
-    return this.#db.getMany(keys, { ...options, snapshot: this });
+  async getMany(keys, options) {
+    return this.#db.getMany(keys, { ...readOptions(options, 'snapshot.getMany() options', READ), snapshot: this });
   }
 
   /** As `db.iterator`, at the snapshot. */
-  iterator(options = {}) {
-    return this.#db.iterator({ ...options, snapshot: this });
+  iterator(options) {
+    return this.#db.iterator({ ...readOptions(options, 'snapshot.iterator() options', [...RANGE, ...READ]), snapshot: this });
   }
 
   /** As `db.keys`, at the snapshot. */
-  keys(options = {}) {
-    return this.#db.keys({ ...options, snapshot: this });
+  keys(options) {
+    return this.#db.keys({ ...readOptions(options, 'snapshot.keys() options', [...RANGE, ...READ]), snapshot: this });
   }
 
   /** As `db.values`, at the snapshot. */
-  values(options = {}) {
-    return this.#db.values({ ...options, snapshot: this });
+  values(options) {
+    return this.#db.values({ ...readOptions(options, 'snapshot.values() options', [...RANGE, ...READ]), snapshot: this });
   }
 
   /** True once closed. */

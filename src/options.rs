@@ -65,6 +65,11 @@ pub struct Options {
     /// Also switch memtables when write latency degrades (see [`LatencySwitch`]). Default
     /// off.
     pub latency_switch: Option<LatencySwitch>,
+    /// How long, in milliseconds, a write waits for another thread's write (its
+    /// publication, the gate, the log sync) before it concludes that thread stopped half
+    /// way (a terminated worker) and fails with [`crate::Error::Io`]; writes are then
+    /// refused until the store is reopened. Default 2000.
+    pub stall_timeout_ms: u64,
 }
 
 /// A memtable switch on degraded write latency, besides the size limit: when the moving
@@ -95,6 +100,7 @@ impl Default for Options {
             table: crate::table::TableOptions::default(),
             background_work: true,
             latency_switch: None,
+            stall_timeout_ms: crate::sync::stall::DEFAULT_LIMIT_MS,
         }
     }
 }
@@ -189,6 +195,13 @@ impl Options {
     #[must_use]
     pub fn recovery_mode(mut self, mode: RecoveryMode) -> Options {
         self.recovery_mode = mode;
+        self
+    }
+
+    /// Sets [`Options::stall_timeout_ms`] (at least 1).
+    #[must_use]
+    pub fn stall_timeout_ms(mut self, ms: u64) -> Options {
+        self.stall_timeout_ms = ms.max(1);
         self
     }
 }

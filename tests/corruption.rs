@@ -43,10 +43,13 @@ fn build_store(clean: bool) -> (Files, Model) {
         }
         db.compact().expect("compact");
     }
-    for i in 0..12u32 {
+    // More than a memtable holds: the log keeps a frozen memtable's segment and the
+    // active one's (no background work flushes the frozen one).
+    for i in 0..24u32 {
         let key = format!("late{i:02}").into_bytes();
-        db.put(&key, b"in the log").expect("put");
-        model.insert(key, b"in the log".to_vec());
+        let value = format!("in the log {i:02} {}", "x".repeat(60)).into_bytes();
+        db.put(&key, &value).expect("put");
+        model.insert(key, value);
     }
     let files = if clean {
         db.close().expect("close");

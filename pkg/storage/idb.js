@@ -1,7 +1,7 @@
 // A store's files in IndexedDB: held in memory (the engine reads and writes them
 // synchronously), written behind by `commit()`, one transaction with durability 'strict'
 // for everything changed since the last commit. Records: key [file, offset] -> bytes.
-import { PpdbError } from '../errors.js';
+import { PpdbError, storageCode } from '../errors.js';
 
 const STORE = 'chunks';
 
@@ -13,8 +13,8 @@ function request(req) {
 }
 
 function quotaOr(err) {
-  const code = err?.name === 'QuotaExceededError' ? 'QUOTA_EXCEEDED' : 'IO';
-  return new PpdbError(code, `IndexedDB: ${err?.message ?? err}`);
+  const code = storageCode(err) === 'QUOTA_EXCEEDED' ? 'QUOTA_EXCEEDED' : 'IO';
+  return new PpdbError(code, `IndexedDB: ${err?.message ?? err?.name ?? err}`, { cause: err });
 }
 
 const fileRange = (name) => IDBKeyRange.bound([name, 0], [name, Infinity]);
@@ -48,6 +48,10 @@ export class IdbFiles {
   #files = new Map();
   #removed = new Set();
   #pending = null;
+  /** The error of a failed commit: nothing is committed after it (see commit). */
+  #failed = null;
+  /** The commit in flight: commits run one after the other. */
+  #chain = Promise.resolve();
 
   /** Opens (creating) the IndexedDB database of store `name` and loads its files. */
   static async open(name) {
@@ -143,39 +147,65 @@ export class IdbFiles {
     this.#files.set(to, file);
   }
 
-  /** Writes every change since the last commit in one strict transaction. */
+  /**
+   * Writes every change since the last commit in one strict transaction. Nothing counts as
+   * committed until the transaction completes. A failed commit (QuotaExceededError, an
+   * aborted transaction) fails every later one too, with the same error: what the store
+   * acknowledged is in IndexedDB, and nothing written after the failure will be, so a
+   * reload finds exactly the acknowledged writes. Commits run one at a time (a commit
+   * waits for the one before it), so one that fails can never leave a hole that a later,
+   * successful one writes past.
+   */
   commit() {
-    const tx = this.#db.transaction(STORE, 'readwrite', { durability: 'strict' });
-    const store = tx.objectStore(STORE);
-    for (const name of this.#removed) if (!this.#files.has(name)) store.delete(fileRange(name));
-    this.#removed.clear();
-    for (const [name, file] of this.#files) {
-      if (file.rewrite) {
-        store.delete(fileRange(name));
-        store.put(file.bytes().slice(), [name, 0]);
-      } else if (file.size > file.committed) {
-        store.put(file.bytes().slice(file.committed), [name, file.committed]);
-      } else {
-        continue;
+    const run = this.#chain.then(() => this.#commitNow());
+    this.#chain = run.catch(() => {});
+    return run;
+  }
+
+  #commitNow() {
+    if (this.#failed) return Promise.reject(this.#failed);
+    let tx;
+    const done = [];
+    try {
+      tx = this.#db.transaction(STORE, 'readwrite', { durability: 'strict' });
+      const store = tx.objectStore(STORE);
+      const removed = [...this.#removed];
+      for (const name of removed) if (!this.#files.has(name)) store.delete(fileRange(name));
+      done.push(() => removed.forEach((name) => this.#removed.delete(name)));
+      for (const [name, file] of this.#files) {
+        const size = file.size;
+        if (file.rewrite) {
+          store.delete(fileRange(name));
+          store.put(file.bytes().slice(), [name, 0]);
+        } else if (size > file.committed) {
+          store.put(file.bytes().slice(file.committed, size), [name, file.committed]);
+        } else {
+          continue;
+        }
+        file.rewrite = false; // later changes are the next commit's
+        done.push(() => {
+          file.committed = size;
+        });
       }
-      file.rewrite = false;
-      file.committed = file.size;
+    } catch (err) {
+      this.#failed = quotaOr(err);
+      return Promise.reject(this.#failed);
     }
     return new Promise((resolve, reject) => {
-      tx.oncomplete = () => resolve();
-      tx.onabort = tx.onerror = () => reject(quotaOr(tx.error));
+      tx.oncomplete = () => {
+        for (const apply of done) apply();
+        resolve();
+      };
+      tx.onabort = tx.onerror = (event) => {
+        this.#failed ??= quotaOr(tx.error ?? event?.target?.error);
+        reject(this.#failed);
+      };
     });
   }
 
-  /** One commit for every write made in this turn of the event loop (group commit). */
-  commitSoon() {
-    if (!this.#pending) {
-      this.#pending = Promise.resolve().then(() => {
-        this.#pending = null;
-        return this.commit();
-      });
-    }
-    return this.#pending;
+  /** No storage error is kept here: IndexedDB errors surface in commit(). */
+  takeError() {
+    return null;
   }
 
   close() {

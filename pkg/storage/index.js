@@ -4,7 +4,7 @@
 //              reach it through a worker of the package's (pkg/proxy.js)
 //   indexeddb  pages and workers: in memory, committed behind (pkg/storage/idb.js)
 //   memory     anywhere: nothing persists
-import { PpdbError, invalid } from '../errors.js';
+import { PpdbError, invalid, storageError } from '../errors.js';
 
 const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
 const hasOpfs = () => typeof FileSystemSyncAccessHandle !== 'undefined' && Boolean(globalThis.navigator?.storage?.getDirectory);
@@ -45,6 +45,15 @@ async function folder(name, options) {
   return resolve(options.path ?? name);
 }
 
+/** Tells the engine to forget files `id`; an engine that stopped (a trap) is past caring. */
+function unregister(wasm, id) {
+  try {
+    wasm.unregisterFiles(id);
+  } catch {
+    // the instance trapped before: the files are closed and the lock released all the same
+  }
+}
+
 /** Holds the Web Lock of store `name` until the returned function is called. */
 function webLock(name) {
   if (!globalThis.navigator?.locks) return Promise.resolve(() => {});
@@ -70,7 +79,7 @@ async function openBrowserFiles(storage, name, wasm) {
       : await (await import('./idb.js')).IdbFiles.open(name);
   } catch (err) {
     release();
-    throw err;
+    throw storageError(`could not open the ${storage === 'opfs' ? 'OPFS' : 'IndexedDB'} files of store '${name}'`, err);
   }
   const id = wasm.registerFiles(files);
   return {
@@ -80,9 +89,10 @@ async function openBrowserFiles(storage, name, wasm) {
     groupCommit: true,
     commit: storage === 'indexeddb' ? () => files.commit() : null,
     ready: storage === 'opfs' ? () => files.ready() : null,
+    takeError: () => files.takeError(),
     async close() {
-      wasm.unregisterFiles(id);
       try {
+        unregister(wasm, id);
         await files.close();
       } finally {
         release();
@@ -103,7 +113,11 @@ export async function openFiles(storage, name, options, wasm) {
     import('./node-fs.js'),
     import('./node-lock.js'),
   ]);
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw storageError(`could not create the folder ${dir}`, err);
+  }
   const unlock = lockFolder(dir);
   const files = new NodeFiles(dir);
   const id = wasm.registerFiles(files);
@@ -112,10 +126,14 @@ export async function openFiles(storage, name, options, wasm) {
     descriptor: { kind: 'fs', dir, id },
     groupCommit: false,
     commit: null,
+    takeError: () => files.takeError(),
     close() {
-      wasm.unregisterFiles(id);
-      files.close();
-      unlock();
+      try {
+        unregister(wasm, id);
+        files.close();
+      } finally {
+        unlock();
+      }
     },
   };
 }
@@ -130,8 +148,9 @@ export async function joinFiles(descriptor, wasm) {
     descriptor,
     groupCommit: false,
     commit: null,
+    takeError: () => files.takeError(),
     close() {
-      wasm.unregisterFiles(descriptor.id);
+      unregister(wasm, descriptor.id);
       files.close();
     },
   };
@@ -144,15 +163,22 @@ export async function destroyFiles(storage, name, options) {
     try {
       if (storage === 'opfs') await (await import('./opfs.js')).OpfsFiles.destroy(name);
       else await (await import('./idb.js')).IdbFiles.destroy(name);
+    } catch (err) {
+      throw storageError(`could not delete store '${name}'`, err);
     } finally {
       release();
     }
     return;
   }
   const dir = await folder(name, options);
-  const [{ existsSync, rmSync }, { lockFolder }] = await Promise.all([import('node:fs'), import('./node-lock.js')]);
+  const [{ existsSync, statSync, rmSync }, { lockFolder }] = await Promise.all([import('node:fs'), import('./node-lock.js')]);
   if (!existsSync(dir)) return;
+  if (!statSync(dir).isDirectory()) throw invalid(`${dir} is not a store's folder`);
   const unlock = lockFolder(dir);
   unlock();
-  rmSync(dir, { recursive: true, force: true });
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch (err) {
+    throw storageError(`could not delete ${dir}`, err);
+  }
 }

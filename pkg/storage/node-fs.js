@@ -3,27 +3,34 @@
 // every error carries a `ppdbCode`.
 import fs from 'node:fs';
 import { join } from 'node:path';
+import { storageCode } from '../errors.js';
 
 const LOCK = 'LOCK';
-
-function codeOf(err) {
-  if (err?.code === 'ENOENT') return 'NOT_FOUND';
-  if (err?.code === 'ENOSPC' || err?.code === 'EDQUOT') return 'QUOTA_EXCEEDED';
-  return 'IO';
-}
-
-/** Runs an fs call, turning its error into one the engine understands. */
-function io(what, fn) {
-  try {
-    return fn();
-  } catch (err) {
-    throw Object.assign(new Error(`${what}: ${err.message}`), { ppdbCode: codeOf(err) });
-  }
-}
 
 export class NodeFiles {
   #dir;
   #fds = new Map();
+  #lastError = null;
+
+  /**
+   * Runs an fs call, turning its error into one the engine understands (`ppdbCode`); the
+   * original is kept for the PpdbError the call ends in (see takeError).
+   */
+  #io(what, fn) {
+    try {
+      return fn();
+    } catch (err) {
+      this.#lastError = err;
+      throw Object.assign(new Error(`${what}: ${err.message}`), { ppdbCode: storageCode(err) });
+    }
+  }
+
+  /** The last error an fs call threw (then forgotten), to become a PpdbError's cause. */
+  takeError() {
+    const err = this.#lastError;
+    this.#lastError = null;
+    return err;
+  }
 
   constructor(dir) {
     this.#dir = dir;
@@ -36,7 +43,7 @@ export class NodeFiles {
   #fd(name) {
     let fd = this.#fds.get(name);
     if (fd === undefined) {
-      fd = io(name, () => fs.openSync(this.#path(name), 'r+'));
+      fd = this.#io(name, () => fs.openSync(this.#path(name), 'r+'));
       this.#fds.set(name, fd);
     }
     return fd;
@@ -51,7 +58,7 @@ export class NodeFiles {
   }
 
   #syncDir() {
-    io('sync folder', () => {
+    this.#io('sync folder', () => {
       const fd = fs.openSync(this.#dir, 'r');
       try {
         fs.fsyncSync(fd);
@@ -63,13 +70,13 @@ export class NodeFiles {
 
   create(name) {
     this.#forget(name);
-    this.#fds.set(name, io(name, () => fs.openSync(this.#path(name), 'w+')));
+    this.#fds.set(name, this.#io(name, () => fs.openSync(this.#path(name), 'w+')));
     this.#syncDir();
   }
 
   append(name, data) {
     const fd = this.#fd(name);
-    io(name, () => {
+    this.#io(name, () => {
       const end = fs.fstatSync(fd).size;
       let written = 0;
       while (written < data.length) written += fs.writeSync(fd, data, written, data.length - written, end + written);
@@ -79,22 +86,22 @@ export class NodeFiles {
   read(name, offset, len) {
     const fd = this.#fd(name);
     const buf = new Uint8Array(len);
-    const n = io(name, () => fs.readSync(fd, buf, 0, len, offset));
+    const n = this.#io(name, () => fs.readSync(fd, buf, 0, len, offset));
     return buf.subarray(0, n);
   }
 
   size(name) {
-    return io(name, () => fs.statSync(this.#path(name)).size);
+    return this.#io(name, () => fs.statSync(this.#path(name)).size);
   }
 
   sync(name) {
     const fd = this.#fd(name);
-    io(name, () => fs.fdatasyncSync(fd));
+    this.#io(name, () => fs.fdatasyncSync(fd));
   }
 
   truncate(name, len) {
     const fd = this.#fd(name);
-    io(name, () => {
+    this.#io(name, () => {
       fs.ftruncateSync(fd, len);
       fs.fsyncSync(fd);
     });
@@ -105,14 +112,17 @@ export class NodeFiles {
     try {
       fs.unlinkSync(this.#path(name));
     } catch (err) {
-      if (err.code !== 'ENOENT') throw Object.assign(err, { ppdbCode: codeOf(err) });
+      if (err.code !== 'ENOENT') {
+        this.#lastError = err;
+        throw Object.assign(new Error(`${name}: ${err.message}`), { ppdbCode: storageCode(err) });
+      }
       return;
     }
     this.#syncDir();
   }
 
   list() {
-    return io('list', () =>
+    return this.#io('list', () =>
       fs.readdirSync(this.#dir, { withFileTypes: true })
         .filter((e) => e.isFile() && e.name !== LOCK && !e.name.startsWith('.'))
         .map((e) => e.name),
@@ -122,7 +132,7 @@ export class NodeFiles {
   rename(from, to) {
     this.#forget(from);
     this.#forget(to);
-    io(from, () => fs.renameSync(this.#path(from), this.#path(to)));
+    this.#io(from, () => fs.renameSync(this.#path(from), this.#path(to)));
     this.#syncDir();
   }
 

@@ -3,7 +3,7 @@
 // included, means LOCKED.
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { PpdbError } from '../errors.js';
+import { PpdbError, storageError } from '../errors.js';
 
 const held = new Set();
 
@@ -32,7 +32,7 @@ export function lockFolder(dir) {
         fs.rmSync(path, { force: true });
       };
     } catch (err) {
-      if (err.code !== 'EEXIST') throw new PpdbError('IO', `could not lock ${dir}: ${err.message}`);
+      if (err.code !== 'EEXIST') throw storageError(`could not lock ${dir}`, err);
     }
     const owner = Number.parseInt(fs.readFileSync(path, 'utf8'), 10);
     if (held.has(path) || (Number.isInteger(owner) && alive(owner))) {

@@ -6,7 +6,7 @@
 //   name length (u8) | name (UTF-8), padded to HEADER bytes.
 // Renames and removals rewrite one header (with a higher generation), so after a crash
 // every logical name resolves to the live header with the highest generation.
-import { PpdbError } from '../errors.js';
+import { PpdbError, storageCode } from '../errors.js';
 
 const HEADER = 512;
 const SPARES = 16;
@@ -55,11 +55,15 @@ function decodeHeader(header) {
   };
 }
 
+/** The last error an OPFS call threw, to become a PpdbError's cause (see takeError). */
+let lastError = null;
+
 function io(what, fn) {
   try {
     return fn();
   } catch (err) {
-    const ppdbCode = err?.name === 'QuotaExceededError' ? 'QUOTA_EXCEEDED' : 'IO';
+    lastError = err;
+    const ppdbCode = storageCode(err) === 'QUOTA_EXCEEDED' ? 'QUOTA_EXCEEDED' : 'IO';
     throw Object.assign(new Error(`${what}: ${err?.message ?? err}`), { ppdbCode });
   }
 }
@@ -74,6 +78,8 @@ export class OpfsFiles {
   #generation = 0;
   #refilling = null;
   #closed = false;
+  /** Handles opened by #load so far (closed if the open fails half way). */
+  #loading = [];
 
   /** Opens the OPFS folder of store `name`, its files and a pool of spares. */
   static async open(name) {
@@ -83,8 +89,15 @@ export class OpfsFiles {
     const root = await navigator.storage.getDirectory();
     const dir = await root.getDirectoryHandle(`ppdb-${name}`, { create: true });
     const files = new OpfsFiles(dir);
-    await files.#load();
-    await files.#refill();
+    try {
+      await files.#load();
+      await files.#refill();
+    } catch (err) {
+      // Every handle this open took is given back, or the files stay locked for every
+      // later open in this tab until the worker ends.
+      await files.close();
+      throw err;
+    }
     return files;
   }
 
@@ -117,6 +130,7 @@ export class OpfsFiles {
     for await (const [physical, entry] of this.#dir.entries()) {
       if (entry.kind !== 'file') continue;
       const handle = await this.#openHandle(physical);
+      this.#loading.push(handle);
       const header = new Uint8Array(HEADER);
       handle.read(header, { at: 0 });
       const meta = decodeHeader(header);
@@ -131,6 +145,7 @@ export class OpfsFiles {
       }
     }
     for (const [name, file] of found) this.#live.set(name, file);
+    this.#loading = [];
   }
 
   #makeSpare(file) {
@@ -247,8 +262,17 @@ export class OpfsFiles {
   async close() {
     this.#closed = true;
     await this.#refilling?.catch(() => {});
-    for (const { handle } of [...this.#live.values(), ...this.#spares]) handle.close();
+    const handles = new Set([...this.#loading, ...[...this.#live.values(), ...this.#spares].map((f) => f.handle)]);
+    for (const handle of handles) handle.close();
     this.#live.clear();
     this.#spares = [];
+    this.#loading = [];
+  }
+
+  /** The last error an OPFS call threw (then forgotten). */
+  takeError() {
+    const err = lastError;
+    lastError = null;
+    return err;
   }
 }

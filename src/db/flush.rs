@@ -221,7 +221,7 @@ impl Db {
             return Ok(None);
         }
         // Its log records are synced first, so the segment leaves the log's live list.
-        log.flush()?;
+        log.flush(inner.options.stall_timeout_ms)?;
         let newer = match state.frozen.len() {
             1 => &state.active,
             n => &state.frozen[n - 2],

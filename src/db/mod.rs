@@ -283,12 +283,12 @@ impl Db {
             == 1;
         // The store (and its files) is gone once its last field is.
         let gone = Arc::downgrade(&self.inner.dropped);
+        let limit = self.inner.options.stall_timeout_ms;
         drop(self);
         if last {
-            let backoff = crossbeam_utils::Backoff::new();
-            while gone.strong_count() > 0 {
-                backoff.snooze();
-            }
+            // Only the background thread's step can hold it now; bounded all the same.
+            let mut stall = crate::sync::stall::Stall::new(limit);
+            while gone.strong_count() > 0 && stall.snooze() {}
         }
         synced
     }
@@ -309,7 +309,7 @@ impl Db {
                 match weak.upgrade() {
                     Some(inner) => {
                         if let Some(log) = &inner.log {
-                            let _ = log.flush();
+                            let _ = log.flush(inner.options.stall_timeout_ms);
                         }
                     }
                     None => return,
@@ -460,7 +460,7 @@ impl Db {
     /// The storage error, which also makes later writes fail until the store is reopened.
     pub fn flush(&self) -> Result<()> {
         match &self.inner.log {
-            Some(log) => log.flush(),
+            Some(log) => log.flush(self.inner.options.stall_timeout_ms),
             None => Ok(()),
         }
     }
@@ -642,7 +642,7 @@ impl Drop for DbInner {
     fn drop(&mut self) {
         let Some(log) = &self.log else { return };
         // Best effort: a failed final sync loses only unacknowledged relaxed writes.
-        if log.flush().is_err() || log.check().is_err() {
+        if log.flush(self.options.stall_timeout_ms).is_err() || log.check().is_err() {
             return;
         }
         // A clean close: the next open knows exactly where the log must end.

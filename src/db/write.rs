@@ -126,7 +126,7 @@ impl Db {
         if batch.is_empty() {
             return Ok(());
         }
-        let passage = self.inner.gate.enter();
+        let passage = self.inner.gate.enter(self.inner.options.stall_timeout_ms)?;
         let (state, end) = self.apply(batch, size.user_bytes)?;
         drop(passage);
         self.settle(&state, end)?;
@@ -153,7 +153,7 @@ impl Db {
             check_key(&self.inner.options, key)?;
         }
         // With the gate closed every write that started is published and no other starts.
-        let closed = self.inner.gate.close();
+        let closed = self.inner.gate.close(self.inner.options.stall_timeout_ms)?;
         let seq = self.inner.publisher.visible();
         for (key, expected) in checks {
             let found = self
@@ -186,7 +186,10 @@ impl Db {
         let inner = &*self.inner;
         let backoff = Backoff::new();
         let mut stalls = 0u32;
+        // A switch in progress: bounded, in case the switching thread stopped half way.
+        let mut switch_wait = crate::sync::stall::Stall::new(inner.options.stall_timeout_ms);
         loop {
+            inner.publisher.check()?;
             if let Some(log) = &inner.log {
                 log.check()?;
             }
@@ -218,7 +221,7 @@ impl Db {
                 )));
             }
             let Some(writer) = state.active.begin_write() else {
-                backoff.snooze(); // a switch is installing the next memtable
+                switch_wait.wait("a write")?; // a switch is installing the next memtable
                 continue;
             };
             let logged = state.segment.is_logged();
@@ -226,7 +229,7 @@ impl Db {
             let Some(slot) = state.segment.reserve(batch.len() as u64, payload_len) else {
                 drop(writer);
                 self.switch_memtable(&state)?;
-                backoff.snooze();
+                switch_wait.wait("a write")?;
                 continue;
             };
             if logged {
@@ -239,9 +242,19 @@ impl Db {
             for (seq, op) in (slot.first_seq..).zip(batch.iter().flatten()) {
                 writer.add(seq, op.kind(), op.key(), op.value());
             }
-            inner.publisher.publish(slot.first_seq, slot.last_seq, || {
-                state.segment.publish(slot.end)
-            });
+            let published = inner.publisher.publish(
+                slot.first_seq,
+                slot.last_seq,
+                inner.options.stall_timeout_ms,
+                || state.segment.publish(slot.end),
+            );
+            if let Err(err) = published {
+                // Never visible, never logged (the log stops at the hole): not written.
+                if let Some(log) = &inner.log {
+                    log.poison(err.clone());
+                }
+                return Err(err);
+            }
             inner
                 .user_bytes
                 .fetch_add(user_bytes, crate::sync::atomic::Ordering::Relaxed);
@@ -256,7 +269,9 @@ impl Db {
         let inner = &*self.inner;
         if let Some(log) = &inner.log {
             match inner.options.durability {
-                Durability::Sync => log.sync_to(&state.segment, end)?,
+                Durability::Sync => {
+                    log.sync_to(&state.segment, end, inner.options.stall_timeout_ms)?
+                }
                 Durability::Relaxed => {
                     if state.segment.unflushed() >= inner.options.relaxed_flush_bytes as u64 {
                         log.try_flush()?;

@@ -2,10 +2,12 @@
 //! waits for the writers inside to leave, so that between its check and its write no other
 //! write can start. Nobody parks: waiting is a spin with backoff, safe on the browser main
 //! thread, and short, because writers leave the gate as soon as their batch is published
-//! (before any wait for durability).
+//! (before any wait for durability). A writer that never leaves (its thread was terminated
+//! inside) or a closer that never reopens is waited for a bounded time (`sync::stall`).
 
+use crate::error::Result;
 use crate::sync::atomic::{AtomicU64, Ordering};
-use crossbeam_utils::Backoff;
+use crate::sync::stall::Stall;
 
 /// Set while a conditional writer holds the gate closed.
 const CLOSED: u64 = 1 << 63;
@@ -35,12 +37,15 @@ impl WriteGate {
     }
 
     /// Enters, waiting while a conditional writer holds the gate closed.
-    pub fn enter(&self) -> Passage<'_> {
-        let backoff = Backoff::new();
+    ///
+    /// # Errors
+    /// [`crate::Error::Io`] if the gate stays closed for `limit_ms`.
+    pub fn enter(&self, limit_ms: u64) -> Result<Passage<'_>> {
+        let mut stall = Stall::new(limit_ms);
         let mut current = self.state.load(Ordering::Relaxed);
         loop {
             if current & CLOSED != 0 {
-                backoff.snooze();
+                stall.wait("a write")?;
                 current = self.state.load(Ordering::Relaxed);
                 continue;
             }
@@ -50,7 +55,7 @@ impl WriteGate {
                 Ordering::Acquire,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => return Passage { gate: self },
+                Ok(_) => return Ok(Passage { gate: self }),
                 Err(seen) => current = seen,
             }
         }
@@ -58,8 +63,11 @@ impl WriteGate {
 
     /// Closes the gate (after any other closer is done) and waits until every writer
     /// inside has left.
-    pub fn close(&self) -> Closed<'_> {
-        let backoff = Backoff::new();
+    ///
+    /// # Errors
+    /// [`crate::Error::Io`] if either wait lasts `limit_ms` (the gate is then open again).
+    pub fn close(&self, limit_ms: u64) -> Result<Closed<'_>> {
+        let mut stall = Stall::new(limit_ms);
         while self
             .state
             .fetch_update(Ordering::Acquire, Ordering::Relaxed, |s| {
@@ -67,13 +75,14 @@ impl WriteGate {
             })
             .is_err()
         {
-            backoff.snooze();
+            stall.wait("a conditional write")?;
         }
-        let backoff = Backoff::new();
+        let closed = Closed { gate: self };
+        let mut stall = Stall::new(limit_ms);
         while self.state.load(Ordering::Acquire) != CLOSED {
-            backoff.snooze();
+            stall.wait("a conditional write")?; // dropping `closed` reopens the gate
         }
-        Closed { gate: self }
+        Ok(closed)
     }
 }
 
@@ -110,12 +119,12 @@ mod tests {
                 std::thread::spawn(move || {
                     for i in 0..20_000 {
                         if (i + t) % 50 == 0 {
-                            let _closed = gate.close();
+                            let _closed = gate.close(10_000).expect("close");
                             if inside.load(std::sync::atomic::Ordering::SeqCst) != 0 {
                                 violations.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                             }
                         } else {
-                            let _passage = gate.enter();
+                            let _passage = gate.enter(10_000).expect("enter");
                             inside.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                             inside.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
                         }
@@ -131,6 +140,18 @@ mod tests {
             gate.state.load(Ordering::SeqCst),
             0,
             "open and empty at the end"
+        );
+    }
+
+    #[test]
+    fn a_writer_that_never_leaves_makes_the_closer_give_up_and_reopen() {
+        let gate = WriteGate::new();
+        let stuck = gate.enter(10).expect("enter");
+        std::mem::forget(stuck); // its thread stopped inside
+        assert_eq!(gate.close(50).err().map(|e| e.code()), Some("IO"));
+        assert!(
+            gate.enter(50).is_ok(),
+            "the gate is open again for ordinary writers"
         );
     }
 }

@@ -4,6 +4,7 @@
 pub mod atomic;
 mod gate;
 mod spin;
+pub mod stall;
 mod try_lock;
 
 pub use gate::{Closed, Passage, WriteGate};

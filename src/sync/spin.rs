@@ -3,8 +3,14 @@
 //! A std `Mutex` under wasm atomics parks with `memory.atomic.wait32`, which traps on the
 //! browser main thread when the lock is contended. This lock spins with exponential backoff
 //! (`crossbeam_utils::Backoff`) instead, so it is safe everywhere.
+//!
+//! A thread terminated while it holds the lock never releases it, and what it guards may be
+//! half-updated, so no other thread may take it: after waiting
+//! [`stall::DEFAULT_LIMIT_MS`](super::stall::DEFAULT_LIMIT_MS) the waiter stops the engine
+//! with a message naming the lock (a panic; in wasm a trap, reported as `INTERNAL`), rather
+//! than spin forever.
 
-use crossbeam_utils::Backoff;
+use super::stall::{Stall, DEFAULT_LIMIT_MS};
 use std::cell::UnsafeCell;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,17 +39,32 @@ impl<T> SpinLock<T> {
     }
 
     /// Spins until the lock is free, then takes it.
+    ///
+    /// # Panics
+    /// If another thread holds it for longer than the stall limit (that thread stopped
+    /// while holding it).
     pub fn lock(&self) -> SpinLockGuard<'_, T> {
-        let backoff = Backoff::new();
+        let mut stall = Stall::new(DEFAULT_LIMIT_MS);
         while self
             .locked
             .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
         {
-            backoff.snooze();
+            if !stall.snooze() {
+                stopped_holding(std::any::type_name::<T>());
+            }
         }
         SpinLockGuard { lock: self }
     }
+}
+
+/// A lock whose holder never let go: what it guards cannot be trusted any more.
+#[cold]
+fn stopped_holding(what: &str) -> ! {
+    panic!(
+        "a thread stopped while holding the lock of {what} (a worker terminated?); the engine \
+         cannot go on in this context"
+    )
 }
 
 impl<T: Default> Default for SpinLock<T> {

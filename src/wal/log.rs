@@ -13,8 +13,8 @@ use super::segment::Segment;
 use crate::error::{Error, Result};
 use crate::storage::Storage;
 use crate::sync::atomic::{AtomicBool, Ordering};
+use crate::sync::stall::Stall;
 use crate::sync::{SpinLock, TryLock};
-use crossbeam_utils::Backoff;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -91,28 +91,30 @@ impl Log {
     ///
     /// # Errors
     /// The storage error that poisoned the log.
-    pub fn sync_to(&self, segment: &Segment, end: u64) -> Result<()> {
-        let backoff = Backoff::new();
+    pub fn sync_to(&self, segment: &Segment, end: u64, limit_ms: u64) -> Result<()> {
+        let mut stall = Stall::new(limit_ms);
         loop {
             if segment.synced() >= end {
                 return Ok(());
             }
             self.check()?;
             if self.try_flush()? {
+                stall = Stall::new(limit_ms); // progress
                 continue;
             }
-            backoff.snooze();
+            stall.wait("a sync").map_err(|err| self.poison(err))?;
         }
     }
 
     /// Appends and syncs everything published so far.
     ///
     /// # Errors
-    /// The storage error that poisoned the log.
-    pub fn flush(&self) -> Result<()> {
-        let backoff = Backoff::new();
+    /// The storage error that poisoned the log; [`Error::Io`] if another thread holds the
+    /// flush for longer than `limit_ms`.
+    pub fn flush(&self, limit_ms: u64) -> Result<()> {
+        let mut stall = Stall::new(limit_ms);
         while !self.try_flush()? {
-            backoff.snooze();
+            stall.wait("a sync").map_err(|err| self.poison(err))?;
         }
         Ok(())
     }

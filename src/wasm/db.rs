@@ -21,6 +21,7 @@ struct OpenOptions {
     recovery: Option<String>,
     block_cache_size: Option<usize>,
     latency_switch: Option<LatencySwitchOption>,
+    stall_timeout: Option<u64>,
 }
 
 /// `latencySwitch: { averageMicros, minMemtableBytes }`.
@@ -57,6 +58,9 @@ impl OpenOptions {
         }
         if let Some(n) = raw.block_cache_size {
             options = options.block_cache_size(n);
+        }
+        if let Some(ms) = raw.stall_timeout {
+            options = options.stall_timeout_ms(ms);
         }
         if let Some(rule) = raw.latency_switch {
             options = options.latency_switch(Some(crate::options::LatencySwitch {
@@ -201,6 +205,13 @@ impl DbHandle {
     /// calls it in short slices between other tasks.
     pub fn maintain(&self, budget: u32) -> JsResult<bool> {
         js(self.db()?.maintain_step(budget as usize))
+    }
+
+    /// Freezes the active memtable (if it holds anything) so the next maintenance steps
+    /// write it to a table; `compact()` calls it first.
+    #[wasm_bindgen(js_name = freezeMemtable)]
+    pub fn freeze_memtable(&self) -> JsResult<()> {
+        js(self.db()?.freeze_memtable())
     }
 
     /// True while a flush or compaction is pending.

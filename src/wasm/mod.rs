@@ -1,11 +1,12 @@
 //! The `#[wasm_bindgen]` surface the JS package (`pkg/`) calls. Every entry point validates
 //! its input and returns errors (as JS `Error`s with a `code`), never panics.
 
+#[cfg(target_feature = "atomics")]
+mod alloc;
 mod bench;
 mod db;
 mod error;
 mod iter;
-mod json;
 mod logging;
 mod metrics;
 mod snapshot;
@@ -15,6 +16,11 @@ pub use iter::IterHandle;
 pub use snapshot::SnapshotHandle;
 
 use wasm_bindgen::prelude::*;
+
+/// The threaded build allocates through a lock whose wait is bounded (see `alloc`).
+#[cfg(target_feature = "atomics")]
+#[global_allocator]
+static ALLOCATOR: alloc::BoundedAlloc = alloc::BoundedAlloc;
 
 /// Installs the panic hook that reports Rust panics on the JS console. Idempotent.
 #[wasm_bindgen(js_name = initEngine)]

@@ -1,0 +1,90 @@
+//! Bounded waiting for another thread.
+//!
+//! Every wait of one thread for another (a writer for an earlier writer's publication, a
+//! conditional writer for the writers inside the gate, a writer for the thread syncing the
+//! log, any thread for a spin lock) spins with backoff, never `Atomics.wait`. A thread can
+//! stop in the middle of any of these (a Worker `terminate()`d mid-write) and never finish
+//! what it started, so no wait is unbounded: past a time limit, the waiter gives up. Where
+//! the engine can carry on (the write path) that is an error for the caller and the store
+//! refuses writes until it is reopened; where it cannot (a spin lock's data, the memory
+//! allocator's heap may be half-updated) it stops the engine with a message (a panic, which
+//! in wasm traps).
+
+use crate::error::Error;
+use crossbeam_utils::Backoff;
+
+/// How long a thread waits for another before it concludes that one stopped (ms), unless
+/// a store sets its own (`Options::stall_timeout_ms`).
+pub const DEFAULT_LIMIT_MS: u64 = 2_000;
+
+/// Snoozes between clock reads once the backoff spins at its slowest.
+const CHECK_EVERY: u32 = 64;
+
+/// A wait for another thread, bounded in time.
+pub struct Stall {
+    backoff: Backoff,
+    limit_ms: u64,
+    started_ms: Option<f64>,
+    snoozes: u32,
+}
+
+impl Stall {
+    /// A wait that gives up after `limit_ms` milliseconds.
+    pub fn new(limit_ms: u64) -> Stall {
+        Stall {
+            backoff: Backoff::new(),
+            limit_ms,
+            started_ms: None,
+            snoozes: 0,
+        }
+    }
+
+    /// Waits a little; false once the wait has lasted longer than its limit. The clock is
+    /// read only now and then, so a short wait costs no more than the backoff.
+    pub fn snooze(&mut self) -> bool {
+        self.backoff.snooze();
+        if !self.backoff.is_completed() {
+            return true;
+        }
+        self.snoozes += 1;
+        if !self.snoozes.is_multiple_of(CHECK_EVERY) {
+            return true;
+        }
+        let now = crate::clock::now_ms();
+        let started = *self.started_ms.get_or_insert(now);
+        now - started <= self.limit_ms as f64
+    }
+
+    /// Waits a little; past the limit, the error to report: `what` waited for another
+    /// thread that must have stopped half way.
+    ///
+    /// # Errors
+    /// [`Error::Io`] once the wait has lasted longer than its limit.
+    pub fn wait(&mut self, what: &str) -> crate::Result<()> {
+        if self.snooze() {
+            return Ok(());
+        }
+        Err(Error::Io(format!(
+            "{what} waited {} ms for another thread, which must have stopped half way \
+             (a worker terminated mid-write?); writes are refused until the store is reopened",
+            self.limit_ms
+        )))
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_gives_up_after_its_limit_and_not_before() {
+        let started = crate::clock::now_ms();
+        let mut stall = Stall::new(50);
+        while stall.wait("a test").is_ok() {}
+        let waited = crate::clock::now_ms() - started;
+        assert!(waited >= 50.0, "gave up after {waited} ms");
+        assert!(waited < 2_000.0, "gave up only after {waited} ms");
+        let err = Stall::new(0).wait("x");
+        assert!(err.is_ok(), "the first snoozes never read the clock");
+    }
+}
