@@ -17,6 +17,9 @@ use crate::version::{table_name, FileMeta, VersionEdit};
 use crate::wal::parse_segment_name;
 use std::sync::Arc;
 
+/// Bytes of entries per step of the native background thread.
+const BACKGROUND_STEP_BYTES: usize = 1 << 20;
+
 /// Work in progress between maintenance steps. Only touched by the holder of the
 /// maintenance try-lock.
 #[derive(Default)]
@@ -400,7 +403,8 @@ impl Db {
                     inner: Arc::clone(&inner),
                     user: false,
                 };
-                while !closing() && matches!(db.maintain(), Ok(true)) {}
+                // Bounded steps, so a close is answered between two of them.
+                while !closing() && matches!(db.maintain_step(BACKGROUND_STEP_BYTES), Ok(true)) {}
             });
             *self.inner.worker.lock() = Some(handle.thread().clone());
         }

@@ -50,11 +50,17 @@ impl Drop for Db {
                 .fetch_sub(1, crate::sync::atomic::Ordering::AcqRel)
                 == 1
         {
-            // The last user handle: background work stops after its current step.
+            // The last user handle: background work stops after its current step, and
+            // (natively) the store closes before this returns, so it can be opened again.
             self.inner
                 .closing
                 .store(true, crate::sync::atomic::Ordering::Release);
             self.wake_worker();
+            #[cfg(not(target_arch = "wasm32"))]
+            {
+                let mut stall = crate::sync::stall::Stall::new(self.inner.options.stall_timeout_ms);
+                while Arc::strong_count(&self.inner) > 1 && stall.snooze() {}
+            }
         }
     }
 }

@@ -10,9 +10,9 @@ use crate::key::SequenceNumber;
 use crate::memtable::Memtable;
 use crate::metrics::{Metrics, Op, Stopwatch, Timed};
 use crate::options::{Durability, Options, BATCH_SIZE_LIMIT};
+use crate::sync::stall::Stall;
 use crate::wal::format::frame;
 use crate::wal::segment::{Segment, MAX_OPERATIONS};
-use crossbeam_utils::Backoff;
 use std::sync::Arc;
 
 pub(super) fn check_key(options: &Options, key: &[u8]) -> Result<()> {
@@ -40,10 +40,6 @@ fn check_op(options: &Options, op: &BatchOp<'_>) -> Result<()> {
     }
     Ok(())
 }
-
-/// Tries a writer short of memory makes at flushing (each followed by a backoff snooze)
-/// while another thread holds the background work, before it gives up with `STORE_FULL`.
-const MEMORY_STALLS: u32 = 100_000;
 
 /// What a valid batch writes.
 struct BatchSize {
@@ -184,10 +180,11 @@ impl Db {
     /// the end of its log record.
     fn apply(&self, batch: &WriteBatch, user_bytes: u64) -> Result<(Arc<MemState>, u64)> {
         let inner = &*self.inner;
-        let backoff = Backoff::new();
-        let mut stalls = 0u32;
-        // A switch in progress: bounded, in case the switching thread stopped half way.
-        let mut switch_wait = crate::sync::stall::Stall::new(inner.options.stall_timeout_ms);
+        let limit = inner.options.stall_timeout_ms;
+        // Waiting for another thread's flush when short of memory, and for a switch in
+        // progress: both bounded, in case that thread stopped half way.
+        let mut memory_wait = Stall::new(limit);
+        let mut switch_wait = Stall::new(limit);
         loop {
             inner.publisher.check()?;
             if let Some(log) = &inner.log {
@@ -200,7 +197,7 @@ impl Db {
                 if !state.frozen.is_empty() {
                     let worked = self.try_maintain(usize::MAX)?;
                     if worked == Some(true) {
-                        stalls = 0;
+                        memory_wait = Stall::new(limit);
                         continue;
                     }
                     // Another thread holds the work (a flush, or a compaction between two
@@ -208,9 +205,7 @@ impl Db {
                     // them, up to a limit. Without either, storage cannot take a table now.
                     let busy =
                         worked.is_none() || state.frozen.last().is_some_and(|m| !m.is_quiescent());
-                    stalls += 1;
-                    if busy && stalls < MEMORY_STALLS {
-                        backoff.snooze();
+                    if busy && memory_wait.snooze() {
                         continue;
                     }
                 }
