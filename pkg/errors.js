@@ -38,7 +38,8 @@ export const closed = () => new PpdbError('CLOSED', 'the store is closed');
 
 /** The PpdbError code for an error of Node's fs (`err.code`) or of a web storage API (`err.name`). */
 export function storageCode(err) {
-  switch (err?.code ?? err?.name) {
+  // Node errors carry a string `code`; DOMExceptions a numeric one beside their `name`.
+  switch (typeof err?.code === 'string' ? err.code : err?.name) {
     case 'ENOENT':
     case 'NotFoundError':
       return 'NOT_FOUND';
@@ -63,7 +64,12 @@ export function storageCode(err) {
 /** A storage error as a PpdbError: `what` failed, the original kept as `cause`. */
 export function storageError(what, err) {
   if (err instanceof PpdbError) return err;
-  return new PpdbError(storageCode(err), `${what}: ${err?.message ?? err}`, { cause: err });
+  return new PpdbError(storageCode(err), `${what}: ${describeError(err)}`, { cause: err });
+}
+
+/** An error's message, or its name when the message is empty (DOMExceptions often are). */
+export function describeError(err) {
+  return err?.message || err?.name || String(err);
 }
 
 /**

@@ -1,7 +1,7 @@
 // A store's files in IndexedDB: held in memory (the engine reads and writes them
 // synchronously), written behind by `commit()`, one transaction with durability 'strict'
 // for everything changed since the last commit. Records: key [file, offset] -> bytes.
-import { PpdbError, storageCode } from '../errors.js';
+import { PpdbError, storageCode, describeError } from '../errors.js';
 
 const STORE = 'chunks';
 
@@ -14,7 +14,7 @@ function request(req) {
 
 function quotaOr(err) {
   const code = storageCode(err) === 'QUOTA_EXCEEDED' ? 'QUOTA_EXCEEDED' : 'IO';
-  return new PpdbError(code, `IndexedDB: ${err?.message ?? err?.name ?? err}`, { cause: err });
+  return new PpdbError(code, `IndexedDB: ${describeError(err)}`, { cause: err });
 }
 
 const fileRange = (name) => IDBKeyRange.bound([name, 0], [name, Infinity]);

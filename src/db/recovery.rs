@@ -334,8 +334,9 @@ fn replay_record(
     replay.apply(&batch, number)
 }
 
-/// After a clean close, the log must be exactly what the close recorded: anything cut or
-/// dropped was synced, and is lost.
+/// After a clean close, the log up to where the close recorded it must be intact: the close
+/// had synced all of it, so nothing there is a torn write. (Writes of a later session,
+/// after that point, may end in a torn tail as after any crash.)
 fn check_log_end(
     replay: &mut Replay<'_>,
     end: LogEnd,
@@ -343,37 +344,40 @@ fn check_log_end(
     lengths: &[u64],
 ) -> Result<()> {
     let name = segment_name(end.segment);
+    let closed_at = (end.segment, end.length);
+    let before_close = |d: &Dropped| {
+        parse_segment_name(&d.file).is_some_and(|number| (number, d.offset) < closed_at)
+    };
     let found = numbers.iter().position(|&n| n == end.segment);
     let problem = match found {
         None => Some(format!(
             "{name}, where the log ended at the last close, is missing"
         )),
-        Some(i) if i + 1 != numbers.len() => Some(format!(
-            "{} holds bytes after {name}, where the log ended at the last close",
-            segment_name(numbers[numbers.len() - 1])
-        )),
-        Some(i) if lengths[i] != end.length => Some(format!(
+        Some(i) if lengths[i] < end.length => Some(format!(
             "{name} is {} bytes, but it was {} at the last close",
             lengths[i], end.length
         )),
-        _ if replay.last != end.last_sequence => Some(format!(
+        _ if replay.report.dropped.iter().any(before_close) => Some(format!(
+            "the log is damaged before where it ended at the last close ({name}, offset {})",
+            end.length
+        )),
+        _ if replay.last < end.last_sequence => Some(format!(
             "the log holds writes up to sequence {}, but it held {} at the last close",
             replay.last, end.last_sequence
         )),
         _ => None,
     };
-    let damaged = !replay.report.dropped.is_empty();
-    if let Some(problem) = problem.or_else(|| {
-        damaged.then(|| "the log is damaged, though the store was closed cleanly".to_string())
-    }) {
+    if let Some(problem) = problem {
         if replay.options.recovery_mode == RecoveryMode::Strict {
             return Err(Error::Corruption(problem));
         }
-        // Nothing dropped was a torn write: the close had synced it all.
-        for dropped in &mut replay.report.dropped {
+        // Nothing dropped before that point was a torn write: the close had synced it.
+        let mut reported = false;
+        for dropped in replay.report.dropped.iter_mut().filter(|d| before_close(d)) {
             dropped.torn_tail = false;
+            reported = true;
         }
-        if !damaged {
+        if !reported {
             replay.drop_range(&name, end.length, 0, &problem, false);
         }
     }

@@ -93,7 +93,15 @@ pub struct Loaded {
     pub unlisted: Vec<u64>,
     /// Manifests other than the live one.
     stale_manifests: Vec<String>,
+    /// The live manifest and its length, if it was read whole and intact (no torn tail)
+    /// and is small enough to go on with: the open appends to it rather than writing a
+    /// new one, so opening a store writes nothing until it changes (a nearly full quota
+    /// can still open and read it).
+    reusable: Option<(String, u64)>,
 }
+
+/// A manifest longer than this is rewritten (as a snapshot) at the next open.
+const MANIFEST_REWRITE_BYTES: u64 = 1 << 20;
 
 /// CURRENT's content: `MANIFEST-<digits>\n` and nothing else.
 fn parse_current(bytes: &[u8]) -> Result<String> {
@@ -135,6 +143,7 @@ impl VersionSet {
         let mut log_end = None;
         let mut torn = None;
         let mut manifest = None;
+        let mut manifest_len = 0;
         if names.iter().any(|n| n == CURRENT) {
             let name = parse_current(&storage.read_all(CURRENT)?)?;
             if !names.contains(&name) {
@@ -143,6 +152,7 @@ impl VersionSet {
                 )));
             }
             let data = storage.read_all(&name)?;
+            manifest_len = data.len() as u64;
             let events: Vec<LogEvent> = LogReader::new(&data).collect();
             // A manifest starts with a snapshot that was synced before CURRENT named it:
             // without an intact first record the set of tables is unknown.
@@ -241,6 +251,10 @@ impl VersionSet {
         let unlisted = unlisted_tables(&names, &version)
             .filter_map(|n| parse_table_name(n))
             .collect();
+        let reusable = manifest
+            .clone()
+            .filter(|_| torn.is_none() && manifest_len <= MANIFEST_REWRITE_BYTES)
+            .map(|name| (name, manifest_len));
         let stale_manifests = names
             .iter()
             .filter(|n| n.starts_with("MANIFEST-"))
@@ -253,6 +267,7 @@ impl VersionSet {
             torn,
             unlisted,
             stale_manifests,
+            reusable,
         };
         let set = VersionSet {
             storage: Arc::clone(&storage),
@@ -263,14 +278,22 @@ impl VersionSet {
         Ok((set, loaded))
     }
 
-    /// Finishes an open: starts a fresh manifest holding a snapshot, makes it live, and
-    /// deletes the old manifests and the table files in `obsolete` (which the caller has
-    /// proven to be: unlisted by an intact manifest, or covered by the log).
+    /// Finishes an open: goes on with the live manifest if it is intact and small, else
+    /// starts a fresh one holding a snapshot and makes it live; deletes the other
+    /// manifests and the table files in `obsolete` (which the caller has proven to be:
+    /// unlisted by an intact manifest, or covered by the log).
     ///
     /// # Errors
     /// Storage errors.
     pub fn commit(&self, loaded: &Loaded, obsolete: &[u64]) -> Result<()> {
-        self.start_manifest()?;
+        match &loaded.reusable {
+            Some((name, len)) => {
+                let mut log = self.log.lock();
+                log.name = name.clone();
+                log.offset = *len;
+            }
+            None => self.start_manifest()?,
+        }
         for &number in obsolete {
             self.storage.delete(&table_name(number))?;
         }

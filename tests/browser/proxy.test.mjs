@@ -239,6 +239,18 @@ for (const isolated of [true, false]) {
           share,
           locked: await outcome(ppdb.open('errors', { storage: 'opfs' })),
           badEncoding: await outcome(ppdb.open('errors-2', { storage: 'opfs', valueEncoding: 'nope' })),
+          cyclic: await outcome((() => {
+            const value = { a: 1 };
+            value.self = value;
+            return db.put('k', value, { valueEncoding: 'json' });
+          })()),
+          detachedKey: await outcome((() => {
+            const key = new Uint8Array(4);
+            structuredClone(key.buffer, { transfer: [key.buffer] });
+            return db.put(key, 'v');
+          })()),
+          throwingGetter: await outcome(db.get('k', { get valueEncoding() { throw new Error('mine'); } })),
+          nullOptions: await outcome(db.clear(null)),
           stillThere: await db.get('k'),
         };
         await db.close();
@@ -260,6 +272,10 @@ for (const isolated of [true, false]) {
       assertRejected(got.share, 'UNSUPPORTED', 'share()');
       assertRejected(got.locked, 'LOCKED', 'a second open of the same store');
       assertRejected(got.badEncoding, 'INVALID_ARGUMENT', 'an unknown valueEncoding');
+      assertRejected(got.cyclic, 'INVALID_ARGUMENT', 'a cyclic value');
+      assertRejected(got.detachedKey, 'INVALID_ARGUMENT', 'a detached key');
+      assertRejected(got.throwingGetter, 'INVALID_ARGUMENT', 'an options getter that throws');
+      assertRejected(got.nullOptions, 'INVALID_ARGUMENT', 'clear(null)');
       assert.equal(got.stillThere, 'v');
       for (const call of ['get', 'put', 'iterator']) assertRejected(got[call], 'CLOSED', `${call} after close`);
       assert.equal(got.closeAgain.ok, true, 'close() twice is fine');
