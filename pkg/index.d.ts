@@ -58,6 +58,12 @@ export interface OpenOptions {
    */
   latencySwitch?: { averageMicros: number; minMemtableBytes: number };
   /**
+   * How long (ms, default 2000) a write waits for another thread's write (its publication,
+   * the write gate, the log sync) before it concludes that thread stopped half way (a
+   * terminated worker) and fails with IO; writes are then refused until the store is reopened.
+   */
+  stallTimeout?: number;
+  /**
    * The single-threaded build precompiled (`pkg/wasm/single/ppdb_bg.wasm`, exported as
    * `ppdb/wasm/single.wasm`), for runtimes that cannot compile wasm from bytes at run time,
    * such as Cloudflare workerd (bind it as a wasm module). Implies the single build; used
@@ -365,6 +371,8 @@ export class PpdbError extends Error {
   readonly name: 'PpdbError';
   /** 'INVALID_ARGUMENT' | 'CLOSED' | 'UNSUPPORTED' | 'LOCKED' | 'STORE_FULL' | 'QUOTA_EXCEEDED' | 'IO' | 'CORRUPTION' | 'NOT_FOUND' | 'CONFLICT' | 'INTERNAL' */
   readonly code: string;
+  /** The error behind it, when there is one: the OS or browser storage error, the caller's throwing getter. */
+  readonly cause?: unknown;
 }
 
 export function open(name: string, options?: OpenOptions): Promise<Db>;

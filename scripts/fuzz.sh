@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzzes the table, block and log readers for SECONDS each (default 60), starting from the
+# Fuzzes the table, block and log readers and the Db against a model for SECONDS each (default 60), starting from the
 # committed seeds. A crash fails the run and leaves its input in fuzz/artifacts/.
 # Longer: `bash scripts/fuzz.sh 3600`, or `cd fuzz && cargo +<nightly> fuzz run table_reader`.
 set -euo pipefail
@@ -9,7 +9,7 @@ seconds="${1:-60}"
 corpus="$(mktemp -d)"
 trap 'rm -rf "$corpus"' EXIT
 cd fuzz
-for target in ${TARGETS:-table_reader block_reader wal_reader}; do
+for target in ${TARGETS:-table_reader block_reader wal_reader db_model}; do
   mkdir -p "$corpus/$target"
   log="$corpus/$target.log"
   if ! cargo "+$NIGHTLY" fuzz run -O "$target" "$corpus/$target" "seeds/$target" -- \

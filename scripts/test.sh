@@ -24,7 +24,7 @@ RUSTFLAGS="--cfg loom" cargo test --release --target-dir target/loom --test loom
 step "wasm-bindgen-test under Node"
 cargo test --target wasm32-unknown-unknown --test wasm
 
-step "fuzz: the table, block and log readers, 15 s each from the seeds (cargo fuzz)"
+step "fuzz: the table, block and log readers and the Db against a model, 15 s each from the seeds (cargo fuzz)"
 bash scripts/fuzz.sh 15
 
 step "build both wasm flavours"

@@ -77,17 +77,22 @@ pub struct Recovered {
     delete: Vec<String>,
     /// A segment to cut at a torn tail.
     truncate: Option<(String, u64)>,
+    /// Segments whose records were replayed (synced by `commit`).
+    replayed: Vec<String>,
 }
 
 impl Recovered {
-    /// Makes the storage changes recovery decided on: cuts the torn tail, deletes covered
-    /// and empty segments.
+    /// Makes the storage changes recovery decided on: cuts the torn tail, syncs what was
+    /// replayed (what an open has shown, a crash must not take back: bytes a failed sync
+    /// left behind become durable or were never read), deletes covered and empty segments.
     ///
     /// # Errors
     /// Storage errors.
     pub fn commit(&self, storage: &dyn Storage) -> Result<()> {
         if let Some((name, len)) = &self.truncate {
             storage.truncate(name, *len)?;
+        }
+        for name in &self.replayed {
             storage.sync(name)?;
         }
         for name in &self.delete {
@@ -277,6 +282,12 @@ pub fn recover(
         segment,
         new_segment: keep.is_none(),
         report: replay.report,
+        replayed: names
+            .iter()
+            .zip(&lengths)
+            .filter(|(name, &len)| len > 0 && !delete.contains(name))
+            .map(|(name, _)| name.clone())
+            .collect(),
         delete,
         truncate,
     })

@@ -288,6 +288,9 @@ impl VersionSet {
     pub fn commit(&self, loaded: &Loaded, obsolete: &[u64]) -> Result<()> {
         match &loaded.reusable {
             Some((name, len)) => {
+                // What this open read is what it goes on from: durable before anything
+                // (segments, tables) is deleted on its word.
+                self.storage.sync(name)?;
                 let mut log = self.log.lock();
                 log.name = name.clone();
                 log.offset = *len;
