@@ -18,6 +18,7 @@ use crate::wal::parse_segment_name;
 use std::sync::Arc;
 
 /// Bytes of entries per step of the native background thread.
+#[cfg(not(target_arch = "wasm32"))]
 const BACKGROUND_STEP_BYTES: usize = 1 << 20;
 
 /// Work in progress between maintenance steps. Only touched by the holder of the
