@@ -65,3 +65,35 @@ export async function ppdbLoaded(page) {
   const error = await page.evaluate(() => window.ppdbError);
   if (error) throw new Error(`importing ppdb in the page failed: ${error}`);
 }
+
+/**
+ * Helpers in a page for tests/browser/fixtures/storage-worker.mjs: `startWorker()` resolves
+ * to a worker once it is ready (its `acks` collect `{ ack }` messages); `ask(worker,
+ * command)` resolves to its answer, `{ result }` or `{ error: { code, message } }`.
+ */
+export async function installStorageWorkerHelpers(page) {
+  await page.evaluate(() => {
+    window.startWorker = () =>
+      new Promise((resolve, reject) => {
+        const worker = new Worker('/tests/browser/fixtures/storage-worker.mjs', { type: 'module' });
+        worker.acks = [];
+        worker.onerror = (e) => reject(new Error(e.message));
+        worker.onmessage = ({ data }) => {
+          if (data === 'ready') resolve(worker);
+          else if (data?.ack !== undefined) worker.acks.push(data.ack);
+          else worker.last = data;
+        };
+      });
+    window.ask = (worker, command) =>
+      new Promise((resolve) => {
+        const previous = worker.onmessage;
+        worker.onmessage = (event) => {
+          if (event.data?.result !== undefined || event.data?.error) {
+            worker.onmessage = previous;
+            resolve(event.data);
+          } else previous(event);
+        };
+        worker.postMessage(command);
+      });
+  });
+}

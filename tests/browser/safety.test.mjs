@@ -3,7 +3,7 @@
 // OPFS store on an origin with almost no quota left.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, ppdbLoaded, repoRoot, serve, TIMEOUT } from './harness.mjs';
+import { installStorageWorkerHelpers, launch, openPage, ppdbLoaded, repoRoot, serve, TIMEOUT } from './harness.mjs';
 
 let browser;
 let server;
@@ -24,18 +24,12 @@ before(async () => {
 
 /** Helpers in the page (again after a reload): start a storage worker, ask it a command. */
 async function installHelpers() {
+  await installStorageWorkerHelpers(page);
   await page.evaluate(() => {
-    window.startWorker = () =>
-      new Promise((resolve, reject) => {
-        const worker = new Worker('/tests/browser/fixtures/storage-worker.mjs', { type: 'module' });
-        worker.onerror = (e) => reject(new Error(e.message));
-        worker.onmessage = ({ data }) => data === 'ready' && resolve(worker);
-      });
-    window.ask = (worker, command) =>
-      new Promise((resolve) => {
-        worker.onmessage = ({ data }) => resolve(data.error ? { error: data.error } : data.result);
-        worker.postMessage(command);
-      });
+    window.askResult = async (worker, command) => {
+      const answer = await ask(worker, command);
+      return answer.error ? { error: answer.error } : answer.result;
+    };
   });
 }
 
@@ -97,16 +91,16 @@ describe('OPFS', () => {
   test('an open that fails half way gives back every handle it took, so a retry succeeds', { timeout: TIMEOUT }, async () => {
     const result = await page.evaluate(async () => {
       const filler = await startWorker();
-      await ask(filler, { cmd: 'fill', name: 'opfs-halfway', storage: 'opfs', count: 3000 });
+      await askResult(filler, { cmd: 'fill', name: 'opfs-halfway', storage: 'opfs', count: 3000 });
       filler.terminate();
       const holder = await startWorker();
-      const grabbed = await ask(holder, { cmd: 'grab-file', name: 'opfs-halfway' });
+      const grabbed = await askResult(holder, { cmd: 'grab-file', name: 'opfs-halfway' });
       const opener = await startWorker();
-      const first = await ask(opener, { cmd: 'try-open', name: 'opfs-halfway', storage: 'opfs' });
-      await ask(holder, { cmd: 'release-file' });
-      const retry = await ask(opener, { cmd: 'try-open', name: 'opfs-halfway', storage: 'opfs' });
+      const first = await askResult(opener, { cmd: 'try-open', name: 'opfs-halfway', storage: 'opfs' });
+      await askResult(holder, { cmd: 'release-file' });
+      const retry = await askResult(opener, { cmd: 'try-open', name: 'opfs-halfway', storage: 'opfs' });
       const fresh = await startWorker();
-      const other = await ask(fresh, { cmd: 'try-open', name: 'opfs-halfway', storage: 'opfs' });
+      const other = await askResult(fresh, { cmd: 'try-open', name: 'opfs-halfway', storage: 'opfs' });
       for (const w of [holder, opener, fresh]) w.terminate();
       return { grabbed, first, retry, other };
     });
@@ -120,14 +114,14 @@ describe('OPFS', () => {
   test('a store opens and reads on an origin with almost no quota left', { timeout: TIMEOUT }, async () => {
     const filled = await page.evaluate(async () => {
       const worker = await startWorker();
-      await ask(worker, { cmd: 'fill', name: 'opfs-full', storage: 'opfs', count: 2000 });
+      await askResult(worker, { cmd: 'fill', name: 'opfs-full', storage: 'opfs', count: 2000 });
       worker.terminate();
       return (await navigator.storage.estimate()).usage;
     });
     await quota(filled + 64 * 1024);
     const reopened = await page.evaluate(async () => {
       const worker = await startWorker();
-      const result = await ask(worker, { cmd: 'try-open', name: 'opfs-full', storage: 'opfs' });
+      const result = await askResult(worker, { cmd: 'try-open', name: 'opfs-full', storage: 'opfs' });
       worker.terminate();
       return result;
     });

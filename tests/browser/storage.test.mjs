@@ -3,7 +3,7 @@
 // mid-write) that lose no acknowledged write.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, ppdbLoaded, repoRoot, serve, TIMEOUT } from './harness.mjs';
+import { installStorageWorkerHelpers, launch, openPage, ppdbLoaded, repoRoot, serve, TIMEOUT } from './harness.mjs';
 
 let browser;
 let server;
@@ -15,31 +15,7 @@ before(async () => {
   browser = await launch();
   page = await openPage(browser.context, at('/tests/browser/fixtures/api.html'));
   await ppdbLoaded(page);
-  // Helpers in the page: start a storage worker, send it a command, collect acks.
-  await page.evaluate(() => {
-    window.startWorker = () =>
-      new Promise((resolve, reject) => {
-        const worker = new Worker('/tests/browser/fixtures/storage-worker.mjs', { type: 'module' });
-        worker.acks = [];
-        worker.onerror = (e) => reject(new Error(e.message));
-        worker.onmessage = ({ data }) => {
-          if (data === 'ready') resolve(worker);
-          else if (data?.ack !== undefined) worker.acks.push(data.ack);
-          else worker.last = data;
-        };
-      });
-    window.ask = (worker, command) =>
-      new Promise((resolve) => {
-        const previous = worker.onmessage;
-        worker.onmessage = (event) => {
-          if (event.data?.result !== undefined || event.data?.error) {
-            worker.onmessage = previous;
-            resolve(event.data);
-          } else previous(event);
-        };
-        worker.postMessage(command);
-      });
-  });
+  await installStorageWorkerHelpers(page);
 });
 
 after(async () => {
