@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import cliProgress from 'cli-progress';
 import { open, destroy, exportNdjson, importNdjson, PpdbError } from '../pkg/index.js';
-import { recordLine } from '../pkg/ndjson.js';
+import { recordLine } from '../pkg/api/ndjson.js';
 
 const USAGE = `Usage: ppdb <dir> <command> [options]
 

@@ -1,16 +1,16 @@
 // ppdb: an embedded key-value store in WebAssembly.
 //   import { open } from 'ppdb'
 //   const db = await open('name', { storage: 'auto' })
-import { Db } from './db.js';
-import { PpdbError, invalid, callEngine } from './errors.js';
-import { loadEngine } from './loader.js';
+import { Db } from './api/db.js';
+import { PpdbError, invalid, callEngine } from './api/errors.js';
+import { loadEngine } from './engine/loader.js';
 import { joinFiles, resolveStorage, destroyFiles, opfsThroughWorker } from './storage/index.js';
-import { checkName, checkOpen, openHere } from './open.js';
-import { readOptions, readField } from './options.js';
-import { describe } from './encoding.js';
+import { checkName, checkOpen, openHere } from './api/open.js';
+import { readOptions, readField } from './api/options.js';
+import { describe } from './api/encoding.js';
 
 export { PpdbError };
-export { setLogger } from './loader.js';
+export { setLogger } from './engine/loader.js';
 
 /**
  * Opens (creating it if needed) a store.
@@ -18,13 +18,13 @@ export { setLogger } from './loader.js';
  * @param {object} [options] see index.d.ts: storage, path, durability, recovery, threads,
  *   wasmModule, keyEncoding, valueEncoding, maxKeySize, maxValueSize, memtableSize, memoryLimit.
  * On a page, OPFS stores (`storage: 'opfs'`, and `'auto'` where OPFS exists) are opened in a
- * dedicated worker of the package's and answered through a promise proxy (pkg/proxy.js).
+ * dedicated worker of the package's and answered through a promise proxy (pkg/proxy/page.js).
  */
 export async function open(name, given) {
   const options = checkOpen(name, given);
   const storage = resolveStorage(options.storage ?? 'auto');
   if (storage === 'opfs' && opfsThroughWorker()) {
-    const { openThroughWorker } = await import('./proxy.js');
+    const { openThroughWorker } = await import('./proxy/page.js');
     return openThroughWorker(name, { ...options, storage });
   }
   return openHere(name, options);
@@ -65,5 +65,5 @@ export async function attach(token) {
   return new Db(handle, engine, { ...options, files, attached: true });
 }
 
-// NDJSON export and import (pkg/ndjson.js): backups and moving stores as text.
-export { exportNdjson, importNdjson } from './ndjson.js';
+// NDJSON export and import (pkg/api/ndjson.js): backups and moving stores as text.
+export { exportNdjson, importNdjson } from './api/ndjson.js';

@@ -1,7 +1,7 @@
 // A store's files in IndexedDB: held in memory (the engine reads and writes them
 // synchronously), written behind by `commit()`, one transaction with durability 'strict'
 // for everything changed since the last commit. Records: key [file, offset] -> bytes.
-import { PpdbError, storageCode, describeError } from '../errors.js';
+import { PpdbError, storageCode, describeError } from '../api/errors.js';
 
 const STORE = 'chunks';
 

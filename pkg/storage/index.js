@@ -1,10 +1,10 @@
 // Where a store's files live: which storages exist here, and opening their JS side.
 //   fs         Node, Deno, Bun: a folder (pkg/storage/node-fs.js), a LOCK file
 //   opfs       dedicated workers: OPFS sync access handles (pkg/storage/opfs.js); pages
-//              reach it through a worker of the package's (pkg/proxy.js)
+//              reach it through a worker of the package's (pkg/proxy/page.js)
 //   indexeddb  pages and workers: in memory, committed behind (pkg/storage/idb.js)
 //   memory     anywhere: nothing persists
-import { PpdbError, invalid, storageError } from '../errors.js';
+import { PpdbError, invalid, storageError } from '../api/errors.js';
 
 const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
 const hasOpfs = () => typeof FileSystemSyncAccessHandle !== 'undefined' && Boolean(globalThis.navigator?.storage?.getDirectory);
@@ -12,7 +12,7 @@ const hasIdb = () => typeof indexedDB !== 'undefined';
 
 /**
  * True on a page (a window) where OPFS exists: sync access handles only exist in dedicated
- * workers, so `open()` runs an OPFS store there in a worker of the package's (pkg/proxy.js).
+ * workers, so `open()` runs an OPFS store there in a worker of the package's (pkg/proxy/page.js).
  */
 export const opfsThroughWorker = () =>
   !hasOpfs() && typeof document !== 'undefined' && typeof Worker === 'function' && Boolean(globalThis.navigator?.storage?.getDirectory);

@@ -3,7 +3,7 @@
 // every error carries a `ppdbCode`.
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { storageCode } from '../errors.js';
+import { storageCode } from '../api/errors.js';
 
 const LOCK = 'LOCK';
 

@@ -3,7 +3,7 @@
 // included, means LOCKED.
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { PpdbError, storageError } from '../errors.js';
+import { PpdbError, storageError } from '../api/errors.js';
 
 const held = new Set();
 

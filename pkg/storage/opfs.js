@@ -6,7 +6,7 @@
 //   name length (u8) | name (UTF-8), padded to HEADER bytes.
 // Renames and removals rewrite one header (with a higher generation), so after a crash
 // every logical name resolves to the live header with the highest generation.
-import { PpdbError, storageCode } from '../errors.js';
+import { PpdbError, storageCode } from '../api/errors.js';
 
 const HEADER = 512;
 const SPARES = 16;

@@ -1,5 +1,5 @@
 // The command line (bin/ppdb.mjs, run as a child process on real folders) and the NDJSON
-// export and import it is built on (pkg/ndjson.js, through the package API).
+// export and import it is built on (pkg/api/ndjson.js, through the package API).
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ppdb from '../../pkg/index.js';
-import { CODES } from '../../pkg/errors.js';
+import { CODES } from '../../pkg/api/errors.js';
 
 const CALLS = Number(process.env.PPDB_FUZZ_CALLS ?? 4000);
 const SEED = Number(process.env.PPDB_FUZZ_SEED ?? Date.now() % 1_000_000);

@@ -2,8 +2,8 @@
 // engine's shared memory and runs their flushes and compactions whenever they need them.
 // It may block: it is a worker, and nothing else runs on it.
 import { loadEngine } from './loader.js';
-import { joinFiles } from './storage/index.js';
-import { callEngine } from './errors.js';
+import { joinFiles } from '../storage/index.js';
+import { callEngine } from '../api/errors.js';
 
 /** Bytes of entries per engine step: small enough that stop() is answered quickly. */
 const STEP_BYTES = 1024 * 1024;

@@ -1,6 +1,6 @@
 // The main-thread proxy. OPFS sync access handles exist only in dedicated workers, and a
 // page must never block, so on a page `open(name, { storage: 'opfs' })` starts a dedicated
-// module worker of the package's (pkg/proxy-worker.js), opens the store there with the
+// module worker of the package's (pkg/proxy/proxy-worker.js), opens the store there with the
 // real package, and returns a ProxyDb: the same methods, each answered through a promise.
 //
 // Protocol. Every message, either way, is an array (a batch):
@@ -22,10 +22,10 @@
 // the same code. Uint8Arrays are transferred, not copied by postMessage: the page first
 // copies those the caller passed (its own buffers are never detached), the worker sends its
 // results as they are.
-import { ChainedBatch } from './batch.js';
-import { Snapshot, snapshotHandle } from './snapshot.js';
-import { PpdbError, invalid } from './errors.js';
-import { Outbox, isPlainObject, transferable } from './proxy-messages.js';
+import { ChainedBatch } from '../api/batch.js';
+import { Snapshot, snapshotHandle } from '../api/snapshot.js';
+import { PpdbError, invalid } from '../api/errors.js';
+import { Outbox, isPlainObject, transferable } from './messages.js';
 
 /** Items per 'iterator.next' request: the first, then doubling up to the largest. */
 const FIRST_PAGE = 16;

@@ -6,7 +6,7 @@ import { readOptions, readField, RANGE, READ } from './options.js';
 import { Iterator } from './iterator.js';
 import { Snapshot, snapshotHandle } from './snapshot.js';
 import { ChainedBatch } from './batch.js';
-import { nextTask } from './tasks.js';
+import { nextTask } from '../engine/tasks.js';
 
 /** Keys and values one engine maintenance step flushes or merges (about 1 ms of work). */
 const STEP_BYTES = 64 * 1024;
@@ -107,7 +107,7 @@ export class Db extends EventTarget {
    * itself. Where no worker can start, the work stays on this thread.
    */
   async [startBackgroundWorker]() {
-    const { startMaintainer } = await import('./maintainer.js');
+    const { startMaintainer } = await import('../engine/maintainer.js');
     try {
       this.#maintainer = await startMaintainer(this.share());
     } catch {

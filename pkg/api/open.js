@@ -1,14 +1,14 @@
 // Opening a store in this context: the engine, its files and the Db all live here. This is
 // what `open()` runs in Node, in workers, and on a page for memory and IndexedDB stores.
-// A page's OPFS stores run it inside the proxy worker (pkg/proxy-worker.js), which imports
-// this module rather than index.js so that its module graph never reaches pkg/proxy.js
+// A page's OPFS stores run it inside the proxy worker (pkg/proxy/proxy-worker.js), which imports
+// this module rather than index.js so that its module graph never reaches pkg/proxy/page.js
 // (bundlers such as Vite reject a worker that starts itself).
 import { Db, startBackgroundWorker } from './db.js';
 import { invalid, callEngine } from './errors.js';
 import { describe, toBytes } from './encoding.js';
 import { readOptions, OPEN } from './options.js';
-import { loadEngine, pickFlavour } from './loader.js';
-import { openFiles, resolveStorage } from './storage/index.js';
+import { loadEngine, pickFlavour } from '../engine/loader.js';
+import { openFiles, resolveStorage } from '../storage/index.js';
 
 /** Checks the name and options of `open()`; returns the options, checked (see options.js). */
 export function checkOpen(name, options) {

@@ -1,4 +1,4 @@
-// The worker side of the main-thread proxy (the protocol is described in pkg/proxy.js).
+// The worker side of the main-thread proxy (the protocol is described in pkg/proxy/page.js).
 // The page starts this dedicated module worker for an OPFS store, since OPFS sync access
 // handles exist only in dedicated workers. It opens the store with the real package and
 // runs each request on that Db, in the order the page made them; replies that settle in
@@ -6,8 +6,8 @@
 //
 // It imports open.js, not index.js: index.js reaches proxy.js, which starts this worker,
 // and bundlers reject a worker whose module graph starts itself.
-import { openHere } from './open.js';
-import { Outbox, isPlainObject, transferable } from './proxy-messages.js';
+import { openHere } from '../api/open.js';
+import { Outbox, isPlainObject, transferable } from './messages.js';
 
 let db = null;
 /** Results the page cannot hold (iterators, snapshots), by the id of the request that made them. */

@@ -1,8 +1,8 @@
-// What both ends of the main-thread proxy (pkg/proxy.js on the page, pkg/proxy-worker.js
+// What both ends of the main-thread proxy (pkg/proxy/page.js on the page, pkg/proxy/proxy-worker.js
 // in its worker) use to send messages: batching per task and transferred buffers. The
-// protocol itself is described in pkg/proxy.js.
-import { invalid } from './errors.js';
-import { isBytes, isDetached } from './encoding.js';
+// protocol itself is described in pkg/proxy/page.js.
+import { invalid } from '../api/errors.js';
+import { isBytes, isDetached } from '../api/encoding.js';
 
 /** True for `{ ... }` objects (not arrays, not instances of classes). */
 export function isPlainObject(value) {

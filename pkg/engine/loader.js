@@ -1,20 +1,20 @@
 // Loads one of the two wasm flavours, once per context (page, worker, Node thread).
 //   'threaded': shared memory (Node; cross-origin-isolated pages and their workers)
 //   'single':   no threads; runs everywhere
-import { PpdbError } from './errors.js';
-import { readOptions } from './options.js';
+import { PpdbError } from '../api/errors.js';
+import { readOptions } from '../api/options.js';
 
 const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
 
 // Static import() paths and `new URL(..., import.meta.url)` keep bundlers able to follow them.
 const flavours = {
   single: {
-    bindings: () => import('./wasm/single/ppdb.js'),
-    url: () => new URL('./wasm/single/ppdb_bg.wasm', import.meta.url),
+    bindings: () => import('../wasm/single/ppdb.js'),
+    url: () => new URL('../wasm/single/ppdb_bg.wasm', import.meta.url),
   },
   threaded: {
-    bindings: () => import('./wasm/threaded/ppdb.js'),
-    url: () => new URL('./wasm/threaded/ppdb_bg.wasm', import.meta.url),
+    bindings: () => import('../wasm/threaded/ppdb.js'),
+    url: () => new URL('../wasm/threaded/ppdb_bg.wasm', import.meta.url),
   },
 };
 
