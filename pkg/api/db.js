@@ -4,6 +4,7 @@ import { PpdbError, invalid, closed, callEngine } from './errors.js';
 import { toBytes, encodeValue, decodeValue, decodeKey, checkEncoding, describe } from './encoding.js';
 import { readOptions, readField, RANGE, READ } from './options.js';
 import { Iterator } from './iterator.js';
+import { encodeBatch, packKeys, unpackValues } from './wire.js';
 import { Snapshot, snapshotHandle } from './snapshot.js';
 import { ChainedBatch } from './batch.js';
 import { nextTask } from '../engine/tasks.js';
@@ -296,9 +297,10 @@ export class Db extends EventTarget {
     const { valueEncoding } = this.#encodings(checked);
     const encoded = Array.from(keys, (key, i) => this.#key(key, `key ${i}`));
     const snapshot = this.#snapshotOf(checked);
-    const values = this.#call(() => (snapshot ?? this.#handle).getMany(encoded));
-    // Array.from, not map: absent keys are holes in the engine's array.
-    return Array.from(values, (bytes) => this.#decode(bytes, valueEncoding));
+    // One crossing for all the keys, one buffer back.
+    const packed = this.#call(() => (snapshot ?? this.#handle).getMany(packKeys(encoded)));
+    // Array.from, not map: absent keys are holes.
+    return Array.from(unpackValues(packed, encoded.length), (bytes) => this.#decode(bytes, valueEncoding));
   }
 
   /**
@@ -371,19 +373,12 @@ export class Db extends EventTarget {
     });
     await this.#ready();
     this.#writable();
-    const batch = new this.#engine.wasm.BatchHandle();
-    try {
-      for (const [type, key, value] of encoded) {
-        if (type === 'put') batch.put(key, value);
-        else batch.del(key);
-      }
-      if (checks.length > 0) {
-        this.#call(() => this.#handle.writeIf(batch, checkKeys, versions));
-      } else {
-        this.#call(() => this.#handle.write(batch));
-      }
-    } finally {
-      batch.free();
+    // The whole batch in one buffer, one crossing.
+    const batch = encodeBatch(encoded);
+    if (checks.length > 0) {
+      this.#call(() => this.#handle.writeIf(batch, checkKeys, versions));
+    } else if (encoded.length > 0) {
+      this.#call(() => this.#handle.write(batch));
     }
     await this.#durable();
   }

@@ -1,7 +1,11 @@
-// An async iterator over a range, pulling entries from wasm in growing batches.
+// An async iterator over a range, pulling entries from wasm in growing pages: each page is
+// one call and one buffer (see wire.js), read entry by entry with views into it.
+import { PageReader } from './wire.js';
 
-const FIRST_BATCH = 16;
-const MAX_BATCH = 1024;
+const FIRST_PAGE = 16;
+const MAX_PAGE = 4096;
+/** A page stops at about this many bytes, however many entries it holds. */
+const PAGE_BYTES = 256 * 1024;
 
 export class Iterator {
   #handle;
@@ -10,9 +14,9 @@ export class Iterator {
   #decodeValue;
   #mode;
   #onClose;
-  #buffer = [];
-  #at = 0;
-  #batch = FIRST_BATCH;
+  /** The page being read, or null. */
+  #page = null;
+  #pageSize = FIRST_PAGE;
   #done = false;
   /** Why it ended, if not by reaching its end or by its own close(): the store closed. */
   #ended = null;
@@ -37,11 +41,13 @@ export class Iterator {
   /** The next `[key, value]` (or key, or value, for `keys()` and `values()`), as an iterator result. */
   async next() {
     if (this.#ended) throw this.#ended;
-    if (this.#at >= this.#buffer.length && !this.#done) this.#fill();
-    if (this.#at >= this.#buffer.length) return { done: true, value: undefined };
-    const key = this.#buffer[this.#at];
-    const value = this.#buffer[this.#at + 1];
-    this.#at += 2;
+    let entry = this.#page?.next() ?? null;
+    if (entry === null && !this.#done) {
+      this.#fill();
+      entry = this.#page?.next() ?? null;
+    }
+    if (entry === null) return { done: true, value: undefined };
+    const [key, value] = entry;
     if (this.#mode === 'keys') return { done: false, value: this.#call(() => this.#decodeKey(key)) };
     if (this.#mode === 'values') return { done: false, value: this.#call(() => this.#decodeValue(value)) };
     return { done: false, value: this.#call(() => [this.#decodeKey(key), this.#decodeValue(value)]) };
@@ -59,15 +65,16 @@ export class Iterator {
   }
 
   #fill() {
+    let bytes;
     try {
-      this.#buffer = this.#call(() => this.#handle.nextBatch(this.#batch));
+      bytes = this.#call(() => this.#handle.nextPage(this.#pageSize, PAGE_BYTES, this.#mode !== 'keys'));
     } catch (err) {
       this.close();
       throw err;
     }
-    this.#at = 0;
-    this.#batch = Math.min(this.#batch * 2, MAX_BATCH);
-    if (this.#buffer.length === 0) this.close();
+    this.#page = new PageReader(bytes, this.#mode !== 'keys');
+    this.#pageSize = Math.min(this.#pageSize * 2, MAX_PAGE);
+    if (this.#page.empty) this.close();
   }
 
   /** Ends the iteration early (`break` in `for await` calls this). */
@@ -84,7 +91,7 @@ export class Iterator {
     if (this.#done) return;
     this.#done = true;
     this.#ended = reason ?? null;
-    this.#buffer = [];
+    this.#page = null;
     this.#handle.free();
     this.#onClose?.(this);
   }

@@ -4,7 +4,7 @@ use super::error::{js, to_js, JsResult};
 use super::iter::IterHandle;
 use crate::options::{Durability, RecoveryMode};
 use crate::sync::SpinLock;
-use crate::{Db, Error, Options, ScanOptions, WeakDb, WriteBatch};
+use crate::{Db, Error, Options, ScanOptions, WeakDb};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
@@ -145,38 +145,6 @@ impl From<Db> for DbHandle {
     }
 }
 
-/// Puts and deletes collected on the JS side, applied atomically by `DbHandle.write`.
-#[wasm_bindgen]
-#[derive(Default)]
-pub struct BatchHandle {
-    batch: WriteBatch,
-}
-
-#[wasm_bindgen]
-impl BatchHandle {
-    /// An empty batch.
-    #[wasm_bindgen(constructor)]
-    pub fn new() -> BatchHandle {
-        BatchHandle::default()
-    }
-
-    /// Adds a put.
-    pub fn put(&mut self, key: &[u8], value: &[u8]) {
-        self.batch.put(key, value);
-    }
-
-    /// Adds a delete.
-    pub fn del(&mut self, key: &[u8]) {
-        self.batch.delete(key);
-    }
-
-    /// Number of operations.
-    #[wasm_bindgen(getter)]
-    pub fn length(&self) -> usize {
-        self.batch.len()
-    }
-}
-
 #[wasm_bindgen]
 impl DbHandle {
     /// Opens an in-memory store. `options`: see [`OpenOptions`].
@@ -264,9 +232,11 @@ impl DbHandle {
         js(self.db()?.delete(key))
     }
 
-    /// Applies a batch atomically.
-    pub fn write(&self, batch: &BatchHandle) -> JsResult<()> {
-        js(self.db()?.write(&batch.batch))
+    /// Applies a batch atomically: `encoded` in the write batch format of
+    /// `docs/format.md` (any sequence number; the engine assigns its own), built by the
+    /// package in one buffer, so a batch of any size crosses the boundary in one call.
+    pub fn write(&self, encoded: Vec<u8>) -> JsResult<()> {
+        js(self.db()?.write(&super::wire::batch(encoded)?))
     }
 
     /// An iterator over a range. `undefined` bounds are open; a prefix narrows the range.
@@ -285,12 +255,12 @@ impl DbHandle {
         Ok(IterHandle::new(js(self.db()?.scan(options))?))
     }
 
-    /// The values of `keys` (an array of `Uint8Array`), read at one point in time:
-    /// an array of `Uint8Array` or `undefined`.
+    /// The values of `keys` (packed: see `wire::get_many`), read at one point in time, as
+    /// one packed buffer.
     #[wasm_bindgen(js_name = getMany)]
-    pub fn get_many(&self, keys: js_sys::Array) -> JsResult<js_sys::Array> {
+    pub fn get_many(&self, keys: &[u8]) -> JsResult<Vec<u8>> {
         let snapshot = self.db()?.snapshot();
-        get_many(&keys, |key| snapshot.get(key))
+        super::wire::get_many(keys, |key| snapshot.get(key))
     }
 
     /// `{ value: Uint8Array, version: string }` for `key`, or `undefined`. The version
@@ -314,10 +284,11 @@ impl DbHandle {
     #[wasm_bindgen(js_name = writeIf)]
     pub fn write_if(
         &self,
-        batch: &BatchHandle,
+        encoded: Vec<u8>,
         keys: js_sys::Array,
         versions: js_sys::Array,
     ) -> JsResult<()> {
+        let batch = super::wire::batch(encoded)?;
         if keys.length() != versions.length() {
             return Err(to_js(Error::invalid(
                 "each check needs a key and a version",
@@ -340,7 +311,7 @@ impl DbHandle {
         }
         let checks: Vec<(&[u8], Option<u64>)> =
             checks.iter().map(|(k, v)| (k.as_slice(), *v)).collect();
-        js(self.db()?.write_if(&checks, &batch.batch))
+        js(self.db()?.write_if(&checks, &batch))
     }
 
     /// A snapshot: reads at this point in time until it is closed.
@@ -474,19 +445,4 @@ pub(super) fn bytes_of(value: &JsValue, what: &str) -> JsResult<Vec<u8>> {
         .dyn_ref::<js_sys::Uint8Array>()
         .map(js_sys::Uint8Array::to_vec)
         .ok_or_else(|| to_js(Error::invalid(format!("{what} must be a Uint8Array"))))
-}
-
-/// `get` over an array of keys: `Uint8Array` or `undefined` per key.
-pub(super) fn get_many(
-    keys: &js_sys::Array,
-    get: impl Fn(&[u8]) -> crate::Result<Option<Vec<u8>>>,
-) -> JsResult<js_sys::Array> {
-    let out = js_sys::Array::new_with_length(keys.length());
-    for (i, key) in keys.iter().enumerate() {
-        let key = bytes_of(&key, "each key")?;
-        if let Some(value) = js(get(&key))? {
-            out.set(i as u32, js_sys::Uint8Array::from(value.as_slice()).into());
-        }
-    }
-    Ok(out)
 }

@@ -1,5 +1,5 @@
-//! `IterHandle`: a scan that JS pulls in batches, so one call crosses the boundary per
-//! batch rather than per entry.
+//! `IterHandle`: a scan that JS pulls in pages, so one call (and one buffer) crosses the
+//! boundary per page rather than per entry.
 
 use crate::DbIter;
 use wasm_bindgen::prelude::*;
@@ -18,25 +18,33 @@ impl IterHandle {
 
 #[wasm_bindgen]
 impl IterHandle {
-    /// Up to `max` entries as `[key0, value0, key1, value1, ...]` (`Uint8Array`s); an empty
-    /// array at the end. Throws (`CORRUPTION`) if a damaged table ended the scan.
-    #[wasm_bindgen(js_name = nextBatch)]
-    pub fn next_batch(&mut self, max: u32) -> Result<js_sys::Array, JsValue> {
-        let out = js_sys::Array::new();
+    /// The next page of entries, one buffer (see `wire::Page`): up to `max` entries or
+    /// about `max_bytes`, whichever comes first; with `values` false only the keys. An
+    /// empty buffer at the end. Throws (`CORRUPTION`) if a damaged table ended the scan.
+    #[wasm_bindgen(js_name = nextPage)]
+    pub fn next_page(
+        &mut self,
+        max: u32,
+        max_bytes: u32,
+        values: bool,
+    ) -> Result<Vec<u8>, JsValue> {
+        let mut page = super::wire::Page::new(values);
         if let Some(iter) = &mut self.iter {
-            for (key, value) in iter.by_ref().take(max.max(1) as usize) {
-                out.push(&js_sys::Uint8Array::from(key.as_slice()));
-                out.push(&js_sys::Uint8Array::from(value.as_slice()));
+            while page.len() < max.max(1) as usize && page.bytes() < max_bytes as usize {
+                let Some((key, value)) = iter.next() else {
+                    break;
+                };
+                page.push(&key, &value);
             }
             if let Err(err) = iter.status() {
                 self.iter = None;
                 return Err(super::error::to_js(err));
             }
-            if out.length() == 0 {
+            if page.is_empty() {
                 self.iter = None;
             }
         }
-        Ok(out)
+        Ok(page.into_bytes())
     }
 
     /// Releases the scan early.

@@ -10,6 +10,7 @@ mod iter;
 mod logging;
 mod metrics;
 mod snapshot;
+mod wire;
 
 pub use db::DbHandle;
 pub use iter::IterHandle;

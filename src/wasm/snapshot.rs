@@ -1,6 +1,6 @@
 //! `SnapshotHandle`: reads at one point in time, until JS closes it.
 
-use super::db::{get_many, scan_options};
+use super::db::scan_options;
 use super::error::{js, to_js, JsResult};
 use super::iter::IterHandle;
 use crate::{Error, Snapshot};
@@ -31,11 +31,11 @@ impl SnapshotHandle {
         js(self.snapshot()?.get(key))
     }
 
-    /// The values of `keys` at the snapshot (`Uint8Array` or `undefined` each).
+    /// The values of `keys` at the snapshot (packed as `DbHandle.getMany`).
     #[wasm_bindgen(js_name = getMany)]
-    pub fn get_many(&self, keys: js_sys::Array) -> JsResult<js_sys::Array> {
+    pub fn get_many(&self, keys: &[u8]) -> JsResult<Vec<u8>> {
         let snapshot = self.snapshot()?;
-        get_many(&keys, |key| snapshot.get(key))
+        super::wire::get_many(keys, |key| snapshot.get(key))
     }
 
     /// An iterator over a range at the snapshot (as `DbHandle.iterator`).

@@ -1,0 +1,95 @@
+//! The layouts data crosses the JS/wasm boundary in, one buffer per call and direction
+//! (`docs/format.md`, "The JS boundary"): a write batch in the log's own batch format, keys
+//! packed for `getMany`, and pages of scanned entries. All integers are `u32` little-endian.
+
+use super::error::{to_js, JsResult};
+use crate::{Error, WriteBatch};
+
+/// Marks an absent value in a packed `getMany` answer.
+const ABSENT: u32 = u32::MAX;
+
+/// A batch the package encoded; malformed bytes are the caller's mistake, not damage.
+pub(super) fn batch(encoded: Vec<u8>) -> JsResult<WriteBatch> {
+    WriteBatch::from_vec(encoded).map_err(|err| {
+        to_js(Error::invalid(format!(
+            "the encoded batch is malformed: {err}"
+        )))
+    })
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+    let word = bytes.get(at..at + 4)?;
+    Some(u32::from_le_bytes([word[0], word[1], word[2], word[3]]))
+}
+
+/// `getMany` over packed keys (`len: u32, bytes` each): the values packed the same way,
+/// `len` `0xffffffff` (and no bytes) for an absent key.
+pub(super) fn get_many(
+    keys: &[u8],
+    get: impl Fn(&[u8]) -> crate::Result<Option<Vec<u8>>>,
+) -> JsResult<Vec<u8>> {
+    let malformed = || to_js(Error::invalid("the packed keys are malformed"));
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < keys.len() {
+        let len = u32_at(keys, at).ok_or_else(malformed)? as usize;
+        let key = keys.get(at + 4..at + 4 + len).ok_or_else(malformed)?;
+        at += 4 + len;
+        match get(key).map_err(to_js)? {
+            Some(value) => {
+                out.extend_from_slice(&(value.len() as u32).to_le_bytes());
+                out.extend_from_slice(&value);
+            }
+            None => out.extend_from_slice(&ABSENT.to_le_bytes()),
+        }
+    }
+    Ok(out)
+}
+
+/// A page of scanned entries: `key_len: u32, value_len: u32, key, value` each (with only
+/// the keys: `key_len: u32, key`).
+pub(super) struct Page {
+    bytes: Vec<u8>,
+    entries: usize,
+    values: bool,
+}
+
+impl Page {
+    pub(super) fn new(values: bool) -> Page {
+        Page {
+            bytes: Vec::new(),
+            entries: 0,
+            values,
+        }
+    }
+
+    pub(super) fn push(&mut self, key: &[u8], value: &[u8]) {
+        self.bytes
+            .extend_from_slice(&(key.len() as u32).to_le_bytes());
+        if self.values {
+            self.bytes
+                .extend_from_slice(&(value.len() as u32).to_le_bytes());
+        }
+        self.bytes.extend_from_slice(key);
+        if self.values {
+            self.bytes.extend_from_slice(value);
+        }
+        self.entries += 1;
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.entries
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.entries == 0
+    }
+
+    pub(super) fn bytes(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub(super) fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}
