@@ -1,7 +1,8 @@
 // The public Db: an async API over the synchronous wasm handle. It validates its input
 // before anything reaches wasm, so bad input is a rejected promise, never a trap.
 import { PpdbError, invalid, closed, callEngine } from './errors.js';
-import { toBytes, encodeValue, decodeValue, decodeKey, checkEncoding, describe } from './encoding.js';
+import { toBytes, checkData, encodeValue, decodeValue, decodeKey, checkEncoding, describe } from './encoding.js';
+import { Scratch } from '../engine/scratch.js';
 import { readOptions, readField, RANGE, READ } from './options.js';
 import { Iterator } from './iterator.js';
 import { encodeBatch, packKeys, unpackValues } from './wire.js';
@@ -17,6 +18,10 @@ const SLICE_MS = 4;
 const IDLE_CHECK_MS = 100;
 /** Bytes per step of an explicit `compact()`, which yields between steps. */
 const COMPACT_STEP_BYTES = 1024 * 1024;
+
+/** Strings up to this many UTF-16 units go into the scratch region as they are (UTF-8
+ * takes at most 3 bytes each); longer ones are encoded to their exact size first. */
+const SCRATCH_TEXT = 64 * 1024;
 
 /** Keys deleted per batch by `clear()`. */
 const CLEAR_BATCH = 1000;
@@ -178,11 +183,38 @@ export class Db extends EventTarget {
 
   #key(key, what = 'key') {
     const bytes = toBytes(key, what);
-    if (bytes.length === 0) throw invalid(`${what} is empty`);
-    if (bytes.length > this.#options.maxKeySize) {
-      throw invalid(`${what} is ${bytes.length} bytes, the limit is ${this.#options.maxKeySize}`);
-    }
+    this.#keyLength(bytes.length, what);
     return bytes;
+  }
+
+  /** Checks the length of an encoded key. */
+  #keyLength(length, what = 'key') {
+    if (length === 0) throw invalid(`${what} is empty`);
+    if (length > this.#options.maxKeySize) {
+      throw invalid(`${what} is ${length} bytes, the limit is ${this.#options.maxKeySize}`);
+    }
+  }
+
+  /**
+   * Writes the key of a single-key call into the engine's scratch region (with `room`
+   * bytes more after it); returns `[region, keyLength]`.
+   */
+  #scratchKey(key, room = 0) {
+    const input = checkData(key, 'key');
+    const scratch = (this.#engine.scratch ??= new Scratch(this.#engine));
+    const region = scratch.region(Scratch.room(input) + room);
+    const length = scratch.write(region, 0, input);
+    this.#keyLength(length);
+    return [region, length];
+  }
+
+  /** The answer of a scratch call: its number, or the error it left (as #call reports it). */
+  #scratchAnswer(answer) {
+    if (answer !== -2) return answer;
+    const err = this.#engine.scratch.error();
+    return this.#call(() => {
+      throw err;
+    });
   }
 
   #value(value, encoding) {
@@ -264,11 +296,19 @@ export class Db extends EventTarget {
   async put(key, value, options) {
     this.#writable();
     const { valueEncoding } = this.#encodings(readOptions(options, 'put() options', ['valueEncoding']));
-    const k = this.#key(key);
-    const v = this.#value(value, valueEncoding);
+    // The value as bytes, or (utf8 text of a reasonable size) as the string itself,
+    // written straight into the scratch region after the key.
+    const direct = typeof value === 'string' && valueEncoding !== 'json' && value.length <= SCRATCH_TEXT;
+    const v = direct ? checkData(value, 'value') : this.#value(value, valueEncoding);
+    checkData(key, 'key');
     await this.#ready();
     this.#writable();
-    this.#call(() => this.#handle.put(k, v));
+    const [region, keyLength] = this.#scratchKey(key, Scratch.room(v));
+    const valueLength = this.#engine.scratch.write(region, keyLength, v);
+    if (valueLength > this.#options.maxValueSize) {
+      throw invalid(`value is ${valueLength} bytes, the limit is ${this.#options.maxValueSize}`);
+    }
+    this.#scratchAnswer(this.#call(() => this.#handle.putScratch(keyLength, valueLength)));
     await this.#durable();
   }
 
@@ -280,10 +320,17 @@ export class Db extends EventTarget {
     this.#live();
     const checked = readOptions(options, 'get() options', READ);
     const { valueEncoding } = this.#encodings(checked);
-    const k = this.#key(key);
     const snapshot = this.#snapshotOf(checked);
-    const bytes = this.#call(() => (snapshot ?? this.#handle).get(k));
-    return this.#decode(bytes, valueEncoding);
+    if (snapshot) {
+      const k = this.#key(key);
+      return this.#decode(this.#call(() => snapshot.get(k)), valueEncoding);
+    }
+    const [, keyLength] = this.#scratchKey(key);
+    const length = this.#scratchAnswer(this.#call(() => this.#handle.getScratch(keyLength)));
+    if (length === -1) return undefined;
+    const scratch = this.#engine.scratch;
+    // Bytes are the caller's own (a copy); text and JSON are decoded from the region.
+    return valueEncoding === 'bytes' ? scratch.result(length) : decodeValue(scratch.peek(length), valueEncoding);
   }
 
   /**
@@ -320,10 +367,11 @@ export class Db extends EventTarget {
   async del(key, options) {
     this.#writable();
     readOptions(options, 'del() options', []);
-    const k = this.#key(key);
+    checkData(key, 'key');
     await this.#ready();
     this.#writable();
-    this.#call(() => this.#handle.del(k));
+    const [, keyLength] = this.#scratchKey(key);
+    this.#scratchAnswer(this.#call(() => this.#handle.delScratch(keyLength)));
     await this.#durable();
   }
 

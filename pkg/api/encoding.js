@@ -50,19 +50,28 @@ export function checkEncoding(name, what) {
   return name;
 }
 
-/** A string (as UTF-8) or a Uint8Array as bytes; `what` names it in errors. */
-export function toBytes(input, what) {
+/**
+ * `input` if it is a string UTF-8 can hold or a live Uint8Array (what `toBytes` takes);
+ * `what` names it in errors.
+ */
+export function checkData(input, what) {
   if (typeof input === 'string') {
     if (!wellFormed(input)) {
       throw invalid(`${what} holds a lone surrogate, which UTF-8 cannot store (it would read back as U+FFFD)`);
     }
-    return encoder.encode(input);
+    return input;
   }
   if (isBytes(input)) {
     if (isDetached(input)) throw invalid(`${what} is a Uint8Array whose buffer was detached (transferred)`);
     return input;
   }
   throw invalid(`${what} must be a string or a Uint8Array, got ${describe(input)}`);
+}
+
+/** A string (as UTF-8) or a Uint8Array as bytes; `what` names it in errors. */
+export function toBytes(input, what) {
+  const data = checkData(input, what);
+  return typeof data === 'string' ? encoder.encode(data) : data;
 }
 
 /** Bytes as a string; INVALID_ARGUMENT if they are not UTF-8 (`what` names them). */

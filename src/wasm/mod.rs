@@ -9,6 +9,7 @@ mod error;
 mod iter;
 mod logging;
 mod metrics;
+mod scratch;
 mod snapshot;
 mod wire;
 

@@ -190,6 +190,29 @@ for (const [flavour, flavourOptions] of flavours) {
       }
     });
 
+    test('keys and values of every size round-trip through the scratch region, in any order', async () => {
+      const db = await fresh(flavourOptions);
+      const sizes = [0, 1, 63, 64, 65, 1000, 70_000, 2 * 2 ** 20, 100, 3];
+      const text = (n) => 'é✓'.repeat(Math.ceil(n / 2)).slice(0, n);
+      const bytes = (n) => Uint8Array.from({ length: n }, (_, i) => (i * 31) & 0xff);
+      for (const [i, n] of sizes.entries()) {
+        await db.put(`t${i}`, text(n));
+        await db.put(`b${i}`, bytes(n));
+        await db.put(text(Math.min(n, 5000)) || 'k', 'by a long key');
+      }
+      for (const [i, n] of [...sizes.entries()].reverse()) {
+        assert.equal(await db.get(`t${i}`), text(n), `text of ${n}`);
+        assert.deepEqual(await db.get(`b${i}`, { valueEncoding: 'bytes' }), bytes(n), `bytes of ${n}`);
+        assert.equal(await db.get(text(Math.min(n, 5000)) || 'k'), 'by a long key');
+        assert.equal(await db.get(`absent${i}`), undefined);
+      }
+      await rejectsWith(db.put('big', 'x'.repeat(17 * 2 ** 20)), 'INVALID_ARGUMENT', /limit/);
+      await rejectsWith(db.put('k'.repeat(17_000), 'v'), 'INVALID_ARGUMENT', /limit/);
+      await db.del('t0');
+      assert.equal(await db.get('t0'), undefined);
+      await db.close();
+    });
+
     test('an iterator whose store closes mid-iteration rejects with CLOSED', async () => {
       const db = await fresh(flavourOptions);
       await db.batch(Array.from({ length: 100 }, (_, i) => ({ type: 'put', key: `k${String(i).padStart(3, '0')}`, value: 'v' })));

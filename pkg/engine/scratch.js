@@ -1,0 +1,81 @@
+// The JS side of the engine's scratch region (src/wasm/scratch.rs): single-key calls write
+// their key (and value) straight into wasm memory and read a value back from it, so a get,
+// put or del crosses the boundary with two numbers. Strings go in with
+// TextEncoder.encodeInto and come out with one TextDecoder call, where the runtime takes
+// views of the memory (browsers refuse views of shared memory: there they are copied).
+const encoder = new TextEncoder();
+
+/** True if `fn(view)` accepts a view of shared memory (Node does; browsers do not). */
+function takesShared(fn) {
+  try {
+    fn(new Uint8Array(new SharedArrayBuffer(16)));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export class Scratch {
+  #wasm;
+  #memory;
+  #view = new Uint8Array(0);
+  #pointer = 0;
+  /** Bytes the engine keeps at #pointer at least (until the region is asked for more). */
+  #room = 0;
+  #encodeShared;
+  #decodeShared;
+
+  /** `engine`: a loaded engine (see loader.js). */
+  constructor(engine) {
+    this.#wasm = engine.wasm;
+    this.#memory = engine.ownMemory;
+    const shared = typeof SharedArrayBuffer !== 'undefined' && this.#memory.buffer instanceof SharedArrayBuffer;
+    this.#encodeShared = !shared || takesShared((view) => encoder.encodeInto('x', view));
+    this.#decodeShared = !shared || takesShared((view) => new TextDecoder().decode(view));
+  }
+
+  /** A view of the region, at least `len` bytes. */
+  region(len) {
+    if (len > this.#room) {
+      this.#pointer = this.#wasm.scratchPointer(len);
+      this.#room = len;
+    }
+    // A view of memory that grew since is still good where it reaches (shared memory), or
+    // empty (detached): renew it only when it does not reach the region.
+    if (this.#view.length < this.#pointer + len) this.#view = new Uint8Array(this.#memory.buffer);
+    return this.#view.subarray(this.#pointer, this.#pointer + len);
+  }
+
+  /**
+   * Writes `data` (a well-formed string or bytes, checked by the caller) at `offset` of a
+   * region of at least `offset + Scratch.room(data)` bytes; returns its length in bytes.
+   */
+  write(region, offset, data) {
+    if (typeof data === 'string') {
+      if (this.#encodeShared) return encoder.encodeInto(data, region.subarray(offset)).written;
+      data = encoder.encode(data);
+    }
+    region.set(data, offset);
+    return data.length;
+  }
+
+  /** Bytes a string may take as UTF-8 (at most). */
+  static room(data) {
+    return typeof data === 'string' ? data.length * 3 : data.length;
+  }
+
+  /** The `len` bytes a read left at the start of the region: a copy (the caller's own). */
+  result(len) {
+    return this.region(len).slice();
+  }
+
+  /** The `len` bytes a read left, as a view to decode at once (a copy where it must be). */
+  peek(len) {
+    return this.#decodeShared ? this.region(len) : this.result(len);
+  }
+
+  /** The error of a call that answered -2. */
+  error() {
+    return this.#wasm.takeError();
+  }
+}

@@ -1,0 +1,133 @@
+//! The scratch region: a buffer of each thread's in wasm memory that single-key calls pass
+//! their key and value through, so a `get`, `put` or `del` crosses the boundary with two
+//! numbers and no allocation on either side. JS asks for its address (`scratchPointer`),
+//! writes the key (and value) there (strings with `TextEncoder.encodeInto`), and calls
+//! `getScratch(keyLength)` and the like, which answer with a number: a length, `-1` for an
+//! absent key, or `-2` for an error, which `takeError()` then hands over. A value read is
+//! left at the start of the region.
+//!
+//! The region moves only when `scratchPointer` is asked for more than it holds (or gives
+//! back a large one), and a value read moves it only when it is longer than the region:
+//! JS keeps the address between calls and asks again only then.
+
+use super::db::DbHandle;
+use super::error::to_js;
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+
+/// A region that grew past this for one large value is given back at the next call.
+const KEEP_BYTES: usize = 1 << 20;
+
+/// The answer for an absent key.
+const ABSENT: i32 = -1;
+/// The answer for an error (see `takeError`).
+const FAILED: i32 = -2;
+
+thread_local! {
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    static ERROR: RefCell<Option<JsValue>> = const { RefCell::new(None) };
+}
+
+/// The address of this thread's scratch region, at least `len` bytes long (valid until
+/// the next call that uses the region).
+#[wasm_bindgen(js_name = scratchPointer)]
+pub fn scratch_pointer(len: u32) -> u32 {
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        let len = len as usize;
+        if scratch.len() > KEEP_BYTES && len <= KEEP_BYTES {
+            *scratch = Vec::new();
+        }
+        if scratch.len() < len {
+            scratch.resize(len.next_power_of_two().max(64), 0);
+        }
+        scratch.as_ptr() as u32
+    })
+}
+
+/// The error of the last call that answered `-2`.
+#[wasm_bindgen(js_name = takeError)]
+pub fn take_error() -> JsValue {
+    ERROR
+        .with(|e| e.borrow_mut().take())
+        .unwrap_or(JsValue::UNDEFINED)
+}
+
+fn failed(err: JsValue) -> i32 {
+    ERROR.with(|e| *e.borrow_mut() = Some(err));
+    FAILED
+}
+
+/// Runs `f` on the region, which holds at least the `len` bytes JS wrote (it wrote within
+/// what `scratchPointer` gave it; a region too short would mean it did not, and reads zeros).
+fn with_region<T>(len: usize, f: impl FnOnce(&mut Vec<u8>) -> T) -> T {
+    SCRATCH.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        if scratch.len() < len {
+            scratch.resize(len, 0);
+        }
+        f(&mut scratch)
+    })
+}
+
+#[wasm_bindgen]
+impl DbHandle {
+    /// `get` of the key in the region's first `key_len` bytes: the value's length, its
+    /// bytes left at the start of the region; `-1` absent; `-2` error.
+    #[wasm_bindgen(js_name = getScratch)]
+    pub fn get_scratch(&self, key_len: u32) -> i32 {
+        let db = match self.db() {
+            Ok(db) => db,
+            Err(err) => return failed(err),
+        };
+        with_region(key_len as usize, |region| {
+            match db.get(&region[..key_len as usize]) {
+                Ok(Some(value)) => {
+                    if value.len() > i32::MAX as usize {
+                        return failed(to_js(crate::Error::invalid("the value is too large")));
+                    }
+                    // The region keeps its length (JS writes within it): only ever grown.
+                    if value.len() > region.len() {
+                        region.resize(value.len(), 0);
+                    }
+                    region[..value.len()].copy_from_slice(&value);
+                    value.len() as i32
+                }
+                Ok(None) => ABSENT,
+                Err(err) => failed(to_js(err)),
+            }
+        })
+    }
+
+    /// `put` of the key in the region's first `key_len` bytes and the value in the
+    /// `value_len` bytes after it: `0`, or `-2` for an error.
+    #[wasm_bindgen(js_name = putScratch)]
+    pub fn put_scratch(&self, key_len: u32, value_len: u32) -> i32 {
+        let db = match self.db() {
+            Ok(db) => db,
+            Err(err) => return failed(err),
+        };
+        let (k, v) = (key_len as usize, value_len as usize);
+        with_region(k + v, |region| {
+            match db.put(&region[..k], &region[k..k + v]) {
+                Ok(()) => 0,
+                Err(err) => failed(to_js(err)),
+            }
+        })
+    }
+
+    /// `del` of the key in the region's first `key_len` bytes: `0`, or `-2`.
+    #[wasm_bindgen(js_name = delScratch)]
+    pub fn del_scratch(&self, key_len: u32) -> i32 {
+        let db = match self.db() {
+            Ok(db) => db,
+            Err(err) => return failed(err),
+        };
+        with_region(key_len as usize, |region| {
+            match db.delete(&region[..key_len as usize]) {
+                Ok(()) => 0,
+                Err(err) => failed(to_js(err)),
+            }
+        })
+    }
+}
