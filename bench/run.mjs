@@ -9,6 +9,7 @@ import { runNodeRecovery } from './node/recovery.mjs';
 import { runBrowser, runBrowserDbBench } from './browser/run.mjs';
 import { runNodeDbBench } from './node/db-bench.mjs';
 import { WORKLOADS as DB_WORKLOADS } from './js/db-bench.mjs';
+import { benchPeers } from './peers.mjs';
 
 const n = Number(process.env.PPDB_BENCH_N ?? 1_000_000);
 const runs = Number(process.env.PPDB_BENCH_RUNS ?? 5);
@@ -143,6 +144,11 @@ markdown.push(
   markdownTable([['workload', 'ops/s', 'x raw IndexedDB'], ...durable.map((r) => [r.label, fmt(r.opsPerSec), ratio(r.opsPerSec, rawIdb)])]),
   '',
 );
+
+// ppdb beside its peers in Chromium, and open() latency (bench/peers.mjs).
+const peers = await benchPeers();
+report.peers = peers.report;
+markdown.push(peers.markdown);
 
 const jsonPath = new URL('./results.json', import.meta.url);
 const mdPath = new URL('./results.md', import.meta.url);

@@ -6,7 +6,7 @@ import { PpdbError, invalid, callEngine } from './api/errors.js';
 import { loadEngine } from './engine/loader.js';
 import { joinFiles, resolveStorage, destroyFiles, opfsThroughWorker } from './storage/index.js';
 import { checkName, checkOpen, openHere } from './api/open.js';
-import { readOptions, readField } from './api/options.js';
+import { readOptions, readField, checkStore, RANGE } from './api/options.js';
 import { describe } from './api/encoding.js';
 
 export { PpdbError };
@@ -65,5 +65,19 @@ export async function attach(token) {
   return new Db(handle, engine, { ...options, files, attached: true });
 }
 
-// NDJSON export and import (pkg/api/ndjson.js): backups and moving stores as text.
-export { exportNdjson, importNdjson } from './api/ndjson.js';
+// NDJSON export and import (pkg/api/ndjson.js), backups and moving stores as text: loaded on
+// first use, as most pages never call them. Bad arguments still throw at once.
+
+/** The store's entries as NDJSON lines (see index.d.ts). */
+export function exportNdjson(db, options) {
+  checkStore(db, 'exportNdjson()');
+  const checked = readOptions(options, 'exportNdjson() options', [...RANGE, 'onProgress']);
+  return (async function* lines() {
+    yield* (await import('./api/ndjson.js')).exportLines(db, checked);
+  })();
+}
+
+/** Writes the records of an NDJSON source into the store (see index.d.ts). */
+export async function importNdjson(db, source, options) {
+  return (await import('./api/ndjson.js')).importNdjson(db, source, options);
+}

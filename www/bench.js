@@ -4,7 +4,7 @@
 import { Chart, COLORS } from '/www/charts.js';
 
 const WORKLOADS = ['put', 'get', 'scan'];
-const PEERS = ['ppdb (OPFS)', 'ppdb (IndexedDB)', 'IndexedDB', 'idb-keyval', 'Dexie', 'SQLite (OPFS)'];
+const PEERS = ['ppdb OPFS', 'ppdb IndexedDB', 'IndexedDB', 'idb-keyval', 'Dexie', 'sqlite-wasm OPFS'];
 const number = new Intl.NumberFormat('en');
 
 export function setUpBenchmark({ form, sizeInput, button, status, canvas, table }) {

@@ -67,3 +67,68 @@ export async function runBrowserDbBench({ n, rounds }) {
     return medians(results);
   });
 }
+
+/** The peer benchmark's peers, in its table's order (names as bench/browser/peers.mjs gives them). */
+export const PEER_NAMES = ['JS Map', 'ppdb OPFS', 'ppdb IndexedDB', 'sqlite-wasm OPFS', 'IndexedDB', 'idb-keyval', 'Dexie'];
+export const PEER_WORKLOADS = ['fillseq', 'fillrandom', 'readrandom', 'readseq', 'put_each relaxed', 'put_each sync'];
+
+/**
+ * The peer benchmark (bench/browser/peers-worker.mjs): each peer in a fresh dedicated worker,
+ * `runs` rounds, medians. Answers `{ [peer]: { [workload]: ops/s } }`; a peer that failed
+ * has `{ error }`.
+ */
+export async function runPeers({ n, runs, reads = Math.ceil(n / 5), puts = Math.ceil(n / 5), syncPuts = Math.min(n, 1000) }) {
+  return withChromium(async (inWorker) => {
+    const samples = Object.fromEntries(PEER_NAMES.map((peer) => [peer, []]));
+    const errors = {};
+    for (let round = 0; round < runs; round++) {
+      for (const peer of PEER_NAMES) {
+        if (errors[peer]) continue;
+        const result = await inWorker('/bench/browser/peers-worker.mjs', { peer, n, reads, puts, syncPuts });
+        if (result.error) errors[peer] = result.error;
+        else samples[peer].push(result.opsPerSec);
+      }
+    }
+    return Object.fromEntries(
+      PEER_NAMES.map((peer) => [
+        peer,
+        errors[peer] ? { error: errors[peer] } : Object.fromEntries(PEER_WORKLOADS.map((w) => [w, median(samples[peer].map((s) => s[w]))])),
+      ]),
+    );
+  });
+}
+
+/**
+ * open() latency (bench/browser/open-latency.mjs) on a page and in a dedicated worker, each
+ * sample in a fresh browser profile (nothing cached): medians of `runs`, in milliseconds.
+ */
+export async function runOpenLatency({ runs }) {
+  const server = await serve({ root: repoRoot, port: 0 });
+  const samples = { worker: [], page: [] };
+  try {
+    for (let round = 0; round < runs; round++) {
+      for (const where of ['worker', 'page']) {
+        const browser = await launch();
+        try {
+          const page = await openPage(browser.context, new URL('/bench/browser/open.html', server.url).href);
+          const result = await page.evaluate(async (where) => {
+            if (where === 'page') return (await import('/bench/browser/open-latency.mjs')).openLatency('opfs');
+            return new Promise((resolve) => {
+              const worker = new Worker('/bench/browser/open-latency.mjs', { type: 'module' });
+              worker.onmessage = ({ data }) => resolve(data);
+              worker.postMessage({ storage: 'opfs' });
+            });
+          }, where);
+          if (result.error) throw new Error(`open() on a ${where}: ${result.error}`);
+          samples[where].push(result);
+        } finally {
+          await browser.close();
+        }
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  const medianOf = (list) => Object.fromEntries(['cold', 'warm', 'reopen'].map((k) => [k, median(list.map((s) => s[k]))]));
+  return { worker: medianOf(samples.worker), page: medianOf(samples.page) };
+}

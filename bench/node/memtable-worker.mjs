@@ -2,7 +2,7 @@
 // when told to.
 import { parentPort, workerData } from 'node:worker_threads';
 
-const wasm = await import('../../pkg/wasm/threaded/ppdb.js');
+const wasm = await import('../../target/bench-pkg/threaded/ppdb.js');
 wasm.initSync({ module: workerData.module, memory: workerData.memory });
 parentPort.on('message', ({ id, start, end }) => {
   wasm.benchMemtableFill(id, start, end);

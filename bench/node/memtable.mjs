@@ -7,8 +7,8 @@ import { Worker } from 'node:worker_threads';
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function load(flavour) {
-  const wasm = await import(`../../pkg/wasm/${flavour}/ppdb.js`);
-  const module = await WebAssembly.compile(await readFile(new URL(`../../pkg/wasm/${flavour}/ppdb_bg.wasm`, import.meta.url)));
+  const wasm = await import(`../../target/bench-pkg/${flavour}/ppdb.js`);
+  const module = await WebAssembly.compile(await readFile(new URL(`../../target/bench-pkg/${flavour}/ppdb_bg.wasm`, import.meta.url)));
   const exports = wasm.initSync({ module });
   return { wasm, module, memory: exports.memory };
 }

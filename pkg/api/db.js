@@ -1,14 +1,15 @@
 // The public Db: an async API over the synchronous wasm handle. It validates its input
 // before anything reaches wasm, so bad input is a rejected promise, never a trap.
 import { PpdbError, invalid, closed, callEngine } from './errors.js';
-import { toBytes, checkData, encodeValue, decodeValue, decodeKey, checkEncoding, describe } from './encoding.js';
+import { toBytes, checkData, encodeValue, decodeValue, decodeKey, checkEncoding, describe, jsonBytes } from './encoding.js';
 import { Scratch } from '../engine/scratch.js';
 import { readOptions, readField, RANGE, READ } from './options.js';
 import { Iterator } from './iterator.js';
-import { encodeBatch, packKeys, unpackValues } from './wire.js';
+import { BatchWriter, packKeys, unpackValues } from './wire.js';
 import { Snapshot, snapshotHandle } from './snapshot.js';
 import { ChainedBatch } from './batch.js';
 import { nextTask } from '../engine/tasks.js';
+import { Durability } from './durability.js';
 
 /** Keys and values one engine maintenance step flushes or merges (about 1 ms of work). */
 const STEP_BYTES = 64 * 1024;
@@ -46,7 +47,7 @@ export class Db extends EventTarget {
   #engine;
   #options;
   #closed = false;
-  #timer = null;
+  #durability;
   #maintenance = null;
   #maintaining = false;
   #maintainer = null;
@@ -54,11 +55,8 @@ export class Db extends EventTarget {
   #alertTimer = null;
   #snapshots = new Set();
   #recovery;
-  #syncing = null;
   /** Settles when close() has synced and released the store. */
   #closing = null;
-  /** The error of a failed commit (IndexedDB): writes are refused from then on. */
-  #failed = null;
 
   /** @internal Use `open()` or `attach()`. */
   constructor(handle, engine, options) {
@@ -67,16 +65,15 @@ export class Db extends EventTarget {
     this.#engine = engine;
     this.#options = options;
     this.#recovery = options.files && !options.attached ? this.#call(() => handle.recovery()) : undefined;
-    // Relaxed durability: sync on a timer (the engine syncs by size as well).
-    if (options.files && options.durability === 'relaxed' && options.relaxedFlushInterval > 0) {
-      this.#timer = setInterval(() => {
-        if (!this.#closed && !this.#engine.dead) {
-          // An error poisons the store; the next write reports it.
-          this.#flushNow().catch(() => {});
-        }
-      }, options.relaxedFlushInterval);
-      this.#timer.unref?.();
-    }
+    // When writes become durable (pkg/api/durability.js).
+    this.#durability = new Durability({
+      handle,
+      files: options.files,
+      durability: options.durability,
+      interval: options.relaxedFlushInterval,
+      call: (fn) => this.#call(fn),
+      alive: () => !this.#closed && !this.#engine.dead,
+    });
     // Flush frozen memtables to tables and compact in the background (natively the
     // engine has a thread for this; in wasm the package drives it).
     if (options.files && !options.attached) {
@@ -178,7 +175,7 @@ export class Db extends EventTarget {
   /** As #live, for writes: also refused after a failed commit (until reopened). */
   #writable() {
     this.#live();
-    if (this.#failed) throw this.#failed;
+    if (this.#durability.failed) throw this.#durability.failed;
   }
 
   #key(key, what = 'key') {
@@ -244,47 +241,10 @@ export class Db extends EventTarget {
     return options.snapshot[snapshotHandle](this);
   }
 
-  /**
-   * Syncs the log, then commits what the JS side holds (IndexedDB). A commit that fails
-   * counts for nothing: its writes are not acknowledged, and the store refuses writes
-   * until it is reopened (a later commit would otherwise make some of them durable).
-   */
-  async #commit() {
-    if (this.#failed) throw this.#failed;
-    this.#call(() => this.#handle.flush());
-    const commit = this.#options.files?.commit;
-    if (commit) {
-      const started = performance.now();
-      try {
-        await commit();
-      } catch (err) {
-        this.#failed ??= err instanceof PpdbError ? err : new PpdbError('IO', String(err?.message ?? err), { cause: err });
-        throw this.#failed;
-      }
-      // The engine's own syncs are timed inside it; this commit happens out here.
-      if (!this.#closed && !this.#engine.dead) this.#handle.recordLatency('wal_sync', performance.now() - started);
-    }
-  }
-
   /** Makes every write so far durable; once close() has begun, its final sync does. */
   async #flushNow() {
     if (this.#closed) return this.#closing;
-    return this.#commit();
-  }
-
-  /**
-   * With JS-side durability (OPFS, IndexedDB) and 'sync', resolves after a flush that
-   * covers every write made so far; writes until the next task share it (group commit).
-   */
-  #durable() {
-    if (!this.#options.files?.groupCommit || this.#options.durability !== 'sync') return undefined;
-    if (!this.#syncing) {
-      this.#syncing = nextTask().then(() => {
-        this.#syncing = null;
-        return this.#flushNow();
-      });
-    }
-    return this.#syncing;
+    return this.#durability.commit();
   }
 
   /** Waits, if needed, until the storage can create files (OPFS opens them asynchronously). */
@@ -309,7 +269,7 @@ export class Db extends EventTarget {
       throw invalid(`value is ${valueLength} bytes, the limit is ${this.#options.maxValueSize}`);
     }
     this.#scratchAnswer(this.#call(() => this.#handle.putScratch(keyLength, valueLength)));
-    await this.#durable();
+    await this.#durability.afterWrite();
   }
 
   /**
@@ -372,7 +332,7 @@ export class Db extends EventTarget {
     this.#writable();
     const [, keyLength] = this.#scratchKey(key);
     this.#scratchAnswer(this.#call(() => this.#handle.delScratch(keyLength)));
-    await this.#durable();
+    await this.#durability.afterWrite();
   }
 
   /**
@@ -395,18 +355,30 @@ export class Db extends EventTarget {
     if (!Array.isArray(operations)) throw invalid(`batch() takes an array of operations, got ${describe(operations)}`);
     const checked = readOptions(options, 'batch() options', ['valueEncoding', 'checks']);
     const { valueEncoding } = this.#encodings(checked);
-    const encoded = Array.from(operations, (op, i) => {
+    // Each operation is checked and encoded into the batch's one buffer as it is read.
+    const writer = new BatchWriter(operations.length);
+    for (let i = 0; i < operations.length; i++) {
+      const op = operations[i];
       const what = `operation ${i}`;
       if (op === null || typeof op !== 'object') throw invalid(`${what} is not an object, got ${describe(op)}`);
       const type = readField(op, 'type', what);
       if (type === 'put') {
         const own = readField(op, 'valueEncoding', what);
         const encoding = own === undefined ? valueEncoding : checkEncoding(own, 'valueEncoding');
-        return ['put', this.#key(readField(op, 'key', what), `${what}: key`), this.#value(readField(op, 'value', what), encoding)];
+        const key = checkData(readField(op, 'key', what), `${what}: key`);
+        const raw = readField(op, 'value', what);
+        const value = encoding === 'json' ? jsonBytes(raw) : checkData(raw, 'value');
+        const [keyLength, valueLength] = writer.put(key, value);
+        this.#keyLength(keyLength, `${what}: key`);
+        if (valueLength > this.#options.maxValueSize) {
+          throw invalid(`value is ${valueLength} bytes, the limit is ${this.#options.maxValueSize}`);
+        }
+      } else if (type === 'del') {
+        this.#keyLength(writer.del(checkData(readField(op, 'key', what), `${what}: key`)), `${what}: key`);
+      } else {
+        throw invalid(`${what} has type ${describe(type)}; expected 'put' or 'del'`);
       }
-      if (type === 'del') return ['del', this.#key(readField(op, 'key', what), `${what}: key`)];
-      throw invalid(`${what} has type ${describe(type)}; expected 'put' or 'del'`);
-    });
+    }
     const checks = checked.checks ?? [];
     const versions = [];
     const checkKeys = Array.from(checks, (check, i) => {
@@ -422,13 +394,13 @@ export class Db extends EventTarget {
     await this.#ready();
     this.#writable();
     // The whole batch in one buffer, one crossing.
-    const batch = encodeBatch(encoded);
+    const batch = writer.finish();
     if (checks.length > 0) {
       this.#call(() => this.#handle.writeIf(batch, checkKeys, versions));
-    } else if (encoded.length > 0) {
+    } else if (writer.count > 0) {
       this.#call(() => this.#handle.write(batch));
     }
-    await this.#durable();
+    await this.#durability.afterWrite();
   }
 
   /**
@@ -632,7 +604,7 @@ export class Db extends EventTarget {
   async close() {
     if (this.#closed) return this.#closing;
     this.#closed = true;
-    if (this.#timer) clearInterval(this.#timer);
+    this.#durability.stop();
     if (this.#maintenance) clearInterval(this.#maintenance);
     clearInterval(this.#alertTimer);
     this.#closing = this.#release();
@@ -646,7 +618,7 @@ export class Db extends EventTarget {
       for (const snapshot of [...this.#snapshots]) snapshot.close();
       // The worker's handle goes first, so this one is the last and closes the store.
       await this.#maintainer?.stop().catch(() => {});
-      if (this.#options.files && !this.#engine.dead && !this.#failed) await this.#commit();
+      if (this.#options.files && !this.#engine.dead && !this.#durability.failed) await this.#durability.commit();
     } finally {
       // A dead engine (a trap) is not called again: it cannot be trusted to return. Its
       // files are closed and their lock released all the same.
@@ -654,7 +626,7 @@ export class Db extends EventTarget {
         this.#handle.close();
         this.#handle.free();
         // The close itself was recorded in the files (where the log ends): commit that too.
-        if (!this.#failed) await this.#options.files?.commit?.().catch(() => {});
+        if (!this.#durability.failed) await this.#options.files?.commit?.().catch(() => {});
       }
       await this.#options.files?.close();
     }

@@ -6,7 +6,7 @@
 //   {"key":"user:1","value":"Ada"}                 bytes that are UTF-8, as JSON strings
 //   {"keyBase64":"AP8=","valueBase64":"3q2+7w=="}  other bytes as base64 (chosen per field)
 import { PpdbError, invalid } from './errors.js';
-import { readOptions, readField, RANGE } from './options.js';
+import { readOptions, readField, checkStore } from './options.js';
 import { isBytes } from './encoding.js';
 
 /** The first line of every export. */
@@ -60,22 +60,10 @@ export function recordLine(key, value) {
  * line, then one record per line. Options: the range options of `db.iterator` (gt, gte,
  * lt, lte, prefix, reverse, limit) and `onProgress({ records, bytes })`, called every few
  * thousand records and at the end (`bytes`: UTF-8 bytes of the lines so far). The lines
- * come from one snapshot, taken when iteration starts.
+ * come from one snapshot, taken when iteration starts. `exportNdjson()` (pkg/index.js)
+ * checks the arguments, then loads this module.
  */
-export function exportNdjson(db, options) {
-  checkStore(db, 'exportNdjson()');
-  return exportLines(db, readOptions(options, 'exportNdjson() options', [...RANGE, 'onProgress']));
-}
-
-/** `db` must be a store (something with the store's methods), not whatever else. */
-function checkStore(db, what) {
-  const method = (name) => typeof readField(db, name, what) === 'function';
-  if (db === null || typeof db !== 'object' || !method('iterator') || !method('batch')) {
-    throw invalid(`${what} takes a store (from open()) first`);
-  }
-}
-
-async function* exportLines(db, { gt, gte, lt, lte, prefix, reverse, limit, onProgress }) {
+export async function* exportLines(db, { gt, gte, lt, lte, prefix, reverse, limit, onProgress }) {
   const progress = { records: 0, bytes: 0 };
   const header = JSON.stringify(HEADER) + '\n';
   progress.bytes += header.length;

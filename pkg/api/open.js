@@ -4,6 +4,7 @@
 // this module rather than index.js so that its module graph never reaches pkg/proxy/page.js
 // (bundlers such as Vite reject a worker that starts itself).
 import { Db, startBackgroundWorker } from './db.js';
+import { engineDurability } from './durability.js';
 import { invalid, callEngine } from './errors.js';
 import { describe, toBytes } from './encoding.js';
 import { readOptions, OPEN } from './options.js';
@@ -39,16 +40,21 @@ export async function openHere(name, given) {
   const keyEncoding = options.keyEncoding ?? 'utf8';
   const valueEncoding = options.valueEncoding ?? 'utf8';
   // wasmModule: runtimes that cannot compile wasm at run time (workerd) pass it precompiled.
-  const engine = await loadEngine(pickFlavour(options.threads, options.wasmModule), undefined, options.wasmModule);
+  const loading = loadEngine(pickFlavour(options.threads, options.wasmModule), undefined, options.wasmModule);
   const settings = engineOptions(options);
+  let engine;
   let handle;
   let files = null;
   if (storage === 'memory') {
+    engine = await loading;
     handle = callEngine(() => engine.wasm.DbHandle.openMemory(settings));
   } else {
-    files = await openFiles(storage, name, options, engine.wasm);
-    // Where the JS side makes writes durable (group commit), the engine only logs them.
-    const engineSettings = files.groupCommit ? { ...settings, durability: 'relaxed' } : settings;
+    // The files open (locks, handles, folders) while the engine loads and compiles.
+    const wasmReady = loading.then((e) => e.wasm);
+    wasmReady.catch(() => {}); // awaited by openFiles, unless it failed first
+    [engine, files] = await Promise.all([loading, openFiles(storage, name, options, wasmReady)]);
+    // Who makes writes durable, the engine or the JS side: pkg/api/durability.js.
+    const engineSettings = { ...settings, durability: engineDurability(files, options.durability ?? 'sync') };
     try {
       handle = callEngine(() => engine.wasm.DbHandle.openStorage(files.id, engineSettings));
     } catch (err) {

@@ -132,3 +132,11 @@ export function readOptions(value, what, names) {
 export function readField(value, name, what) {
   return field(value, name, what);
 }
+
+/** `db` must be a store (something with the store's methods), not whatever else. */
+export function checkStore(db, what) {
+  const method = (name) => typeof readField(db, name, what) === 'function';
+  if (db === null || typeof db !== 'object' || !method('iterator') || !method('batch')) {
+    throw invalid(`${what} takes a store (from open()) first`);
+  }
+}

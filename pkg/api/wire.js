@@ -23,28 +23,81 @@ function writeVarint(out, at, n) {
   return at;
 }
 
-/** `ops` (`['put', key, value]` or `['del', key]`, bytes) as one encoded batch. */
-export function encodeBatch(ops) {
-  let size = HEADER;
-  for (const [type, key, value] of ops) {
-    size += 1 + varintLength(key.length) + key.length;
-    if (type === 'put') size += varintLength(value.length) + value.length;
+/** Strings up to this many UTF-16 units are encoded in place (room for 3 bytes each). */
+const IN_PLACE = 4096;
+const encoder = new TextEncoder();
+
+/**
+ * Encodes a batch as it is checked: each key and value goes straight into one growing
+ * buffer (strings with `TextEncoder.encodeInto`), so a batch of n operations makes one
+ * buffer, not 2n arrays and a copy. `put(key, value)` and `del(key)` take well-formed
+ * strings or bytes (checked by the caller) and return the byte lengths they wrote;
+ * `finish()` answers the encoded batch.
+ */
+export class BatchWriter {
+  #out;
+  #at = HEADER;
+  #count = 0;
+
+  /** `count`: the operations expected (sizes the first buffer). */
+  constructor(count) {
+    this.#out = new Uint8Array(HEADER + Math.max(1, count) * 64);
   }
-  const out = new Uint8Array(size);
-  new DataView(out.buffer).setUint32(8, ops.length, true);
-  let at = HEADER;
-  for (const [type, key, value] of ops) {
-    out[at++] = type === 'put' ? 1 : 0;
-    at = writeVarint(out, at, key.length);
-    out.set(key, at);
-    at += key.length;
-    if (type === 'put') {
-      at = writeVarint(out, at, value.length);
-      out.set(value, at);
-      at += value.length;
+
+  #room(bytes) {
+    if (this.#at + bytes <= this.#out.length) return;
+    const grown = new Uint8Array(Math.max(this.#out.length * 2, this.#at + bytes));
+    grown.set(this.#out.subarray(0, this.#at));
+    this.#out = grown;
+  }
+
+  /** Appends `data` with its varint length; returns its length in bytes. */
+  #data(data) {
+    if (typeof data === 'string' && data.length <= IN_PLACE) {
+      // Encoded after room for the longest varint it may need, then moved up to the real one.
+      const most = data.length * 3;
+      const reserved = varintLength(most);
+      this.#room(reserved + most);
+      const { written } = encoder.encodeInto(data, this.#out.subarray(this.#at + reserved, this.#at + reserved + most));
+      const needed = varintLength(written);
+      if (needed < reserved) this.#out.copyWithin(this.#at + needed, this.#at + reserved, this.#at + reserved + written);
+      this.#at = writeVarint(this.#out, this.#at, written) + written;
+      return written;
     }
+    const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+    this.#room(5 + bytes.length);
+    this.#at = writeVarint(this.#out, this.#at, bytes.length);
+    this.#out.set(bytes, this.#at);
+    this.#at += bytes.length;
+    return bytes.length;
   }
-  return out;
+
+  /** Appends a put; returns `[keyLength, valueLength]` in bytes. */
+  put(key, value) {
+    this.#room(1);
+    this.#out[this.#at++] = 1;
+    this.#count++;
+    return [this.#data(key), this.#data(value)];
+  }
+
+  /** Appends a delete; returns the key's length in bytes. */
+  del(key) {
+    this.#room(1);
+    this.#out[this.#at++] = 0;
+    this.#count++;
+    return this.#data(key);
+  }
+
+  /** The number of operations written. */
+  get count() {
+    return this.#count;
+  }
+
+  /** The encoded batch. */
+  finish() {
+    new DataView(this.#out.buffer).setUint32(8, this.#count, true);
+    return this.#out.subarray(0, this.#at);
+  }
 }
 
 /** Keys (bytes) packed for getMany. */

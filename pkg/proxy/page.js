@@ -26,6 +26,7 @@ import { ChainedBatch } from '../api/batch.js';
 import { Snapshot, snapshotHandle } from '../api/snapshot.js';
 import { PpdbError, invalid } from '../api/errors.js';
 import { Outbox, isPlainObject, transferable } from './messages.js';
+import { DB_METHODS, DB_GETTERS } from '../api/methods.js';
 
 /** Items per 'iterator.next' request: the first, then doubling up to the largest. */
 const FIRST_PAGE = 16;
@@ -208,10 +209,12 @@ class ProxyIterator {
 }
 
 /**
- * A Db whose store runs in the proxy worker (an OPFS store opened on a page). Every method
- * is sent to the worker's Db by name with its arguments; a method added to Db needs one
- * line here. `share()` is UNSUPPORTED; calls after `close()` reject with CLOSED, and after
- * the worker died (an error event) with INTERNAL.
+ * A Db whose store runs in the proxy worker (an OPFS store opened on a page). Its methods
+ * are made from the table of Db's methods (pkg/api/methods.js): each is sent to the
+ * worker's Db by name with its arguments, and every one answers through a promise
+ * (iterators and snapshots are returned at once and pull from the worker). `share()` is
+ * UNSUPPORTED; calls after `close()` reject with CLOSED, and after the worker died (an
+ * error event) with INTERNAL.
  */
 export class ProxyDb extends EventTarget {
   #connection;
@@ -229,142 +232,73 @@ export class ProxyDb extends EventTarget {
     connection.onEvent = (type, detail) => this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
+  static {
+    const kinds = {
+      call: (method) =>
+        function (...args) {
+          return this.#call(method, args);
+        },
+      iterate: (method) =>
+        function (...args) {
+          if (this.#closed) throw closedError();
+          return new ProxyIterator(this.#connection, method, args);
+        },
+      // `batch(operations, options?)`; `batch()` collects a chained batch here, sent by its `write()`.
+      batch: (method) =>
+        function (...args) {
+          if (args[0] !== undefined) return this.#call(method, args);
+          if (this.#closed) throw closedError();
+          return new ChainedBatch((operations, options) => this.#call(method, [operations, options]));
+        },
+      // A point-in-time view, held in the worker; release it with its `close()`.
+      snapshot: (method) =>
+        function () {
+          if (this.#closed) throw closedError();
+          const { id, reply } = this.#connection.send(method, []);
+          reply.catch(() => {}); // reads through it report the worker's error
+          return new Snapshot(this, id, (heldId) => this.#connection.call('release', [heldId]).catch(() => {}));
+        },
+      // The store lives in the proxy worker, whose memory the page cannot share.
+      share: () =>
+        function () {
+          throw new PpdbError('UNSUPPORTED', 'a store opened on OPFS from a page runs in a worker of its own and cannot be shared');
+        },
+      // Closes the store in the worker (syncing it), then terminates the worker.
+      close: (method) =>
+        async function () {
+          if (this.#closed) return;
+          this.#closed = true;
+          try {
+            await this.#connection.call(method, []);
+          } finally {
+            this.#connection.end(closedError());
+          }
+        },
+    };
+    for (const [method, kind] of Object.entries(DB_METHODS)) {
+      const value = kinds[kind](method);
+      Object.defineProperty(value, 'name', { value: method });
+      Object.defineProperty(ProxyDb.prototype, method, { value, writable: true, configurable: true });
+    }
+    for (const getter of DB_GETTERS) {
+      if (getter === 'closed') continue;
+      Object.defineProperty(ProxyDb.prototype, getter, {
+        get() {
+          return this.#getters[getter];
+        },
+        configurable: true,
+      });
+    }
+  }
+
   #call(method, args) {
     if (this.#closed) return Promise.reject(closedError());
     return this.#connection.call(method, args);
   }
 
-  #iterate(method, args) {
-    if (this.#closed) throw closedError();
-    return new ProxyIterator(this.#connection, method, args);
-  }
-
-  /** Where flushes and compactions run, in the worker ('steps' for OPFS stores). */
-  get maintenance() {
-    return this.#getters.maintenance;
-  }
-
-  /** What opening found in the log. */
-  get recovery() {
-    return this.#getters.recovery;
-  }
-
-  /** 'opfs'. */
-  get storage() {
-    return this.#getters.storage;
-  }
-
-  /** The wasm build the worker runs: 'threaded' where the page is cross-origin isolated. */
-  get flavour() {
-    return this.#getters.flavour;
-  }
-
-  /** The name the store was opened with. */
-  get name() {
-    return this.#getters.name;
-  }
-
   /** True once `close()` was called. */
   get closed() {
     return this.#closed;
-  }
-
-  put(...args) {
-    return this.#call('put', args);
-  }
-
-  get(...args) {
-    return this.#call('get', args);
-  }
-
-  getMany(...args) {
-    return this.#call('getMany', args);
-  }
-
-  getWithVersion(...args) {
-    return this.#call('getWithVersion', args);
-  }
-
-  del(...args) {
-    return this.#call('del', args);
-  }
-
-  /** `batch(operations, options?)`; `batch()` collects a chained batch here, sent by its `write()`. */
-  batch(...args) {
-    if (args[0] !== undefined) return this.#call('batch', args);
-    if (this.#closed) throw closedError();
-    return new ChainedBatch((operations, options) => this.#call('batch', [operations, options]));
-  }
-
-  clear(...args) {
-    return this.#call('clear', args);
-  }
-
-  flush(...args) {
-    return this.#call('flush', args);
-  }
-
-  compact(...args) {
-    return this.#call('compact', args);
-  }
-
-  stats(...args) {
-    return this.#call('stats', args);
-  }
-
-  metrics(...args) {
-    return this.#call('metrics', args);
-  }
-
-  metricsText(...args) {
-    return this.#call('metricsText', args);
-  }
-
-  /** As `Db.setAlerts`, but a promise (it settles once the worker has the rules). */
-  setAlerts(...args) {
-    return this.#call('setAlerts', args);
-  }
-
-  /** As `Db.checkAlerts`, but a promise; the alerts are also dispatched here as events. */
-  checkAlerts(...args) {
-    return this.#call('checkAlerts', args);
-  }
-
-  iterator(...args) {
-    return this.#iterate('iterator', args);
-  }
-
-  keys(...args) {
-    return this.#iterate('keys', args);
-  }
-
-  values(...args) {
-    return this.#iterate('values', args);
-  }
-
-  /** A point-in-time view, held in the worker; release it with `close()`. */
-  snapshot() {
-    if (this.#closed) throw closedError();
-    const { id, reply } = this.#connection.send('snapshot', []);
-    reply.catch(() => {}); // reads through it report the worker's error
-    // The worker holds the Snapshot under the request's id; close() releases it there.
-    return new Snapshot(this, id, (heldId) => this.#connection.call('release', [heldId]).catch(() => {}));
-  }
-
-  /** UNSUPPORTED: the store lives in the proxy worker, whose memory the page cannot share. */
-  share() {
-    throw new PpdbError('UNSUPPORTED', 'a store opened on OPFS from a page runs in a worker of its own and cannot be shared');
-  }
-
-  /** Closes the store in the worker (syncing it), then terminates the worker. */
-  async close() {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      await this.#connection.call('close', []);
-    } finally {
-      this.#connection.end(closedError());
-    }
   }
 }
 

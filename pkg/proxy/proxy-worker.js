@@ -8,6 +8,7 @@
 // and bundlers reject a worker whose module graph starts itself.
 import { openHere } from '../api/open.js';
 import { Outbox, isPlainObject, transferable } from './messages.js';
+import { DB_GETTERS, isRemoteMethod } from '../api/methods.js';
 
 let db = null;
 /** Results the page cannot hold (iterators, snapshots), by the id of the request that made them. */
@@ -20,17 +21,8 @@ const outbox = new Outbox(
 
 const failure = (code, message) => Object.assign(new Error(message), { name: 'PpdbError', code });
 
-/** True for the public methods of the Db class (not the constructor, not `#private` ones). */
-function isDbMethod(name) {
-  if (typeof name !== 'string' || name === 'constructor') return false;
-  return typeof Object.getOwnPropertyDescriptor(Object.getPrototypeOf(db), name)?.value === 'function';
-}
-
-/** The values of every getter of the Db (storage, flavour, name, closed, recovery, ...). */
-function gettersOf(target) {
-  const descriptors = Object.getOwnPropertyDescriptors(Object.getPrototypeOf(target));
-  return Object.fromEntries(Object.keys(descriptors).filter((key) => descriptors[key].get).map((key) => [key, target[key]]));
-}
+/** The values of the Db's getters (storage, flavour, name, closed, recovery, ...). */
+const gettersOf = (target) => Object.fromEntries(DB_GETTERS.map((key) => [key, target[key]]));
 
 /** False for what structured cloning would not carry intact: instances of classes (an iterator, a Snapshot). */
 function crossesIntact(value) {
@@ -91,7 +83,7 @@ const internal = {
 async function perform({ id, method, args, held: refs }) {
   if (Object.hasOwn(internal, method)) return internal[method](...args);
   if (!db) throw failure('CLOSED', 'the store is not open');
-  if (!isDbMethod(method)) throw failure('UNSUPPORTED', `Db has no method ${String(method)}`);
+  if (!isRemoteMethod(method)) throw failure('UNSUPPORTED', `Db has no method ${String(method)}`);
   const result = db[method](...withHeld(args, refs));
   const value = typeof result?.then === 'function' ? await result : result;
   if (crossesIntact(value)) return value;

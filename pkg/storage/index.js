@@ -70,7 +70,17 @@ function webLock(name) {
   });
 }
 
-async function openBrowserFiles(storage, name, wasm) {
+/** The engine's bindings, once `wasmReady` settles; if it fails, `undo()` runs first. */
+async function engineOr(wasmReady, undo) {
+  try {
+    return await wasmReady;
+  } catch (err) {
+    await undo();
+    throw err;
+  }
+}
+
+async function openBrowserFiles(storage, name, wasmReady) {
   const release = await webLock(name);
   let files;
   try {
@@ -81,6 +91,10 @@ async function openBrowserFiles(storage, name, wasm) {
     release();
     throw storageError(`could not open the ${storage === 'opfs' ? 'OPFS' : 'IndexedDB'} files of store '${name}'`, err);
   }
+  const wasm = await engineOr(wasmReady, async () => {
+    await files.close();
+    release();
+  });
   const id = wasm.registerFiles(files);
   return {
     id,
@@ -104,9 +118,11 @@ async function openBrowserFiles(storage, name, wasm) {
 /**
  * Opens the files of store `name` for this thread: `{ id, descriptor, groupCommit, commit,
  * close() }`. `descriptor` (fs only) lets a worker open the same files (see joinFiles).
+ * `wasmReady`: the engine's bindings, or a promise of them: the files open while the
+ * engine loads, and are registered with it once both are done (closed again if it fails).
  */
-export async function openFiles(storage, name, options, wasm) {
-  if (storage !== 'fs') return openBrowserFiles(storage, name, wasm);
+export async function openFiles(storage, name, options, wasmReady) {
+  if (storage !== 'fs') return openBrowserFiles(storage, name, wasmReady);
   const dir = await folder(name, options);
   const [{ mkdirSync }, { NodeFiles }, { lockFolder }] = await Promise.all([
     import('node:fs'),
@@ -120,6 +136,10 @@ export async function openFiles(storage, name, options, wasm) {
   }
   const unlock = lockFolder(dir);
   const files = new NodeFiles(dir);
+  const wasm = await engineOr(wasmReady, () => {
+    files.close();
+    unlock();
+  });
   const id = wasm.registerFiles(files);
   return {
     id,

@@ -9,8 +9,11 @@
 import { PpdbError, storageCode } from '../api/errors.js';
 
 const HEADER = 512;
+/** Spare files the pool keeps open; below LOW_WATER, a write waits for the refill. */
 const SPARES = 16;
 const LOW_WATER = 8;
+/** Handles opened at once (each open is a round trip to the browser's storage process). */
+const PARALLEL_OPENS = 8;
 const MAGIC = [0x50, 0x50, 0x44, 0x42];
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -68,6 +71,20 @@ function io(what, fn) {
   }
 }
 
+/** A fresh physical file name. */
+const spareName = () => `f-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+
+/**
+ * `fn(item)` for every item at once; resolves to their results in order once all settled,
+ * or rejects with the first failure once all settled (so no open is left running).
+ */
+async function settleAll(items, fn) {
+  const settled = await Promise.allSettled(items.map(fn));
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => r.value);
+}
+
 /** Views over shared (wasm) memory are copied before they reach the handle. */
 const plain = (data) => (data.buffer instanceof ArrayBuffer ? data : data.slice());
 
@@ -91,7 +108,10 @@ export class OpfsFiles {
     const files = new OpfsFiles(dir);
     try {
       await files.#load();
-      await files.#refill();
+      // Enough spares for what an open creates (an empty store: CURRENT, a manifest, a log
+      // segment); the rest of the pool fills in the background.
+      await files.#refill(LOW_WATER);
+      files.#refill().catch(() => {});
     } catch (err) {
       // Every handle this open took is given back, or the files stay locked for every
       // later open in this tab until the worker ends.
@@ -126,11 +146,19 @@ export class OpfsFiles {
   }
 
   async #load() {
-    const found = new Map();
+    const physicals = [];
     for await (const [physical, entry] of this.#dir.entries()) {
-      if (entry.kind !== 'file') continue;
+      if (entry.kind === 'file') physicals.push(physical);
+    }
+    // The handles open concurrently; the files are then read in the order listed.
+    const opened = await settleAll(physicals, async (physical) => {
       const handle = await this.#openHandle(physical);
       this.#loading.push(handle);
+      return handle;
+    });
+    const found = new Map();
+    for (const [i, physical] of physicals.entries()) {
+      const handle = opened[i];
       const header = new Uint8Array(HEADER);
       handle.read(header, { at: 0 });
       const meta = decodeHeader(header);
@@ -154,20 +182,29 @@ export class OpfsFiles {
     this.#spares.push(file);
   }
 
-  /** Tops the pool of spare files up (asynchronously: opening handles is async). */
-  #refill() {
-    if (!this.#refilling) {
-      this.#refilling = (async () => {
-        while (!this.#closed && this.#spares.length < SPARES) {
-          const physical = `f-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-          const handle = await this.#openHandle(physical);
-          if (this.#closed) handle.close();
-          else this.#spares.push({ handle, physical });
+  /**
+   * Tops the pool of spare files up to `target` (asynchronously: opening handles is async),
+   * PARALLEL_OPENS at a time. One refill runs at a time; a call during one waits for it,
+   * then refills further if the pool is still short.
+   */
+  #refill(target = SPARES) {
+    if (this.#refilling) return this.#refilling.then(() => (this.#spares.length < target ? this.#refill(target) : undefined));
+    this.#refilling = (async () => {
+      while (!this.#closed && this.#spares.length < target) {
+        const count = Math.min(PARALLEL_OPENS, target - this.#spares.length);
+        const physicals = Array.from({ length: count }, spareName);
+        const settled = await Promise.allSettled(physicals.map((physical) => this.#openHandle(physical)));
+        let failure = null;
+        for (const [i, result] of settled.entries()) {
+          if (result.status === 'rejected') failure ??= result.reason;
+          else if (this.#closed) result.value.close();
+          else this.#spares.push({ handle: result.value, physical: physicals[i] });
         }
-      })().finally(() => {
-        this.#refilling = null;
-      });
-    }
+        if (failure) throw failure;
+      }
+    })().finally(() => {
+      this.#refilling = null;
+    });
     return this.#refilling;
   }
 

@@ -2,93 +2,9 @@
 
 use super::error::{js, to_js, JsResult};
 use super::iter::IterHandle;
-use crate::options::{Durability, RecoveryMode};
 use crate::sync::SpinLock;
-use crate::{Db, Error, Options, ScanOptions, WeakDb};
-use serde::Deserialize;
+use crate::{Db, Error, ScanOptions, WeakDb};
 use wasm_bindgen::prelude::*;
-
-/// Open options as the JS package passes them (camelCase; every field optional).
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct OpenOptions {
-    max_key_size: Option<usize>,
-    max_value_size: Option<usize>,
-    memtable_size: Option<usize>,
-    memory_limit: Option<usize>,
-    durability: Option<String>,
-    relaxed_flush_bytes: Option<usize>,
-    recovery: Option<String>,
-    block_cache_size: Option<usize>,
-    latency_switch: Option<LatencySwitchOption>,
-    stall_timeout: Option<u64>,
-}
-
-/// `latencySwitch: { averageMicros, minMemtableBytes }`.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct LatencySwitchOption {
-    average_micros: u64,
-    min_memtable_bytes: usize,
-}
-
-impl OpenOptions {
-    fn parse(value: JsValue) -> crate::Result<Options> {
-        let raw: OpenOptions = if value.is_undefined() || value.is_null() {
-            OpenOptions::default()
-        } else {
-            serde_wasm_bindgen::from_value(value)
-                .map_err(|e| Error::invalid(format!("bad options: {e}")))?
-        };
-        let mut options = Options::default().relaxed_flush_interval_ms(0);
-        if let Some(n) = raw.max_key_size {
-            options = options.max_key_size(n);
-        }
-        if let Some(n) = raw.max_value_size {
-            options = options.max_value_size(n);
-        }
-        if let Some(n) = raw.memtable_size {
-            options = options.memtable_size(n);
-        }
-        if let Some(n) = raw.memory_limit {
-            options = options.memory_limit(n);
-        }
-        if let Some(n) = raw.relaxed_flush_bytes {
-            options = options.relaxed_flush_bytes(n);
-        }
-        if let Some(n) = raw.block_cache_size {
-            options = options.block_cache_size(n);
-        }
-        if let Some(ms) = raw.stall_timeout {
-            options = options.stall_timeout_ms(ms);
-        }
-        if let Some(rule) = raw.latency_switch {
-            options = options.latency_switch(Some(crate::options::LatencySwitch {
-                average_micros: rule.average_micros,
-                min_memtable_bytes: rule.min_memtable_bytes,
-            }));
-        }
-        options = options.durability(match raw.durability.as_deref() {
-            None | Some("sync") => Durability::Sync,
-            Some("relaxed") => Durability::Relaxed,
-            Some(other) => {
-                return Err(Error::invalid(format!(
-                    "durability must be 'sync' or 'relaxed', got '{other}'"
-                )))
-            }
-        });
-        options = options.recovery_mode(match raw.recovery.as_deref() {
-            None | Some("strict") => RecoveryMode::Strict,
-            Some("skip-corrupted") => RecoveryMode::SkipCorrupted,
-            Some(other) => {
-                return Err(Error::invalid(format!(
-                    "recovery must be 'strict' or 'skip-corrupted', got '{other}'"
-                )))
-            }
-        });
-        Ok(options)
-    }
-}
 
 /// A JS array of numbers.
 fn numbers(values: impl Iterator<Item = f64>) -> js_sys::Array {
@@ -147,10 +63,10 @@ impl From<Db> for DbHandle {
 
 #[wasm_bindgen]
 impl DbHandle {
-    /// Opens an in-memory store. `options`: see [`OpenOptions`].
+    /// Opens an in-memory store. `options`: the open options (see `options::open_options`).
     #[wasm_bindgen(js_name = openMemory)]
     pub fn open_memory(options: JsValue) -> JsResult<DbHandle> {
-        let options = js(OpenOptions::parse(options))?;
+        let options = js(super::options::open_options(&options))?;
         Ok(DbHandle::from(Db::open_in_memory(options)))
     }
 
@@ -158,7 +74,7 @@ impl DbHandle {
     /// (see `registerFiles`), replaying its log.
     #[wasm_bindgen(js_name = openStorage)]
     pub fn open_storage(storage_id: u32, options: JsValue) -> JsResult<DbHandle> {
-        let options = js(OpenOptions::parse(options))?;
+        let options = js(super::options::open_options(&options))?;
         let storage = std::sync::Arc::new(crate::storage::js::JsStorage::new(storage_id));
         Ok(DbHandle::from(js(Db::open(storage, options))?))
     }

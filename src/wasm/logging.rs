@@ -63,7 +63,7 @@ fn entry(level: Level, module: &str, message: &str, fields: &[(String, String)])
         let _ = Reflect::set(&object, &k.into(), &v.into());
     }
     let entry = Object::new();
-    let level = level.as_str().to_lowercase();
+    let level = level.as_str().to_ascii_lowercase();
     let _ = Reflect::set(&entry, &"level".into(), &level.into());
     let _ = Reflect::set(&entry, &"module".into(), &module.into());
     let _ = Reflect::set(&entry, &"message".into(), &message.into());

@@ -2,10 +2,10 @@
 
 use super::db::{object, DbHandle};
 use super::error::{js, to_js, JsResult};
+use super::options::{number, text};
 use crate::metrics::monitor::{Monitor, Rule};
 use crate::metrics::{prometheus, Report, Summary};
 use crate::Error;
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 /// `snake_case` report names as JS property names (`wal_sync` -> `walSync`).
@@ -16,7 +16,7 @@ fn camel(name: &str) -> String {
         if c == '_' {
             upper = true;
         } else if upper {
-            out.extend(c.to_uppercase());
+            out.push(c.to_ascii_uppercase());
             upper = false;
         } else {
             out.push(c);
@@ -107,12 +107,26 @@ fn report_object(r: &Report, wasm_memory: Option<f64>) -> js_sys::Object {
 }
 
 /// An alert rule as JS gives it: `{ metric, above | below, name? }`.
-#[derive(Deserialize)]
 struct RuleOption {
     metric: String,
     above: Option<f64>,
     below: Option<f64>,
     name: Option<String>,
+}
+
+impl RuleOption {
+    fn parse(value: &JsValue) -> crate::Result<RuleOption> {
+        if !value.is_object() {
+            return Err(Error::invalid("an alert rule must be an object"));
+        }
+        Ok(RuleOption {
+            metric: text(value, "metric")?
+                .ok_or_else(|| Error::invalid("an alert rule needs a metric"))?,
+            above: number(value, "above")?,
+            below: number(value, "below")?,
+            name: text(value, "name")?,
+        })
+    }
 }
 
 #[wasm_bindgen]
@@ -134,13 +148,14 @@ impl DbHandle {
     /// Replaces the alert rules: an array of `{ metric, above | below, name? }`.
     #[wasm_bindgen(js_name = setAlerts)]
     pub fn set_alerts(&mut self, rules: JsValue) -> JsResult<()> {
-        let raw: Vec<RuleOption> = serde_wasm_bindgen::from_value(rules).map_err(|e| {
-            to_js(Error::invalid(format!(
-                "alerts must be an array of {{ metric, above | below, name? }}: {e}"
-            )))
+        let rules: js_sys::Array = rules.dyn_into().map_err(|_| {
+            to_js(Error::invalid(
+                "alerts must be an array of { metric, above | below, name? }",
+            ))
         })?;
-        let mut parsed = Vec::with_capacity(raw.len());
-        for rule in raw {
+        let mut parsed = Vec::with_capacity(rules.length() as usize);
+        for rule in rules.iter() {
+            let rule = js(RuleOption::parse(&rule))?;
             let (above, threshold) = match (rule.above, rule.below) {
                 (Some(t), None) => (true, t),
                 (None, Some(t)) => (false, t),

@@ -3,12 +3,14 @@
 
 #[cfg(target_feature = "atomics")]
 mod alloc;
+#[cfg(feature = "bench-exports")]
 mod bench;
 mod db;
 mod error;
 mod iter;
 mod logging;
 mod metrics;
+mod options;
 mod scratch;
 mod snapshot;
 mod wire;

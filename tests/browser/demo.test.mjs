@@ -293,7 +293,7 @@ test('the benchmark panel runs every store on small sizes and draws the chart', 
   for (const [name, value] of cells) assert.ok(Number(value.replaceAll(',', '')) > 0, `${name}: ${value}`);
   assert.deepEqual(
     [...new Set(cells.map(([name]) => name.split('/')[0]))],
-    ['ppdb (OPFS)', 'ppdb (IndexedDB)', 'IndexedDB', 'idb-keyval', 'Dexie', 'SQLite (OPFS)'],
+    ['ppdb OPFS', 'ppdb IndexedDB', 'IndexedDB', 'idb-keyval', 'Dexie', 'sqlite-wasm OPFS'],
   );
   assert.equal(await page.getAttribute('#bench-chart', 'data-bars'), '18');
   assert.ok((await painted('bench-chart')) > 5000, 'the benchmark chart is blank');

@@ -168,3 +168,51 @@ test('compare-and-set from concurrent worker_threads loses no increment', { time
   assert.equal(await db.get('counter'), String(3 * count), `conflicts: ${results.map((r) => r.conflicts)}`);
   await db.close();
 });
+
+test("the method table (pkg/api/methods.js) is exactly Db's public surface, and the page proxy has all of it", async () => {
+  const { DB_METHODS, DB_GETTERS } = await import('../../pkg/api/methods.js');
+  const { Db } = await import('../../pkg/api/db.js');
+  const { ProxyDb } = await import('../../pkg/proxy/page.js');
+  const own = (proto, what) =>
+    Object.entries(Object.getOwnPropertyDescriptors(proto))
+      .filter(([name, d]) => name !== 'constructor' && (what === 'method' ? typeof d.value === 'function' : d.get))
+      .map(([name]) => name)
+      .sort();
+  assert.deepEqual(own(Db.prototype, 'method'), Object.keys(DB_METHODS).sort());
+  assert.deepEqual(own(Db.prototype, 'getter'), [...DB_GETTERS].sort());
+  assert.deepEqual(own(ProxyDb.prototype, 'method'), Object.keys(DB_METHODS).sort());
+  assert.deepEqual(own(ProxyDb.prototype, 'getter'), [...DB_GETTERS].sort());
+  for (const name of Object.keys(DB_METHODS)) assert.equal(ProxyDb.prototype[name].name, name);
+});
+
+test('a batch round-trips strings, bytes and JSON of every length class exactly (varint edges, multi-byte text, long strings)', async () => {
+  const db = await open('batch-sizes', { storage: 'memory', threads: false });
+  const pieces = ['a', 'é', '€', '😀'];
+  const lengths = [1, 2, 42, 43, 127, 128, 129, 5461, 5462, 16383, 16384, 4096, 4097, 70000];
+  const ops = [];
+  const expected = new Map();
+  let i = 0;
+  for (const piece of pieces) {
+    for (const length of lengths) {
+      const text = piece.repeat(Math.max(1, Math.floor(length / piece.length)));
+      const key = `k${String(i++).padStart(4, '0')}${text.slice(0, 200)}`;
+      ops.push({ type: 'put', key, value: text });
+      expected.set(key, text);
+    }
+  }
+  const bytesKey = new Uint8Array([0, 255, 1]);
+  const bytesValue = Uint8Array.from({ length: 300 }, (_, j) => j & 0xff);
+  ops.push({ type: 'put', key: bytesKey, value: bytesValue, valueEncoding: 'bytes' });
+  ops.push({ type: 'put', key: 'json', value: { nested: ['é', 1, null] }, valueEncoding: 'json' });
+  ops.push({ type: 'put', key: 'gone', value: 'x' }, { type: 'del', key: 'gone' });
+  await db.batch(ops);
+  for (const [key, value] of expected) assert.equal(await db.get(key), value, `key ${key.slice(0, 12)}`);
+  assert.deepEqual(await db.get(bytesKey, { valueEncoding: 'bytes' }), bytesValue);
+  assert.deepEqual(await db.get('json', { valueEncoding: 'json' }), { nested: ['é', 1, null] });
+  assert.equal(await db.get('gone'), undefined);
+  // A bad operation anywhere refuses the whole batch.
+  await rejectsWith(db.batch([{ type: 'put', key: 'fine', value: 'v' }, { type: 'put', key: '', value: 'v' }]), 'INVALID_ARGUMENT');
+  await rejectsWith(db.batch([{ type: 'put', key: 'fine', value: 'v' }, { type: 'put', key: 'x', value: '\uD800' }]), 'INVALID_ARGUMENT');
+  assert.equal(await db.get('fine'), undefined);
+  await db.close();
+});

@@ -1,0 +1,66 @@
+// ppdb beside the stores web apps pick instead, in one headless Chromium run: ops/s per
+// workload (bench/browser/peers-worker.mjs) with ratios to a JS Map (the memory limit) and
+// to sqlite-wasm on OPFS; then open() latency on a page and in a worker. `npm run bench`
+// runs it with the rest; `npm run bench:peers` alone. Writes bench/peers.json and bench/peers.md.
+//   PPDB_BENCH_PEERS_N (default 100000 entries), PPDB_BENCH_PEERS_RUNS (3 rounds)
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runPeers, runOpenLatency, PEER_NAMES, PEER_WORKLOADS } from './browser/run.mjs';
+
+const fmt = (x) => (x === undefined ? '-' : Math.round(x).toLocaleString('en-US'));
+const ratio = (a, b) => (a === undefined || b === undefined ? '-' : (a / b).toFixed(2));
+
+function printTable(rows) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  for (const [i, row] of rows.entries()) {
+    console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+}
+
+function markdownTable(rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`;
+  return [line(rows[0]), line(rows[0].map((_, c) => (c === 0 ? '---' : '---:'))), ...rows.slice(1).map(line)].join('\n');
+}
+
+/** Runs the peer benchmark and open() latency; prints them; answers `{ report, markdown }`. */
+export async function benchPeers({ n = Number(process.env.PPDB_BENCH_PEERS_N ?? 100_000), runs = Number(process.env.PPDB_BENCH_PEERS_RUNS ?? 3) } = {}) {
+  const peers = await runPeers({ n, runs });
+  const map = peers['JS Map'];
+  const sqlite = peers['sqlite-wasm OPFS'];
+  const ppdb = peers['ppdb OPFS'];
+  const names = PEER_NAMES;
+  const rows = [['workload', ...names, 'ppdb OPFS/Map', 'ppdb OPFS/sqlite']];
+  for (const w of PEER_WORKLOADS) {
+    rows.push([w, ...names.map((p) => (peers[p].error ? 'failed' : fmt(peers[p][w]))), ratio(ppdb[w], map[w]), ratio(ppdb[w], sqlite[w])]);
+  }
+  console.log(`\npeers in Chromium (dedicated workers; ${n.toLocaleString('en-US')} entries of 16-byte keys, 100-byte values; ops/s, median of ${runs}):`);
+  printTable(rows);
+  for (const p of names) if (peers[p].error) console.log(`  ${p} failed: ${peers[p].error}`);
+
+  const open = await runOpenLatency({ runs });
+  const ms = (x) => `${x.toFixed(1)} ms`;
+  const openRows = [['open() of an empty OPFS store', 'cold', 'warm', 'reopen']];
+  for (const where of ['worker', 'page']) openRows.push([`in a ${where}`, ms(open[where].cold), ms(open[where].warm), ms(open[where].reopen)]);
+  console.log(`\nopen() latency, median of ${runs} (cold: a fresh browser profile, nothing cached):`);
+  printTable(openRows);
+
+  const markdown = [
+    `### Peers in Chromium (dedicated workers, ${n.toLocaleString('en-US')} entries; ops/s, median of ${runs})`,
+    '',
+    markdownTable(rows),
+    '',
+    `### open() latency (median of ${runs}; cold = fresh browser profile)`,
+    '',
+    markdownTable(openRows),
+    '',
+  ].join('\n');
+  return { report: { n, runs, peers, open }, markdown };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const { report, markdown } = await benchPeers();
+  writeFileSync(new URL('./peers.json', import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), ...report }, null, 2)}\n`);
+  writeFileSync(new URL('./peers.md', import.meta.url), `${markdown}`);
+  console.log(`\nwrote bench/peers.json and bench/peers.md`);
+}
