@@ -39,7 +39,11 @@ export interface OpenOptions {
   relaxedFlushBytes?: number;
   /** 'strict' (default): damage in the middle of the log fails open with CORRUPTION; 'skip-corrupted' skips and reports it. */
   recovery?: 'strict' | 'skip-corrupted';
-  /** false forces the single-threaded build; true requires the threaded one. */
+  /**
+   * false forces the single-threaded build; true requires the threaded one. Left out: the
+   * threaded build where shared memory exists, except for a browser's OPFS and IndexedDB
+   * stores, which run faster in the single one (they cannot be shared yet).
+   */
   threads?: boolean;
   /**
    * Threaded build on Node fs: run flushes and compactions on a worker of their own

@@ -40,7 +40,7 @@ export async function openHere(name, given) {
   const keyEncoding = options.keyEncoding ?? 'utf8';
   const valueEncoding = options.valueEncoding ?? 'utf8';
   // wasmModule: runtimes that cannot compile wasm at run time (workerd) pass it precompiled.
-  const loading = loadEngine(pickFlavour(options.threads, options.wasmModule), undefined, options.wasmModule);
+  const loading = loadEngine(pickFlavour(options.threads, options.wasmModule, storage), undefined, options.wasmModule);
   const settings = engineOptions(options);
   let engine;
   let handle;
