@@ -9,6 +9,8 @@
 //   page:   a scan's entries, key_len u32, value_len u32, key, value per entry (keys only:
 //           key_len u32, key)
 
+import { SHORT, asciiInto } from './text.js';
+
 const ABSENT = 0xffffffff;
 const HEADER = 12;
 
@@ -53,6 +55,15 @@ export class BatchWriter {
 
   /** Appends `data` with its varint length; returns its length in bytes. */
   #data(data) {
+    if (typeof data === 'string' && data.length <= SHORT) {
+      this.#room(1 + data.length);
+      const written = asciiInto(data, this.#out, this.#at + 1);
+      if (written >= 0) {
+        this.#out[this.#at] = written; // a one-byte varint: SHORT < 128
+        this.#at += 1 + written;
+        return written;
+      }
+    }
     if (typeof data === 'string' && data.length <= IN_PLACE) {
       // Encoded after room for the longest varint it may need, then moved up to the real one.
       const most = data.length * 3;

@@ -3,6 +3,8 @@
 // put or del crosses the boundary with two numbers. Strings go in with
 // TextEncoder.encodeInto and come out with one TextDecoder call, where the runtime takes
 // views of the memory (browsers refuse views of shared memory: there they are copied).
+import { SHORT, asciiInto } from '../api/text.js';
+
 const encoder = new TextEncoder();
 
 /** True if `fn(view)` accepts a view of shared memory (Node does; browsers do not). */
@@ -52,6 +54,10 @@ export class Scratch {
    */
   write(region, offset, data) {
     if (typeof data === 'string') {
+      if (data.length <= SHORT) {
+        const written = asciiInto(data, region, offset);
+        if (written >= 0) return written;
+      }
       if (this.#encodeShared) return encoder.encodeInto(data, region.subarray(offset)).written;
       data = encoder.encode(data);
     }

@@ -52,6 +52,44 @@ describe('on a cross-origin isolated page', () => {
     assert.deepEqual(got, { isolated: true, flavour: 'threaded' });
   });
 
+  test('strings of every short length, ASCII or not, round-trip through put, batch, get, getMany and scans (the short-string loops)', { timeout: TIMEOUT }, async () => {
+    const got = await page.evaluate(async () => {
+      const stores = [await ppdb.open('short-strings', { storage: 'memory' }), await ppdb.open('short-strings-single', { storage: 'memory', threads: false })];
+      const texts = [];
+      for (const piece of ['a', 'é', '世', '🚀', '\x7f', '\u0080', '\ufeff']) {
+        for (const length of [0, 1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100]) {
+          const text = 'x'.repeat(Math.max(0, length - piece.length)) + (length > 0 ? piece : '');
+          texts.push(text);
+        }
+      }
+      const failures = [];
+      for (const db of stores) {
+        for (const [i, text] of texts.entries()) {
+          const key = `p${String(i).padStart(3, '0')}${text}`;
+          await db.put(key, text);
+          if ((await db.get(key)) !== text) failures.push(['put/get', db.flavour, i]);
+        }
+        await db.batch(texts.map((text, i) => ({ type: 'put', key: `b${String(i).padStart(3, '0')}${text}`, value: text })));
+        const many = await db.getMany(texts.map((text, i) => `b${String(i).padStart(3, '0')}${text}`));
+        many.forEach((value, i) => value !== texts[i] && failures.push(['batch/getMany', db.flavour, i]));
+        let i = 0;
+        for await (const [key, value] of db.iterator({ prefix: 'b' })) {
+          if (key !== `b${String(i).padStart(3, '0')}${texts[i]}` || value !== texts[i]) failures.push(['scan', db.flavour, i]);
+          i++;
+        }
+        if (i !== texts.length) failures.push(['scan count', db.flavour, i]);
+        // Bytes that are not UTF-8 are still refused as text.
+        await db.put('raw', new Uint8Array([0x61, 0xff]), { valueEncoding: 'bytes' });
+        const refused = await db.get('raw').then(() => 'read', (err) => err.code);
+        if (refused !== 'INVALID_ARGUMENT') failures.push(['invalid utf-8', db.flavour, refused]);
+        await db.close();
+      }
+      return { failures, count: texts.length };
+    });
+    assert.deepEqual(got.failures, []);
+    assert.equal(got.count, 84);
+  });
+
   test('put, get and del round-trip string keys and values', { timeout: TIMEOUT }, async () => {
     const got = await page.evaluate(async () => {
       const db = await ppdb.open('strings', { storage: 'memory' });
