@@ -84,7 +84,7 @@ export interface OpenOptions {
   memtableSize?: number;
   /** Memory all memtables may use; past it writes flush to tables first, and fail with STORE_FULL only if they cannot (default 256 MiB). */
   memoryLimit?: number;
-  /** Bytes of table blocks cached in memory (default 8 MiB). */
+  /** Bytes of table blocks cached in memory, filled as blocks are read (default 32 MiB). */
   blockCacheSize?: number;
 }
 

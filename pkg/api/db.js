@@ -17,6 +17,8 @@ const STEP_BYTES = 64 * 1024;
 const SLICE_MS = 4;
 /** How often the package looks for background work while there is none. */
 const IDLE_CHECK_MS = 100;
+/** Calls between looks for background work from inside a call (see #help). */
+const HELP_EVERY = 64;
 /** Bytes per step of an explicit `compact()`, which yields between steps. */
 const COMPACT_STEP_BYTES = 1024 * 1024;
 
@@ -50,6 +52,7 @@ export class Db extends EventTarget {
   #durability;
   #maintenance = null;
   #maintaining = false;
+  #sinceHelp = 0;
   #maintainer = null;
   #iterators = new Set();
   #alertTimer = null;
@@ -102,6 +105,22 @@ export class Db extends EventTarget {
       // The engine keeps the error; the next write reports it.
     } finally {
       this.#maintaining = false;
+    }
+  }
+
+  /**
+   * Every HELP_EVERY calls, runs one bounded maintenance step (about a millisecond) if work
+   * is waiting. Code that awaits call after call never gives the event loop a task, only
+   * microtasks, so the timer that runs #maintain never fires: frozen memtables would pile
+   * up (to the memory limit), and every read would look through each of them.
+   */
+  #help() {
+    if (++this.#sinceHelp < HELP_EVERY || !this.#maintenance || this.#engine.dead) return;
+    this.#sinceHelp = 0;
+    try {
+      if (this.#handle.needsMaintenance()) this.#handle.maintain(STEP_BYTES);
+    } catch {
+      // The engine keeps the error; the next write reports it.
     }
   }
 
@@ -255,6 +274,7 @@ export class Db extends EventTarget {
   /** Sets `key` to `value`. Options: valueEncoding. */
   async put(key, value, options) {
     this.#writable();
+    this.#help();
     const { valueEncoding } = this.#encodings(readOptions(options, 'put() options', ['valueEncoding']));
     // The value as bytes, or (utf8 text of a reasonable size) as the string itself,
     // written straight into the scratch region after the key.
@@ -278,6 +298,7 @@ export class Db extends EventTarget {
    */
   async get(key, options) {
     this.#live();
+    this.#help();
     const checked = readOptions(options, 'get() options', READ);
     const { valueEncoding } = this.#encodings(checked);
     const snapshot = this.#snapshotOf(checked);
@@ -326,6 +347,7 @@ export class Db extends EventTarget {
   /** Removes `key` (no error when it is absent). */
   async del(key, options) {
     this.#writable();
+    this.#help();
     readOptions(options, 'del() options', []);
     checkData(key, 'key');
     await this.#ready();
@@ -352,6 +374,7 @@ export class Db extends EventTarget {
 
   async #batch(operations, options) {
     this.#writable();
+    this.#help();
     if (!Array.isArray(operations)) throw invalid(`batch() takes an array of operations, got ${describe(operations)}`);
     const checked = readOptions(options, 'batch() options', ['valueEncoding', 'checks']);
     const { valueEncoding } = this.#encodings(checked);

@@ -24,9 +24,17 @@ export function checkName(name) {
   toBytes(name, 'the store name'); // refuses lone surrogates
 }
 
+/**
+ * The block cache of a store on files, unless the caller sets one. Every block the cache
+ * misses is a call out to JS storage and a decompression; measured in a Chromium worker on
+ * OPFS (200,000 entries, 23 MB before compression), random gets ran at 69-95k/s with 8 MiB,
+ * 103k/s with 16 MiB and 129k/s with 32 MiB (97% hits). The cache fills only as blocks are read.
+ */
+const BLOCK_CACHE = 32 << 20;
+
 /** What the engine is told (the rest stays in JS). */
 function engineOptions(options) {
-  const { maxKeySize, maxValueSize, memtableSize, memoryLimit, durability, relaxedFlushBytes, recovery, blockCacheSize, latencySwitch, stallTimeout } = options;
+  const { maxKeySize, maxValueSize, memtableSize, memoryLimit, durability, relaxedFlushBytes, recovery, blockCacheSize = BLOCK_CACHE, latencySwitch, stallTimeout } = options;
   return { maxKeySize, maxValueSize, memtableSize, memoryLimit, durability, relaxedFlushBytes, recovery, blockCacheSize, latencySwitch, stallTimeout };
 }
 
