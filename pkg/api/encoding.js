@@ -5,7 +5,7 @@
 //   values: those two, or 'json': what JSON.parse gives back exactly (see jsonBytes)
 // For 'utf8' and 'bytes', input may be either form; the encoding decides what reads return.
 import { invalid } from './errors.js';
-import { SHORT, asciiText } from './text.js';
+import { DECODE_SHORT, asciiText } from './text.js';
 
 export const KEY_ENCODINGS = ['utf8', 'bytes'];
 export const VALUE_ENCODINGS = ['utf8', 'bytes', 'json'];
@@ -77,7 +77,7 @@ export function toBytes(input, what) {
 
 /** Bytes as a string; INVALID_ARGUMENT if they are not UTF-8 (`what` names them). */
 export function fromUtf8(bytes, what) {
-  if (bytes.length <= SHORT) {
+  if (bytes.length <= DECODE_SHORT) {
     const text = asciiText(bytes);
     if (text !== null) return text;
   }

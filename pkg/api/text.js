@@ -8,11 +8,15 @@
 
 const nodeLike = typeof process !== 'undefined' && Boolean(process.versions?.node);
 
-/** Strings of at most this many UTF-16 units (or bytes) take the loops below. */
-export const SHORT = nodeLike ? 0 : 64;
+/** Strings of at most this many UTF-16 units are written by asciiInto (in Chromium it beats
+ * encodeInto up to about 128: 140 against 900 ns at 16, 520 against 730 ns at 100). */
+export const ENCODE_SHORT = nodeLike ? 0 : 128;
+/** Byte strings of at most this length are read by asciiText (it beats decode up to about
+ * 64: 250 against 1,000 ns at 16, even at 100). */
+export const DECODE_SHORT = nodeLike ? 0 : 64;
 
 /**
- * Writes `text` (at most SHORT units) into `out` at `at` if it is all ASCII; returns the
+ * Writes `text` (at most ENCODE_SHORT units) into `out` at `at` if it is all ASCII; returns the
  * bytes written, or -1 (nothing meaningful written) for a string with other characters.
  */
 export function asciiInto(text, out, at) {
@@ -25,7 +29,7 @@ export function asciiInto(text, out, at) {
   return length;
 }
 
-/** `bytes` (at most SHORT) as a string if they are all ASCII, else null. */
+/** `bytes` (at most DECODE_SHORT) as a string if they are all ASCII, else null. */
 export function asciiText(bytes) {
   let text = '';
   for (let i = 0; i < bytes.length; i++) {

@@ -9,7 +9,7 @@
 //   page:   a scan's entries, key_len u32, value_len u32, key, value per entry (keys only:
 //           key_len u32, key)
 
-import { SHORT, asciiInto } from './text.js';
+import { ENCODE_SHORT, asciiInto } from './text.js';
 
 const ABSENT = 0xffffffff;
 const HEADER = 12;
@@ -55,11 +55,11 @@ export class BatchWriter {
 
   /** Appends `data` with its varint length; returns its length in bytes. */
   #data(data) {
-    if (typeof data === 'string' && data.length <= SHORT) {
+    if (typeof data === 'string' && data.length <= ENCODE_SHORT && data.length < 0x80) {
       this.#room(1 + data.length);
       const written = asciiInto(data, this.#out, this.#at + 1);
       if (written >= 0) {
-        this.#out[this.#at] = written; // a one-byte varint: SHORT < 128
+        this.#out[this.#at] = written; // a one-byte varint: under 128
         this.#at += 1 + written;
         return written;
       }

@@ -3,7 +3,7 @@
 // put or del crosses the boundary with two numbers. Strings go in with
 // TextEncoder.encodeInto and come out with one TextDecoder call, where the runtime takes
 // views of the memory (browsers refuse views of shared memory: there they are copied).
-import { SHORT, asciiInto } from '../api/text.js';
+import { ENCODE_SHORT, asciiInto } from '../api/text.js';
 
 const encoder = new TextEncoder();
 
@@ -54,7 +54,7 @@ export class Scratch {
    */
   write(region, offset, data) {
     if (typeof data === 'string') {
-      if (data.length <= SHORT) {
+      if (data.length <= ENCODE_SHORT) {
         const written = asciiInto(data, region, offset);
         if (written >= 0) return written;
       }
