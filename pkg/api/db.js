@@ -109,10 +109,11 @@ export class Db extends EventTarget {
   }
 
   /**
-   * Every HELP_EVERY calls, runs one bounded maintenance step (about a millisecond) if work
+   * Every HELP_EVERY writes, runs one bounded maintenance step (about a millisecond) if work
    * is waiting. Code that awaits call after call never gives the event loop a task, only
    * microtasks, so the timer that runs #maintain never fires: frozen memtables would pile
-   * up (to the memory limit), and every read would look through each of them.
+   * up (to the memory limit), and every read would look through each of them. Writers pay
+   * for the work they make, as in LevelDB; reads never wait for it.
    */
   #help() {
     if (++this.#sinceHelp < HELP_EVERY || !this.#maintenance || this.#engine.dead) return;
@@ -298,7 +299,6 @@ export class Db extends EventTarget {
    */
   async get(key, options) {
     this.#live();
-    this.#help();
     const checked = readOptions(options, 'get() options', READ);
     const { valueEncoding } = this.#encodings(checked);
     const snapshot = this.#snapshotOf(checked);
