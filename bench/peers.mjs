@@ -6,22 +6,8 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runPeers, runOpenLatency, PEER_NAMES, PEER_WORKLOADS } from './browser/run.mjs';
+import { fmt, ratio, printTable, markdownTable } from './js/tables.mjs';
 
-const fmt = (x) => (x === undefined ? '-' : Math.round(x).toLocaleString('en-US'));
-const ratio = (a, b) => (a === undefined || b === undefined ? '-' : (a / b).toFixed(2));
-
-function printTable(rows) {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-  for (const [i, row] of rows.entries()) {
-    console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
-    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  }
-}
-
-function markdownTable(rows) {
-  const line = (cells) => `| ${cells.join(' | ')} |`;
-  return [line(rows[0]), line(rows[0].map((_, c) => (c === 0 ? '---' : '---:'))), ...rows.slice(1).map(line)].join('\n');
-}
 
 /** Runs the peer benchmark and open() latency; prints them; answers `{ report, markdown }`. */
 export async function benchPeers({ n = Number(process.env.PPDB_BENCH_PEERS_N ?? 100_000), runs = Number(process.env.PPDB_BENCH_PEERS_RUNS ?? 3) } = {}) {

@@ -10,6 +10,7 @@ import { runBrowser, runBrowserDbBench } from './browser/run.mjs';
 import { runNodeDbBench } from './node/db-bench.mjs';
 import { WORKLOADS as DB_WORKLOADS } from './js/db-bench.mjs';
 import { benchPeers } from './peers.mjs';
+import { fmt, ratio, printTable, markdownTable } from './js/tables.mjs';
 
 const n = Number(process.env.PPDB_BENCH_N ?? 1_000_000);
 const runs = Number(process.env.PPDB_BENCH_RUNS ?? 5);
@@ -29,21 +30,6 @@ const wasm = await runWasm({ n, runs });
 const report = { date: new Date().toISOString(), machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`.trim() };
 const markdown = [];
 
-function printTable(rows) {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  for (const [i, row] of rows.entries()) {
-    console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
-    if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  }
-}
-
-function markdownTable(rows) {
-  const line = (cells) => `| ${cells.join(' | ')} |`;
-  return [line(rows[0]), line(rows[0].map((_, c) => (c === 0 ? '---' : '---:'))), ...rows.slice(1).map(line)].join('\n');
-}
-
-const fmt = (x) => (x === undefined ? '-' : Math.round(x).toLocaleString('en-US'));
-const ratio = (a, b) => (a === undefined || b === undefined ? '-' : (a / b).toFixed(2));
 const rows = [['operation', 'native ops/s', 'wasm threaded', 'wasm single', 'threaded/native', 'single/native']];
 for (const op of ['put_1_writer', 'put_2_writers', 'get', 'scan']) {
   const nat = native.ops_per_sec[op];

@@ -17,7 +17,7 @@ const STEP_BYTES = 64 * 1024;
 const SLICE_MS = 4;
 /** How often the package looks for background work while there is none. */
 const IDLE_CHECK_MS = 100;
-/** Calls between looks for background work from inside a call (see #help). */
+/** Writes between looks for background work from inside a write (see #help). */
 const HELP_EVERY = 64;
 /** Bytes per step of an explicit `compact()`, which yields between steps. */
 const COMPACT_STEP_BYTES = 1024 * 1024;
@@ -119,9 +119,9 @@ export class Db extends EventTarget {
     if (++this.#sinceHelp < HELP_EVERY || !this.#maintenance || this.#engine.dead) return;
     this.#sinceHelp = 0;
     try {
-      if (this.#handle.needsMaintenance()) this.#handle.maintain(STEP_BYTES);
+      this.#call(() => this.#handle.needsMaintenance() && this.#handle.maintain(STEP_BYTES));
     } catch {
-      // The engine keeps the error; the next write reports it.
+      // The engine keeps the error (a trap marks it dead); the next write reports it.
     }
   }
 

@@ -54,6 +54,9 @@ fn size(object: &JsValue, name: &str) -> crate::Result<Option<usize>> {
         .transpose()
 }
 
+/// An `Options` setter taking a size in bytes.
+type SetSize = fn(Options, usize) -> Options;
+
 /// The engine's options from the JS open options (`undefined` or null: the defaults).
 pub(super) fn open_options(value: &JsValue) -> crate::Result<Options> {
     let mut options = Options::default().relaxed_flush_interval_ms(0);
@@ -63,23 +66,18 @@ pub(super) fn open_options(value: &JsValue) -> crate::Result<Options> {
     if !value.is_object() {
         return Err(Error::invalid("bad options: expected an object"));
     }
-    if let Some(n) = size(value, "maxKeySize")? {
-        options = options.max_key_size(n);
-    }
-    if let Some(n) = size(value, "maxValueSize")? {
-        options = options.max_value_size(n);
-    }
-    if let Some(n) = size(value, "memtableSize")? {
-        options = options.memtable_size(n);
-    }
-    if let Some(n) = size(value, "memoryLimit")? {
-        options = options.memory_limit(n);
-    }
-    if let Some(n) = size(value, "relaxedFlushBytes")? {
-        options = options.relaxed_flush_bytes(n);
-    }
-    if let Some(n) = size(value, "blockCacheSize")? {
-        options = options.block_cache_size(n);
+    let sizes: [(&str, SetSize); 6] = [
+        ("maxKeySize", Options::max_key_size),
+        ("maxValueSize", Options::max_value_size),
+        ("memtableSize", Options::memtable_size),
+        ("memoryLimit", Options::memory_limit),
+        ("relaxedFlushBytes", Options::relaxed_flush_bytes),
+        ("blockCacheSize", Options::block_cache_size),
+    ];
+    for (name, set) in sizes {
+        if let Some(n) = size(value, name)? {
+            options = set(options, n);
+        }
     }
     if let Some(ms) = whole(value, "stallTimeout")? {
         options = options.stall_timeout_ms(ms);
