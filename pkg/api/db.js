@@ -8,19 +8,8 @@ import { Iterator } from './iterator.js';
 import { BatchWriter, packKeys, unpackValues } from './wire.js';
 import { Snapshot, snapshotHandle } from './snapshot.js';
 import { ChainedBatch } from './batch.js';
-import { nextTask } from '../engine/tasks.js';
 import { Durability } from './durability.js';
-
-/** Keys and values one engine maintenance step flushes or merges (about 1 ms of work). */
-const STEP_BYTES = 64 * 1024;
-/** The longest the package runs maintenance steps before yielding the thread. */
-const SLICE_MS = 4;
-/** How often the package looks for background work while there is none. */
-const IDLE_CHECK_MS = 100;
-/** Writes between looks for background work from inside a write (see #help). */
-const HELP_EVERY = 64;
-/** Bytes per step of an explicit `compact()`, which yields between steps. */
-const COMPACT_STEP_BYTES = 1024 * 1024;
+import { Maintenance } from './maintenance.js';
 
 /** Strings up to this many UTF-16 units go into the scratch region as they are (UTF-8
  * takes at most 3 bytes each); longer ones are encoded to their exact size first. */
@@ -50,10 +39,7 @@ export class Db extends EventTarget {
   #options;
   #closed = false;
   #durability;
-  #maintenance = null;
-  #maintaining = false;
-  #sinceHelp = 0;
-  #maintainer = null;
+  #maintenance;
   #iterators = new Set();
   #alertTimer = null;
   #snapshots = new Set();
@@ -68,76 +54,24 @@ export class Db extends EventTarget {
     this.#engine = engine;
     this.#options = options;
     this.#recovery = options.files && !options.attached ? this.#call(() => handle.recovery()) : undefined;
+    const call = (fn) => this.#call(fn);
+    const alive = () => !this.#closed && !this.#engine.dead;
     // When writes become durable (pkg/api/durability.js).
     this.#durability = new Durability({
       handle,
       files: options.files,
       durability: options.durability,
       interval: options.relaxedFlushInterval,
-      call: (fn) => this.#call(fn),
-      alive: () => !this.#closed && !this.#engine.dead,
+      call,
+      alive,
     });
-    // Flush frozen memtables to tables and compact in the background (natively the
-    // engine has a thread for this; in wasm the package drives it).
-    if (options.files && !options.attached) {
-      this.#maintenance = setInterval(() => this.#maintain(), IDLE_CHECK_MS);
-      this.#maintenance.unref?.();
-    }
+    // Where and when flushes and compactions run (pkg/api/maintenance.js).
+    this.#maintenance = new Maintenance({ handle, call, alive, steps: Boolean(options.files && !options.attached) });
   }
 
-  /**
-   * Runs background work in slices of at most SLICE_MS, each made of bounded engine steps,
-   * with other tasks (user calls, storage callbacks) between slices, until none is left.
-   */
-  async #maintain() {
-    if (this.#maintaining) return;
-    this.#maintaining = true;
-    try {
-      while (!this.#closed && !this.#engine.dead && this.#handle.needsMaintenance()) {
-        const started = Date.now();
-        let worked = false;
-        while (Date.now() - started < SLICE_MS && this.#handle.maintain(STEP_BYTES)) worked = true;
-        // Nothing to do now (a flush waits for storage or writers): try at the next tick.
-        if (!worked) break;
-        await nextTask();
-      }
-    } catch {
-      // The engine keeps the error; the next write reports it.
-    } finally {
-      this.#maintaining = false;
-    }
-  }
-
-  /**
-   * Every HELP_EVERY writes, runs one bounded maintenance step (about a millisecond) if work
-   * is waiting. Code that awaits call after call never gives the event loop a task, only
-   * microtasks, so the timer that runs #maintain never fires: frozen memtables would pile
-   * up (to the memory limit), and every read would look through each of them. Writers pay
-   * for the work they make, as in LevelDB; reads never wait for it.
-   */
-  #help() {
-    if (++this.#sinceHelp < HELP_EVERY || !this.#maintenance || this.#engine.dead) return;
-    this.#sinceHelp = 0;
-    try {
-      this.#call(() => this.#handle.needsMaintenance() && this.#handle.maintain(STEP_BYTES));
-    } catch {
-      // The engine keeps the error (a trap marks it dead); the next write reports it.
-    }
-  }
-
-  /**
-   * Starts the maintenance worker; the owner thread stops running flushes and compactions
-   * itself. Where no worker can start, the work stays on this thread.
-   */
+  /** Moves background work to the maintenance worker (threaded flavour, see open()). */
   async [startBackgroundWorker]() {
-    const { startMaintainer } = await import('../engine/maintainer.js');
-    try {
-      this.#maintainer = await startMaintainer(this.share());
-    } catch {
-      return;
-    }
-    clearInterval(this.#maintenance);
-    this.#maintenance = null;
+    await this.#maintenance.startWorker(this.share());
   }
 
   /**
@@ -145,8 +79,7 @@ export class Db extends EventTarget {
    * steps on this thread, between other tasks), or 'none' (memory stores, attached handles).
    */
   get maintenance() {
-    if (this.#maintainer) return 'worker';
-    return this.#maintenance ? 'steps' : 'none';
+    return this.#maintenance.where;
   }
 
   /**
@@ -275,7 +208,7 @@ export class Db extends EventTarget {
   /** Sets `key` to `value`. Options: valueEncoding. */
   async put(key, value, options) {
     this.#writable();
-    this.#help();
+    this.#maintenance.help();
     const { valueEncoding } = this.#encodings(readOptions(options, 'put() options', ['valueEncoding']));
     // The value as bytes, or (utf8 text of a reasonable size) as the string itself,
     // written straight into the scratch region after the key.
@@ -347,7 +280,7 @@ export class Db extends EventTarget {
   /** Removes `key` (no error when it is absent). */
   async del(key, options) {
     this.#writable();
-    this.#help();
+    this.#maintenance.help();
     readOptions(options, 'del() options', []);
     checkData(key, 'key');
     await this.#ready();
@@ -374,7 +307,7 @@ export class Db extends EventTarget {
 
   async #batch(operations, options) {
     this.#writable();
-    this.#help();
+    this.#maintenance.help();
     if (!Array.isArray(operations)) throw invalid(`batch() takes an array of operations, got ${describe(operations)}`);
     const checked = readOptions(options, 'batch() options', ['valueEncoding', 'checks']);
     const { valueEncoding } = this.#encodings(checked);
@@ -522,21 +455,7 @@ export class Db extends EventTarget {
     await this.#ready();
     this.#writable();
     this.#call(() => this.#handle.freezeMemtable());
-    if (this.#maintainer) {
-      await this.#maintainer.compact();
-      return;
-    }
-    // Step by step, yielding between steps, so storages that open files asynchronously
-    // (OPFS) keep up and the thread is never held for a whole compaction at once.
-    let stalls = 0;
-    while (this.#call(() => this.#handle.needsMaintenance())) {
-      await this.#ready();
-      this.#live();
-      if (this.#call(() => this.#handle.maintain(COMPACT_STEP_BYTES))) stalls = 0;
-      else if (++stalls > 200) throw new PpdbError('IO', 'flush or compaction cannot make progress');
-      await nextTask();
-      this.#live();
-    }
+    await this.#maintenance.compact({ ready: () => this.#ready(), live: () => this.#live() });
   }
 
   /**
@@ -628,7 +547,7 @@ export class Db extends EventTarget {
     if (this.#closed) return this.#closing;
     this.#closed = true;
     this.#durability.stop();
-    if (this.#maintenance) clearInterval(this.#maintenance);
+    this.#maintenance.stop();
     clearInterval(this.#alertTimer);
     this.#closing = this.#release();
     return this.#closing;
@@ -640,7 +559,7 @@ export class Db extends EventTarget {
       for (const iterator of [...this.#iterators]) iterator.close(closed());
       for (const snapshot of [...this.#snapshots]) snapshot.close();
       // The worker's handle goes first, so this one is the last and closes the store.
-      await this.#maintainer?.stop().catch(() => {});
+      await this.#maintenance.release();
       if (this.#options.files && !this.#engine.dead && !this.#durability.failed) await this.#durability.commit();
     } finally {
       // A dead engine (a trap) is not called again: it cannot be trusted to return. Its

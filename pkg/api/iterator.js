@@ -54,14 +54,8 @@ export class Iterator {
   }
 
   /** Everything left, as an array; closes the iterator. */
-  async all() {
-    const out = [];
-    try {
-      for (let step = await this.next(); !step.done; step = await this.next()) out.push(step.value);
-    } finally {
-      this.close();
-    }
-    return out;
+  all() {
+    return drain(this);
   }
 
   #fill() {
@@ -95,4 +89,18 @@ export class Iterator {
     this.#handle.free();
     this.#onClose?.(this);
   }
+}
+
+/**
+ * Everything left of `iterator` (this module's, or the page proxy's), as an array; closes
+ * it, also when a step fails.
+ */
+export async function drain(iterator) {
+  const out = [];
+  try {
+    for (let step = await iterator.next(); !step.done; step = await iterator.next()) out.push(step.value);
+  } finally {
+    iterator.close();
+  }
+  return out;
 }

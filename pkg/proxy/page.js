@@ -23,6 +23,7 @@
 // copies those the caller passed (its own buffers are never detached), the worker sends its
 // results as they are.
 import { ChainedBatch } from '../api/batch.js';
+import { drain } from '../api/iterator.js';
 import { Snapshot, snapshotHandle } from '../api/snapshot.js';
 import { PpdbError, invalid } from '../api/errors.js';
 import { Outbox, isPlainObject, transferable } from './messages.js';
@@ -182,14 +183,8 @@ class ProxyIterator {
   }
 
   /** Everything left, as an array; closes the iterator. */
-  async all() {
-    const out = [];
-    try {
-      for (let step = await this.next(); !step.done; step = await this.next()) out.push(step.value);
-    } finally {
-      this.close();
-    }
-    return out;
+  all() {
+    return drain(this);
   }
 
   /** Ends the iteration early (`break` in `for await` calls this). */

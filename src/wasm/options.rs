@@ -11,28 +11,31 @@ pub(super) fn field(object: &JsValue, name: &str) -> JsValue {
     js_sys::Reflect::get(object, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Number property `name`, `None` when undefined or null.
-pub(super) fn number(object: &JsValue, name: &str) -> crate::Result<Option<f64>> {
+/// Property `name` read by `read` (`None` for another type, refused as not `kind`);
+/// `None` when undefined or null.
+fn optional<T>(
+    object: &JsValue,
+    name: &str,
+    kind: &str,
+    read: impl FnOnce(&JsValue) -> Option<T>,
+) -> crate::Result<Option<T>> {
     let value = field(object, name);
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
-    value
-        .as_f64()
+    read(&value)
         .map(Some)
-        .ok_or_else(|| Error::invalid(format!("{name} must be a number")))
+        .ok_or_else(|| Error::invalid(format!("{name} must be {kind}")))
+}
+
+/// Number property `name`, `None` when undefined or null.
+pub(super) fn number(object: &JsValue, name: &str) -> crate::Result<Option<f64>> {
+    optional(object, name, "a number", JsValue::as_f64)
 }
 
 /// String property `name`, `None` when undefined or null.
 pub(super) fn text(object: &JsValue, name: &str) -> crate::Result<Option<String>> {
-    let value = field(object, name);
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    value
-        .as_string()
-        .map(Some)
-        .ok_or_else(|| Error::invalid(format!("{name} must be a string")))
+    optional(object, name, "a string", JsValue::as_string)
 }
 
 /// Non-negative integer property `name`, `None` when undefined or null.

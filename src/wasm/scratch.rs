@@ -70,17 +70,24 @@ fn with_region<T>(len: usize, f: impl FnOnce(&mut Vec<u8>) -> T) -> T {
     })
 }
 
+impl DbHandle {
+    /// Runs `f` on the store and the region (at least `len` bytes): its answer, or `-2`
+    /// when the handle is closed.
+    fn with_store(&self, len: usize, f: impl FnOnce(&crate::Db, &mut Vec<u8>) -> i32) -> i32 {
+        match self.db() {
+            Ok(db) => with_region(len, |region| f(db, region)),
+            Err(err) => failed(err),
+        }
+    }
+}
+
 #[wasm_bindgen]
 impl DbHandle {
     /// `get` of the key in the region's first `key_len` bytes: the value's length, its
     /// bytes left at the start of the region; `-1` absent; `-2` error.
     #[wasm_bindgen(js_name = getScratch)]
     pub fn get_scratch(&self, key_len: u32) -> i32 {
-        let db = match self.db() {
-            Ok(db) => db,
-            Err(err) => return failed(err),
-        };
-        with_region(key_len as usize, |region| {
+        self.with_store(key_len as usize, |db, region| {
             match db.get(&region[..key_len as usize]) {
                 Ok(Some(value)) => {
                     if value.len() > i32::MAX as usize {
@@ -103,12 +110,8 @@ impl DbHandle {
     /// `value_len` bytes after it: `0`, or `-2` for an error.
     #[wasm_bindgen(js_name = putScratch)]
     pub fn put_scratch(&self, key_len: u32, value_len: u32) -> i32 {
-        let db = match self.db() {
-            Ok(db) => db,
-            Err(err) => return failed(err),
-        };
         let (k, v) = (key_len as usize, value_len as usize);
-        with_region(k + v, |region| {
+        self.with_store(k + v, |db, region| {
             match db.put(&region[..k], &region[k..k + v]) {
                 Ok(()) => 0,
                 Err(err) => failed(to_js(err)),
@@ -119,11 +122,7 @@ impl DbHandle {
     /// `del` of the key in the region's first `key_len` bytes: `0`, or `-2`.
     #[wasm_bindgen(js_name = delScratch)]
     pub fn del_scratch(&self, key_len: u32) -> i32 {
-        let db = match self.db() {
-            Ok(db) => db,
-            Err(err) => return failed(err),
-        };
-        with_region(key_len as usize, |region| {
+        self.with_store(key_len as usize, |db, region| {
             match db.delete(&region[..key_len as usize]) {
                 Ok(()) => 0,
                 Err(err) => failed(to_js(err)),
