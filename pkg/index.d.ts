@@ -212,6 +212,7 @@ export interface Metrics {
    * that makes `sync` writes durable is timed as `walSync`, not as part of `put`.
    */
   latency: {
+    /** One get in 8 is timed (the 1st, 9th, ...): `count` is the gets timed. */
     get: LatencySummary;
     put: LatencySummary;
     batch: LatencySummary;

@@ -285,8 +285,11 @@ pub struct DbIter {
     inner: MergingIterator,
     snapshot: SequenceNumber,
     options: ScanOptions,
-    /// The user key whose versions the forward walk has already dealt with.
+    /// The user key whose versions the forward walk has already dealt with (its buffer is
+    /// reused from key to key).
     done_key: Option<Vec<u8>>,
+    /// The forward walk stands on the entry it returned last: step off it first.
+    step_pending: bool,
     remaining: usize,
     started: bool,
     /// Where the bytes this scan returned are counted, when it ends.
@@ -317,6 +320,7 @@ impl DbIter {
             remaining: options.limit.unwrap_or(usize::MAX),
             options,
             done_key: None,
+            step_pending: false,
             started: false,
             metrics: None,
         }
@@ -352,7 +356,11 @@ impl DbIter {
         }
     }
 
-    fn next_forward(&mut self) -> Option<(Vec<u8>, Vec<u8>)> {
+    /// Moves to the next visible entry forward and leaves `inner` on it; false at the end.
+    fn step_forward(&mut self) -> bool {
+        if std::mem::take(&mut self.step_pending) {
+            self.inner.next();
+        }
         while self.inner.valid() {
             let Some(parsed) = key::parse(self.inner.key()) else {
                 self.inner.next();
@@ -363,17 +371,18 @@ impl DbIter {
                 continue;
             }
             if !self.options.below_upper(parsed.user_key) {
-                return None;
+                return false;
             }
-            self.done_key = Some(parsed.user_key.to_vec());
-            let entry = (parsed.kind == ValueKind::Put)
-                .then(|| (parsed.user_key.to_vec(), self.inner.value().to_vec()));
+            let done = self.done_key.get_or_insert_with(Vec::new);
+            done.clear();
+            done.extend_from_slice(parsed.user_key);
+            if parsed.kind == ValueKind::Put {
+                self.step_pending = true;
+                return true;
+            }
             self.inner.next();
-            if entry.is_some() {
-                return entry;
-            }
         }
-        None
+        false
     }
 
     fn next_backward(&mut self) -> Option<(Vec<u8>, Vec<u8>)> {
@@ -415,34 +424,46 @@ impl DbIter {
     }
 }
 
-impl Iterator for DbIter {
-    type Item = (Vec<u8>, Vec<u8>);
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl DbIter {
+    /// Steps to the next entry and hands its key and value to `visit`, borrowed (no copies
+    /// are made for it); `None` at the end.
+    pub fn next_with<R>(&mut self, visit: impl FnOnce(&[u8], &[u8]) -> R) -> Option<R> {
         if self.remaining == 0 {
             return None;
         }
         if !self.started {
             self.start();
         }
-        let entry = if self.options.reverse {
-            self.next_backward()
+        let backward;
+        let (key, value): (&[u8], &[u8]) = if self.options.reverse {
+            backward = self.next_backward();
+            match &backward {
+                Some((key, value)) => (key, value),
+                None => return self.end(),
+            }
+        } else if self.step_forward() {
+            (key::user_key(self.inner.key()), self.inner.value())
         } else {
-            self.next_forward()
+            return self.end();
         };
-        match entry {
-            Some(entry) => {
-                self.remaining -= 1;
-                if let Some((_, bytes)) = &mut self.metrics {
-                    *bytes += (entry.0.len() + entry.1.len()) as u64;
-                }
-                Some(entry)
-            }
-            None => {
-                self.remaining = 0;
-                None
-            }
+        self.remaining -= 1;
+        if let Some((_, bytes)) = &mut self.metrics {
+            *bytes += (key.len() + value.len()) as u64;
         }
+        Some(visit(key, value))
+    }
+
+    fn end<R>(&mut self) -> Option<R> {
+        self.remaining = 0;
+        None
+    }
+}
+
+impl Iterator for DbIter {
+    type Item = (Vec<u8>, Vec<u8>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_with(|key, value| (key.to_vec(), value.to_vec()))
     }
 }
 

@@ -1,7 +1,7 @@
 // The public Db: an async API over the synchronous wasm handle. It validates its input
 // before anything reaches wasm, so bad input is a rejected promise, never a trap.
 import { PpdbError, invalid, closed, callEngine } from './errors.js';
-import { toBytes, checkData, encodeValue, decodeValue, decodeKey, checkEncoding, describe, jsonBytes } from './encoding.js';
+import { toBytes, checkData, encodeValue, decodeValue, checkEncoding, describe, jsonBytes } from './encoding.js';
 import { Scratch } from '../engine/scratch.js';
 import { readOptions, readField, RANGE, READ } from './options.js';
 import { Iterator } from './iterator.js';
@@ -151,11 +151,16 @@ export class Db extends EventTarget {
    */
   #scratchKey(key, room = 0) {
     const input = checkData(key, 'key');
-    const scratch = (this.#engine.scratch ??= new Scratch(this.#engine));
+    const scratch = this.#scratch();
     const region = scratch.region(Scratch.room(input) + room);
     const length = scratch.write(region, 0, input);
     this.#keyLength(length);
     return [region, length];
+  }
+
+  /** The engine's scratch region (engine/scratch.js), made on first use. */
+  #scratch() {
+    return (this.#engine.scratch ??= new Scratch(this.#engine));
   }
 
   /** The answer of a scratch call: its number, or the error it left (as #call reports it). */
@@ -386,9 +391,10 @@ export class Db extends EventTarget {
     const source = this.#snapshotOf(checked) ?? this.#handle;
     const handle = this.#call(() => source.iterator(...rangeArguments(checked)));
     const iterator = new Iterator(handle, {
+      memory: this.#scratch(),
       call: (fn) => this.#call(fn),
-      decodeKey: (bytes) => decodeKey(bytes, keyEncoding),
-      decodeValue: (bytes) => decodeValue(bytes, valueEncoding),
+      keyEncoding,
+      valueEncoding,
       mode,
       onClose: (it) => this.#iterators.delete(it),
     });

@@ -93,16 +93,19 @@ export function encodeValue(value, encoding) {
   return encoding === 'json' ? jsonBytes(value) : toBytes(value, 'value');
 }
 
-/** Bytes from the engine as a value in `encoding`. */
-export function decodeValue(bytes, encoding) {
-  if (encoding === 'utf8') return fromUtf8(bytes, 'the value');
-  if (encoding === 'json') return fromJson(bytes);
+/**
+ * Bytes from the engine as a value in `encoding`; `text`, when not null, is those bytes
+ * already decoded (ASCII a scan page marked).
+ */
+export function decodeValue(bytes, encoding, text = null) {
+  if (encoding === 'utf8') return text ?? fromUtf8(bytes, 'the value');
+  if (encoding === 'json') return fromJson(bytes, text);
   return bytes;
 }
 
-/** Bytes from the engine as a key in `encoding`. */
-export function decodeKey(bytes, encoding) {
-  return encoding === 'utf8' ? fromUtf8(bytes, 'the key') : bytes;
+/** Bytes from the engine as a key in `encoding` (`text` as for decodeValue). */
+export function decodeKey(bytes, encoding, text = null) {
+  return encoding === 'utf8' ? (text ?? fromUtf8(bytes, 'the key')) : bytes;
 }
 
 /** `.name` for identifiers, `["na me"]` otherwise: one step of a path like `$.a[0].when`. */
@@ -214,8 +217,8 @@ export function jsonBytes(value) {
 }
 
 /** The value of JSON bytes. */
-export function fromJson(bytes) {
-  const text = fromUtf8(bytes, 'the value');
+export function fromJson(bytes, text = null) {
+  text ??= fromUtf8(bytes, 'the value');
   try {
     return JSON.parse(text);
   } catch (err) {

@@ -1,5 +1,6 @@
 // An async iterator over a range, pulling entries from wasm in growing pages: each page is
 // one call and one buffer (see wire.js), read entry by entry with views into it.
+import { decodeKey, decodeValue } from './encoding.js';
 import { PageReader } from './wire.js';
 
 const FIRST_PAGE = 16;
@@ -9,9 +10,10 @@ const PAGE_BYTES = 256 * 1024;
 
 export class Iterator {
   #handle;
+  #memory;
   #call;
-  #decodeKey;
-  #decodeValue;
+  #keyEncoding;
+  #valueEncoding;
   #mode;
   #onClose;
   /** The page being read, or null. */
@@ -22,14 +24,16 @@ export class Iterator {
   #ended = null;
 
   /**
-   * @internal `decodeKey`/`decodeValue` turn engine bytes into what the caller asked for;
-   * `mode` is 'entries', 'keys' or 'values'; `onClose` runs once when it is released.
+   * @internal `memory` is the engine's scratch (views of wasm memory: engine/scratch.js);
+   * `keyEncoding`/`valueEncoding` say what the caller reads; `mode` is 'entries', 'keys' or
+   * 'values'; `onClose` runs once when it is released.
    */
-  constructor(handle, { call, decodeKey, decodeValue, mode = 'entries', onClose }) {
+  constructor(handle, { memory, call, keyEncoding, valueEncoding, mode = 'entries', onClose }) {
     this.#handle = handle;
+    this.#memory = memory;
     this.#call = call;
-    this.#decodeKey = decodeKey;
-    this.#decodeValue = decodeValue;
+    this.#keyEncoding = keyEncoding;
+    this.#valueEncoding = valueEncoding;
     this.#mode = mode;
     this.#onClose = onClose;
   }
@@ -41,16 +45,29 @@ export class Iterator {
   /** The next `[key, value]` (or key, or value, for `keys()` and `values()`), as an iterator result. */
   async next() {
     if (this.#ended) throw this.#ended;
-    let entry = this.#page?.next() ?? null;
-    if (entry === null && !this.#done) {
+    let more = this.#page?.next() ?? false;
+    if (!more && !this.#done) {
       this.#fill();
-      entry = this.#page?.next() ?? null;
+      more = this.#page?.next() ?? false;
     }
-    if (entry === null) return { done: true, value: undefined };
-    const [key, value] = entry;
-    if (this.#mode === 'keys') return { done: false, value: this.#call(() => this.#decodeKey(key)) };
-    if (this.#mode === 'values') return { done: false, value: this.#call(() => this.#decodeValue(value)) };
-    return { done: false, value: this.#call(() => [this.#decodeKey(key), this.#decodeValue(value)]) };
+    if (!more) return { done: true, value: undefined };
+    if (this.#mode === 'keys') return { done: false, value: this.#call(() => this.#key()) };
+    if (this.#mode === 'values') return { done: false, value: this.#call(() => this.#value()) };
+    return { done: false, value: this.#call(() => [this.#key(), this.#value()]) };
+  }
+
+  #key() {
+    const page = this.#page;
+    if (this.#keyEncoding === 'bytes') return page.key;
+    return page.keyText() ?? decodeKey(page.key, this.#keyEncoding);
+  }
+
+  #value() {
+    const page = this.#page;
+    const encoding = this.#valueEncoding;
+    if (encoding === 'bytes') return page.value;
+    const text = page.valueText();
+    return text !== null && encoding === 'utf8' ? text : decodeValue(text === null ? page.value : null, encoding, text);
   }
 
   /** Everything left, as an array; closes the iterator. */
@@ -59,14 +76,19 @@ export class Iterator {
   }
 
   #fill() {
-    let bytes;
+    let length;
+    let pointer;
     try {
-      bytes = this.#call(() => this.#handle.nextPage(this.#pageSize, PAGE_BYTES, this.#mode !== 'keys'));
+      length = this.#call(() => this.#handle.nextPage(this.#pageSize, PAGE_BYTES, this.#mode !== 'keys'));
+      pointer = this.#handle.pagePointer();
     } catch (err) {
       this.close();
       throw err;
     }
-    this.#page = new PageReader(bytes, this.#mode !== 'keys');
+    const memory = this.#memory;
+    // Read where it lies, or (memory TextDecoder will not read: shared, in browsers) copied.
+    const copy = memory.decodesViews ? null : memory.view(pointer, length).slice();
+    this.#page = new PageReader(copy ? () => copy : () => memory.view(pointer, length), length, this.#mode !== 'keys');
     this.#pageSize = Math.min(this.#pageSize * 2, MAX_PAGE);
     if (this.#page.empty) this.close();
   }

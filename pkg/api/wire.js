@@ -7,7 +7,7 @@
 //   keys:   for getMany, len u32 then the bytes, per key
 //   values: getMany's answer, len u32 (0xffffffff: absent) then the bytes, per key
 //   page:   a scan's entries, key_len u32, value_len u32, key, value per entry (keys only:
-//           key_len u32, key)
+//           key_len u32, key); a length's top bit is set when its bytes are not all ASCII
 
 import { ENCODE_SHORT, asciiInto } from './text.js';
 
@@ -141,37 +141,123 @@ export function unpackValues(bytes, count) {
   return out;
 }
 
-/** Reads a page of a scan entry by entry: `next()` gives `[key, value]` views, or null at its end. */
+/** The top bit of a page length: the bytes it measures are not all ASCII. */
+const NOT_ASCII = 0x80000000;
+/** ASCII text of a page is taken from strings decoded this many bytes at a time (at least). */
+const CHUNK = 16 * 1024;
+// windows-1252 (what 'latin1' means to TextDecoder) turns each byte into one character and
+// ASCII into itself, so a chunk's string indexes like its bytes. Where a runtime lacks it,
+// every string is decoded on its own.
+const singleByte = (() => {
+  try {
+    return new TextDecoder('latin1');
+  } catch {
+    return null;
+  }
+})();
+
+/**
+ * Reads a page of a scan entry by entry: `next()` steps to an entry (false at the end), then
+ * `key` and `value` are its bytes (views of a copy of the page, the caller's own), and
+ * `keyText()`/`valueText()` its ASCII text, or null for bytes that are not ASCII.
+ * The page is read where the engine left it (`bytes()` gives the view of it now: a view of
+ * wasm memory goes empty when memory grows, and is asked for again); only bytes handed out
+ * are copied, the whole page at once. ASCII text comes out of strings decoded a chunk at a
+ * time (one decode call for a run of entries, then a substring each), not one call per
+ * string; a substring can keep its chunk (16 KiB) in memory while the caller holds it.
+ */
 export class PageReader {
+  #source;
   #bytes;
-  #view;
+  #length;
+  #copy = null;
   #at = 0;
   #values;
+  #keyStart = 0;
+  #keyEnd = 0;
+  #keyAscii = false;
+  #valueStart = 0;
+  #valueEnd = 0;
+  #valueAscii = false;
+  #chunk = '';
+  #chunkStart = 0;
+  #chunkEnd = 0;
 
-  constructor(bytes, values) {
-    this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  /** `bytes()`: a view of the page's `length` bytes; `values` false: the page holds keys only. */
+  constructor(bytes, length, values) {
+    this.#source = bytes;
+    this.#bytes = bytes();
+    this.#length = length;
     this.#values = values;
   }
 
   /** True when the page holds no entries (the end of the scan). */
   get empty() {
-    return this.#bytes.length === 0;
+    return this.#length === 0;
   }
 
+  #live() {
+    if (this.#bytes.length !== this.#length) this.#bytes = this.#source();
+    return this.#bytes;
+  }
+
+  #field(bytes, at) {
+    return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
+  }
+
+  /** Steps to the next entry; false after the last. */
   next() {
-    if (this.#at >= this.#bytes.length) return null;
-    const keyLength = this.#view.getUint32(this.#at, true);
+    if (this.#at >= this.#length) return false;
+    const bytes = this.#live();
+    const keyField = this.#field(bytes, this.#at);
     let at = this.#at + 4;
-    let valueLength = 0;
+    let valueField = 0;
     if (this.#values) {
-      valueLength = this.#view.getUint32(at, true);
+      valueField = this.#field(bytes, at);
       at += 4;
     }
-    const key = this.#bytes.subarray(at, at + keyLength);
-    at += keyLength;
-    const value = this.#values ? this.#bytes.subarray(at, at + valueLength) : undefined;
-    this.#at = at + valueLength;
-    return [key, value];
+    this.#keyStart = at;
+    this.#keyEnd = at + (keyField & ~NOT_ASCII);
+    this.#keyAscii = (keyField & NOT_ASCII) === 0;
+    this.#valueStart = this.#keyEnd;
+    this.#valueEnd = this.#keyEnd + (valueField & ~NOT_ASCII);
+    this.#valueAscii = (valueField & NOT_ASCII) === 0;
+    this.#at = this.#valueEnd;
+    return true;
+  }
+
+  #owned() {
+    this.#copy ??= this.#live().slice();
+    return this.#copy;
+  }
+
+  /** The entry's key bytes. */
+  get key() {
+    return this.#owned().subarray(this.#keyStart, this.#keyEnd);
+  }
+
+  /** The entry's value bytes (empty when only keys were read). */
+  get value() {
+    return this.#owned().subarray(this.#valueStart, this.#valueEnd);
+  }
+
+  /** The key as a string if it is ASCII, else null (decode `key` as UTF-8 then). */
+  keyText() {
+    return this.#keyAscii ? this.#text(this.#keyStart, this.#keyEnd) : null;
+  }
+
+  /** The value as a string if it is ASCII, else null. */
+  valueText() {
+    return this.#valueAscii ? this.#text(this.#valueStart, this.#valueEnd) : null;
+  }
+
+  #text(start, end) {
+    if (singleByte === null) return null;
+    if (start < this.#chunkStart || end > this.#chunkEnd) {
+      this.#chunkStart = start;
+      this.#chunkEnd = Math.min(this.#length, Math.max(end, start + CHUNK));
+      this.#chunk = singleByte.decode((this.#copy ?? this.#live()).subarray(start, this.#chunkEnd));
+    }
+    return this.#chunk.substring(start - this.#chunkStart, end - this.#chunkStart);
   }
 }

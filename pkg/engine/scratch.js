@@ -49,6 +49,20 @@ export class Scratch {
   }
 
   /**
+   * A view of `length` bytes of wasm memory at `pointer`, good until memory grows (a view
+   * of memory that grew reads as empty: ask again).
+   */
+  view(pointer, length) {
+    if (this.#view.length < pointer + length) this.#view = new Uint8Array(this.#memory.buffer);
+    return this.#view.subarray(pointer, pointer + length);
+  }
+
+  /** True if views of wasm memory can be decoded as they are (not shared memory in browsers). */
+  get decodesViews() {
+    return this.#decodeShared;
+  }
+
+  /**
    * Writes `data` (a well-formed string or bytes, checked by the caller) at `offset` of a
    * region of at least `offset + Scratch.room(data)` bytes; returns its length in bytes.
    */

@@ -343,12 +343,14 @@ impl Db {
     }
 
     fn get_at(&self, key: &[u8], seq: SequenceNumber) -> Result<Option<Vec<u8>>> {
-        let timer = Stopwatch::start();
-        let value = self.newest_at(key, seq)?.and_then(|(_, value)| value);
         let metrics = &self.inner.metrics;
+        let timer = metrics.times_next_get().then(Stopwatch::start);
+        let value = self.newest_at(key, seq)?.and_then(|(_, value)| value);
         metrics.count(Op::Get, 1);
         metrics.read_bytes(value.as_ref().map_or(0, |v| (key.len() + v.len()) as u64));
-        metrics.record(Timed::Get, timer.micros());
+        if let Some(timer) = timer {
+            metrics.record(Timed::Get, timer.micros());
+        }
         Ok(value)
     }
 
@@ -395,13 +397,13 @@ impl Db {
             return Ok(None);
         };
         let seek = crate::key::internal_key(key, seq, crate::key::ValueKind::SEEK);
-        Ok(versions.current().get(&seek)?.and_then(|(found, value)| {
-            let parsed = crate::key::parse(&found)?;
-            Some(match parsed.kind {
-                crate::key::ValueKind::Put => (parsed.seq, Some(value)),
-                crate::key::ValueKind::Delete => (parsed.seq, None),
-            })
-        }))
+        Ok(versions
+            .current()
+            .get(&seek)?
+            .map(|found| match found.kind {
+                crate::key::ValueKind::Put => (found.seq, Some(found.value)),
+                crate::key::ValueKind::Delete => (found.seq, None),
+            }))
     }
 
     /// The entries within `options`, read at the current sequence number.

@@ -128,7 +128,16 @@ pub struct Metrics {
     write_latency_ewma: AtomicU64,
 }
 
+/// One get in this many is timed: a timing is two clock reads, which in a browser cost a
+/// tenth of a get. Every get is counted.
+pub const GET_SAMPLE: u64 = 8;
+
 impl Metrics {
+    /// True if the next get is one to time (one in [`GET_SAMPLE`], the first among them).
+    pub fn times_next_get(&self) -> bool {
+        self.ops(Op::Get).is_multiple_of(GET_SAMPLE)
+    }
+
     /// Counts `n` operations of a kind.
     pub fn count(&self, op: Op, n: u64) {
         self.ops[op as usize].fetch_add(n, Ordering::Relaxed);

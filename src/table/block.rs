@@ -134,7 +134,8 @@ impl Block {
             cmp,
             current: self.restarts,
             next: self.restarts,
-            key: Vec::new(),
+            // Room for common keys at once, so seeking does not grow it step by step.
+            key: Vec::with_capacity(64),
             value: 0..0,
             error: None,
         }

@@ -19,4 +19,4 @@ pub mod reader;
 pub use builder::{TableBuilder, TableMeta, TableOptions};
 pub use cache::{BlockCache, CacheStats};
 pub use compression::Compression;
-pub use reader::{Table, TableIter};
+pub use reader::{Found, Table, TableIter};

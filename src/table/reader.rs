@@ -90,13 +90,14 @@ impl Table {
         Ok(block)
     }
 
-    /// The first entry at or after internal key `target` in the block that may hold it,
-    /// unless the bloom filter rules the user key out. The caller checks the user key.
+    /// The newest version of `target`'s user key at or below its sequence number (an
+    /// internal key to seek), unless the bloom filter rules the user key out.
     ///
     /// # Errors
     /// [`Error::Corruption`] for damaged blocks; storage errors.
-    pub fn get(&self, target: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
-        if !bloom::may_contain(&self.filter, key::user_key(target)) {
+    pub fn get(&self, target: &[u8]) -> Result<Option<Found>> {
+        let user = key::user_key(target);
+        if !bloom::may_contain(&self.filter, user) {
             return Ok(None);
         }
         let mut index = self.index.iter(key::compare);
@@ -109,9 +110,16 @@ impl Table {
         let mut entries = block.iter(key::compare);
         entries.seek(target);
         entries.status()?;
-        Ok(entries
-            .valid()
-            .then(|| (entries.key().to_vec(), entries.value().to_vec())))
+        if !entries.valid() {
+            return Ok(None);
+        }
+        Ok(key::parse(entries.key())
+            .filter(|parsed| parsed.user_key == user)
+            .map(|parsed| Found {
+                seq: parsed.seq,
+                kind: parsed.kind,
+                value: entries.value().to_vec(),
+            }))
     }
 
     /// A cursor over every entry, holding the table open.
@@ -123,6 +131,17 @@ impl Table {
             error: None,
         }
     }
+}
+
+/// A version of a key a table holds: what [`Table::get`] finds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    /// The sequence number of the write.
+    pub seq: key::SequenceNumber,
+    /// Put or delete.
+    pub kind: key::ValueKind,
+    /// The value (empty for a delete).
+    pub value: Vec<u8>,
 }
 
 /// A two-level cursor: the index picks a data block, the block's cursor walks it.

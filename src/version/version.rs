@@ -9,7 +9,7 @@ use super::level_iter::LevelIter;
 use crate::error::Result;
 use crate::iter::InternalIterator;
 use crate::key;
-use crate::table::Table;
+use crate::table::{Found, Table};
 use std::sync::Arc;
 
 /// Levels of the tree.
@@ -69,28 +69,27 @@ impl Version {
             .flat_map(|(level, files)| files.iter().map(move |f| (level, f)))
     }
 
-    /// The newest entry for the user key of `seek` (an internal key at a snapshot) in the
-    /// tables: `Some((internal key, value))` if a table holds a visible version.
+    /// The newest version of the user key of `seek` (an internal key at a snapshot) in the
+    /// tables, if a table holds a visible one.
     ///
     /// # Errors
     /// [`crate::Error::Corruption`] for damaged tables; storage errors.
-    pub fn get(&self, seek: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+    pub fn get(&self, seek: &[u8]) -> Result<Option<Found>> {
         let user = key::user_key(seek);
-        let overlaps = |f: &TableFile| {
+        let overlaps = |f: &&Arc<TableFile>| {
             key::user_key(&f.meta.smallest) <= user && user <= key::user_key(&f.meta.largest)
         };
         for (level, files) in self.levels.iter().enumerate() {
-            let candidates: Vec<&Arc<TableFile>> = if level == 0 {
-                files.iter().filter(|f| overlaps(f)).collect()
-            } else {
-                let at = files.partition_point(|f| key::compare(&f.meta.largest, seek).is_lt());
-                files.get(at).filter(|f| overlaps(f)).into_iter().collect()
+            // Level 0 tables overlap (newest first); a deeper level has one table per key.
+            let deeper = (level > 0)
+                .then(|| files.partition_point(|f| key::compare(&f.meta.largest, seek).is_lt()));
+            let candidates = match deeper {
+                None => files.as_slice(),
+                Some(at) => files.get(at..(at + 1).min(files.len())).unwrap_or(&[]),
             };
-            for file in candidates {
-                if let Some((found, value)) = file.table.get(seek)? {
-                    if key::user_key(&found) == user {
-                        return Ok(Some((found, value)));
-                    }
+            for file in candidates.iter().filter(overlaps) {
+                if let Some(found) = file.table.get(seek)? {
+                    return Ok(Some(found));
                 }
             }
         }

@@ -46,8 +46,20 @@ pub(super) fn get_many(
     Ok(out)
 }
 
+/// Set in a page's length field when the bytes it measures are not all ASCII, so the
+/// package can take ASCII keys and values out of one decoded string (lengths stay far
+/// below 2^31: keys are at most 64 KiB, values 256 MiB).
+const NOT_ASCII: u32 = 1 << 31;
+
+/// A page length field: the length of `bytes`, with [`NOT_ASCII`] if they are not ASCII.
+fn length_field(bytes: &[u8]) -> [u8; 4] {
+    let flag = if bytes.is_ascii() { 0 } else { NOT_ASCII };
+    (bytes.len() as u32 | flag).to_le_bytes()
+}
+
 /// A page of scanned entries: `key_len: u32, value_len: u32, key, value` each (with only
-/// the keys: `key_len: u32, key`).
+/// the keys: `key_len: u32, key`); the top bit of a length is set when its bytes are not
+/// all ASCII.
 pub(super) struct Page {
     bytes: Vec<u8>,
     entries: usize,
@@ -55,20 +67,25 @@ pub(super) struct Page {
 }
 
 impl Page {
-    pub(super) fn new(values: bool) -> Page {
+    pub(super) fn new() -> Page {
         Page {
             bytes: Vec::new(),
             entries: 0,
-            values,
+            values: true,
         }
     }
 
+    /// Empties the page for the next one (keeping its buffer); `values` false: keys only.
+    pub(super) fn reset(&mut self, values: bool) {
+        self.bytes.clear();
+        self.entries = 0;
+        self.values = values;
+    }
+
     pub(super) fn push(&mut self, key: &[u8], value: &[u8]) {
-        self.bytes
-            .extend_from_slice(&(key.len() as u32).to_le_bytes());
+        self.bytes.extend_from_slice(&length_field(key));
         if self.values {
-            self.bytes
-                .extend_from_slice(&(value.len() as u32).to_le_bytes());
+            self.bytes.extend_from_slice(&length_field(value));
         }
         self.bytes.extend_from_slice(key);
         if self.values {
@@ -85,11 +102,8 @@ impl Page {
         self.entries == 0
     }
 
-    pub(super) fn bytes(&self) -> usize {
-        self.bytes.len()
-    }
-
-    pub(super) fn into_bytes(self) -> Vec<u8> {
-        self.bytes
+    /// The page's bytes.
+    pub(super) fn bytes(&self) -> &[u8] {
+        &self.bytes
     }
 }
