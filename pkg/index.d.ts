@@ -46,6 +46,14 @@ export interface OpenOptions {
    */
   threads?: boolean;
   /**
+   * A browser's OPFS and IndexedDB stores are shared by every tab and worker of the origin
+   * that opens them (one owns the files, the others forward to it). true opens the files
+   * in this context only: LOCKED if the store is open anywhere else.
+   */
+  exclusive?: boolean;
+  /** Milliseconds to wait for another context to release the store's files before LOCKED (default 0). */
+  lockTimeout?: number;
+  /**
    * Threaded build on Node fs: run flushes and compactions on a worker of their own
    * (default true). With false, or in the single-threaded build, the package runs them on
    * this thread in bounded steps of a few milliseconds between other tasks.
@@ -323,6 +331,11 @@ export interface Db extends EventTarget {
   readonly flavour: 'threaded' | 'single';
   readonly name: string;
   readonly storage: Exclude<StorageKind, 'auto'>;
+  /**
+   * 'owner' if this context holds the store's files; 'client' if it forwards to the tab or
+   * worker that does (a shared browser store). An 'ownerchange' event reports a switch.
+   */
+  readonly role: 'owner' | 'client';
   readonly closed: boolean;
   /** What opening found in the log (undefined for memory stores and attached handles). */
   readonly recovery: RecoveryReport | undefined;
@@ -374,7 +387,7 @@ export interface Db extends EventTarget {
 /** Every rejection of the package. */
 export class PpdbError extends Error {
   readonly name: 'PpdbError';
-  /** 'INVALID_ARGUMENT' | 'CLOSED' | 'UNSUPPORTED' | 'LOCKED' | 'STORE_FULL' | 'QUOTA_EXCEEDED' | 'IO' | 'CORRUPTION' | 'NOT_FOUND' | 'CONFLICT' | 'INTERNAL' */
+  /** 'INVALID_ARGUMENT' | 'CLOSED' | 'UNSUPPORTED' | 'LOCKED' | 'STORE_FULL' | 'QUOTA_EXCEEDED' | 'IO' | 'CORRUPTION' | 'NOT_FOUND' | 'CONFLICT' | 'OWNER_CHANGED' | 'INTERNAL' */
   readonly code: string;
   /** The error behind it, when there is one: the OS or browser storage error, the caller's throwing getter. */
   readonly cause?: unknown;

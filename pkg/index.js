@@ -23,9 +23,23 @@ export { setLogger } from './engine/loader.js';
 export async function open(name, given) {
   const options = checkOpen(name, given);
   const storage = resolveStorage(options.storage ?? 'auto');
-  if (storage === 'opfs' && opfsThroughWorker()) {
+  // Browser stores are shared by every tab and worker of the origin that opens them
+  // (pkg/proxy/tabs.js), unless `exclusive`.
+  if ((storage === 'opfs' || storage === 'indexeddb') && !options.exclusive && canShare()) {
+    const { openShared } = await import('./proxy/tabs.js');
+    return openShared(name, { ...options, storage }, openInThisContext);
+  }
+  return openInThisContext(name, { ...options, storage });
+}
+
+/** True where contexts can elect an owner and talk to it (Web Locks, BroadcastChannel). */
+const canShare = () => typeof BroadcastChannel === 'function' && Boolean(globalThis.navigator?.locks) && typeof crypto?.randomUUID === 'function';
+
+/** Opens the store's files in this context (on a page, OPFS through a worker of its own). */
+async function openInThisContext(name, options) {
+  if (options.storage === 'opfs' && opfsThroughWorker()) {
     const { openThroughWorker } = await import('./proxy/page.js');
-    return openThroughWorker(name, { ...options, storage });
+    return openThroughWorker(name, options);
   }
   return openHere(name, options);
 }

@@ -105,6 +105,11 @@ export class Db extends EventTarget {
     return this.#options.name;
   }
 
+  /** 'owner': this context holds the store's files (a store shared across tabs may be a 'client'). */
+  get role() {
+    return 'owner';
+  }
+
   /** True once `close()` was called. */
   get closed() {
     return this.#closed;

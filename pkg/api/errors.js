@@ -13,6 +13,7 @@ export const CODES = Object.freeze([
   'QUOTA_EXCEEDED',
   'LOCKED',
   'CONFLICT',
+  'OWNER_CHANGED',
   'INTERNAL',
 ]);
 

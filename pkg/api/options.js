@@ -55,6 +55,11 @@ const CHECKS = {
   durability: oneOf('durability', ['sync', 'relaxed']),
   recovery: oneOf('recovery', ['strict', 'skip-corrupted']),
   threads: boolean('threads'),
+  exclusive: boolean('exclusive'),
+  lockTimeout: (v) => {
+    if (!(Number.isInteger(v) && v >= 0)) throw invalid(`lockTimeout must be a non-negative integer (ms), got ${describe(v)}`);
+    return v;
+  },
   backgroundWorker: boolean('backgroundWorker'),
   wasmModule: (v) => {
     if (!(v instanceof WebAssembly.Module)) throw invalid('wasmModule must be a WebAssembly.Module (of pkg/wasm/single/ppdb_bg.wasm)');
@@ -98,7 +103,7 @@ export const READ = ['keyEncoding', 'valueEncoding', 'snapshot'];
 export const OPEN = [
   'storage', 'path', 'durability', 'recovery', 'threads', 'backgroundWorker', 'wasmModule', 'keyEncoding',
   'valueEncoding', 'maxKeySize', 'maxValueSize', 'memtableSize', 'memoryLimit', 'relaxedFlushBytes',
-  'relaxedFlushInterval', 'blockCacheSize', 'alerts', 'alertInterval', 'latencySwitch', 'stallTimeout',
+  'relaxedFlushInterval', 'blockCacheSize', 'alerts', 'alertInterval', 'latencySwitch', 'stallTimeout', 'exclusive', 'lockTimeout',
 ];
 
 /** `object[name]`, with a throwing getter (or Proxy trap) reported as INVALID_ARGUMENT. */

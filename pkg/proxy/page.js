@@ -37,7 +37,7 @@ const closedError = () => new PpdbError('CLOSED', 'the store is closed');
 
 
 /** The page's end of the worker: requests out, batched per task; replies back to their promises. */
-class Connection {
+export class Connection {
   #worker;
   #outbox;
   #pending = new Map(); // request id -> { resolve, reject }

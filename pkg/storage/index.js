@@ -54,19 +54,24 @@ function unregister(wasm, id) {
   }
 }
 
-/** Holds the Web Lock of store `name` until the returned function is called. */
-function webLock(name) {
+/**
+ * Holds the Web Lock of store `name` until the returned function is called; waits up to
+ * `wait` ms for another context to release it (0: LOCKED at once).
+ */
+function webLock(name, wait = 0) {
   if (!globalThis.navigator?.locks) return Promise.resolve(() => {});
+  const locked = () => new PpdbError('LOCKED', `store '${name}' is open in another tab or worker`);
+  const options = wait > 0 ? { signal: AbortSignal.timeout(wait) } : { ifAvailable: true };
   return new Promise((resolve, reject) => {
     navigator.locks
-      .request(`ppdb:${name}`, { ifAvailable: true }, (lock) => {
+      .request(`ppdb:${name}`, options, (lock) => {
         if (!lock) {
-          reject(new PpdbError('LOCKED', `store '${name}' is open in another tab or worker`));
+          reject(locked());
           return undefined;
         }
         return new Promise((release) => resolve(release));
       })
-      .catch(reject);
+      .catch((err) => reject(err?.name === 'TimeoutError' || err?.name === 'AbortError' ? locked() : err));
   });
 }
 
@@ -80,8 +85,8 @@ async function engineOr(wasmReady, undo) {
   }
 }
 
-async function openBrowserFiles(storage, name, wasmReady) {
-  const release = await webLock(name);
+async function openBrowserFiles(storage, name, wasmReady, lockTimeout) {
+  const release = await webLock(name, lockTimeout);
   let files;
   try {
     files = storage === 'opfs'
@@ -122,7 +127,7 @@ async function openBrowserFiles(storage, name, wasmReady) {
  * engine loads, and are registered with it once both are done (closed again if it fails).
  */
 export async function openFiles(storage, name, options, wasmReady) {
-  if (storage !== 'fs') return openBrowserFiles(storage, name, wasmReady);
+  if (storage !== 'fs') return openBrowserFiles(storage, name, wasmReady, options.lockTimeout);
   const dir = await folder(name, options);
   const [{ mkdirSync }, { NodeFiles }, { lockFolder }] = await Promise.all([
     import('node:fs'),

@@ -238,7 +238,7 @@ for (const isolated of [true, false]) {
           badBatch: await outcome(db.batch([{ type: 'nope', key: 'k' }])),
           badLimit: await outcome(db.iterator({ limit: -5 }).next()),
           share,
-          locked: await outcome(ppdb.open('errors', { storage: 'opfs' })),
+          locked: await outcome(ppdb.open('errors', { storage: 'opfs', exclusive: true })),
           badEncoding: await outcome(ppdb.open('errors-2', { storage: 'opfs', valueEncoding: 'nope' })),
           cyclic: await outcome((() => {
             const value = { a: 1 };
@@ -271,7 +271,7 @@ for (const isolated of [true, false]) {
       assertRejected(got.badBatch, 'INVALID_ARGUMENT', 'a batch operation of an unknown type');
       assertRejected(got.badLimit, 'INVALID_ARGUMENT', 'a negative limit');
       assertRejected(got.share, 'UNSUPPORTED', 'share()');
-      assertRejected(got.locked, 'LOCKED', 'a second open of the same store');
+      assertRejected(got.locked, 'LOCKED', 'a second, exclusive open of the same store');
       assertRejected(got.badEncoding, 'INVALID_ARGUMENT', 'an unknown valueEncoding');
       assertRejected(got.cyclic, 'INVALID_ARGUMENT', 'a cyclic value');
       assertRejected(got.detachedKey, 'INVALID_ARGUMENT', 'a detached key');

@@ -38,12 +38,12 @@ describe('OPFS in a dedicated worker', () => {
     assert.equal(result.b.result.before, 'v1');
   });
 
-  test('a second worker opening the same store gets LOCKED', { timeout: TIMEOUT }, async () => {
+  test('a second worker opening the same store exclusively gets LOCKED', { timeout: TIMEOUT }, async () => {
     const result = await page.evaluate(async () => {
       const holder = await startWorker();
-      const held = await ask(holder, { cmd: 'open-hold', name: 'opfs-locked', storage: 'opfs' });
+      const held = await ask(holder, { cmd: 'open-hold', name: 'opfs-locked', storage: 'opfs', exclusive: true });
       const other = await startWorker();
-      const second = await ask(other, { cmd: 'open-hold', name: 'opfs-locked', storage: 'opfs' });
+      const second = await ask(other, { cmd: 'open-hold', name: 'opfs-locked', storage: 'opfs', exclusive: true });
       holder.terminate();
       other.terminate();
       return { held, second };
@@ -106,14 +106,14 @@ describe('larger than memory', () => {
 });
 
 describe('IndexedDB on a page', () => {
-  test('writes survive closing and reopening, and a worker cannot open the store while the page holds it', { timeout: TIMEOUT }, async () => {
+  test('writes survive closing and reopening, and a worker cannot open the store exclusively while the page holds it', { timeout: TIMEOUT }, async () => {
     const result = await page.evaluate(async () => {
       let db = await ppdb.open('idb-basic', { storage: 'indexeddb' });
       const storage = db.storage;
       await db.put('k', 'v');
       await db.batch([{ type: 'put', key: 'k2', value: 'v2' }, { type: 'del', key: 'k' }]);
       const worker = await startWorker();
-      const locked = await ask(worker, { cmd: 'open-hold', name: 'idb-basic', storage: 'indexeddb' });
+      const locked = await ask(worker, { cmd: 'open-hold', name: 'idb-basic', storage: 'indexeddb', exclusive: true });
       worker.terminate();
       await db.close();
       db = await ppdb.open('idb-basic', { storage: 'indexeddb' });

@@ -169,7 +169,7 @@ test('compare-and-set from concurrent worker_threads loses no increment', { time
   await db.close();
 });
 
-test("the method table (pkg/api/methods.js) is exactly Db's public surface, and the page proxy has all of it", async () => {
+test("the method table (pkg/api/methods.js) is exactly Db's public surface, and the page proxy and the shared store have all of it", async () => {
   const { DB_METHODS, DB_GETTERS } = await import('../../pkg/api/methods.js');
   const { Db } = await import('../../pkg/api/db.js');
   const { ProxyDb } = await import('../../pkg/proxy/page.js');
@@ -183,6 +183,11 @@ test("the method table (pkg/api/methods.js) is exactly Db's public surface, and 
   assert.deepEqual(own(ProxyDb.prototype, 'method'), Object.keys(DB_METHODS).sort());
   assert.deepEqual(own(ProxyDb.prototype, 'getter'), [...DB_GETTERS].sort());
   for (const name of Object.keys(DB_METHODS)) assert.equal(ProxyDb.prototype[name].name, name);
+  // A store shared across tabs (pkg/proxy/tabs.js) has the same surface.
+  const { SharedDb } = await import('../../pkg/proxy/tabs.js');
+  assert.deepEqual(own(SharedDb.prototype, 'method'), Object.keys(DB_METHODS).sort());
+  assert.deepEqual(own(SharedDb.prototype, 'getter'), [...DB_GETTERS].sort());
+  for (const name of Object.keys(DB_METHODS)) assert.equal(SharedDb.prototype[name].name, name);
 });
 
 test('a batch round-trips strings, bytes and JSON of every length class exactly (varint edges, multi-byte text, long strings)', async () => {

@@ -27,6 +27,8 @@ async function everyCall(): Promise<void> {
     relaxedFlushBytes: 1 << 20,
     recovery: 'skip-corrupted',
     threads: false,
+    exclusive: false,
+    lockTimeout: 500,
     backgroundWorker: true,
     keyEncoding: 'utf8',
     valueEncoding: 'json',
@@ -40,6 +42,7 @@ async function everyCall(): Promise<void> {
     latencySwitch: { averageMicros: 2000, minMemtableBytes: 1 << 20 },
   });
   const flavour: 'threaded' | 'single' = db.flavour;
+  const role: 'owner' | 'client' = db.role;
   const where: string = `${db.name} ${db.storage} ${db.maintenance} ${db.closed} ${db.recovery?.records ?? 0}`;
   await db.put('user:1', { name: 'Ada' });
   await db.put('raw', new Uint8Array([1, 2]), { valueEncoding: 'bytes' });
@@ -100,7 +103,7 @@ async function everyCall(): Promise<void> {
   } catch (err) {
     if (err instanceof PpdbError) void err.code;
   }
-  void [flavour, where, one, text, many, keys, values, cleared, closed, levels, imported];
+  void [flavour, role, where, one, text, many, keys, values, cleared, closed, levels, imported];
 
   // @ts-expect-error: 'yaml' is not an encoding
   await open('x', { valueEncoding: 'yaml' });
