@@ -310,9 +310,11 @@ export class SharedDb extends EventTarget {
 
   static {
     const kinds = {
+      // Straight to the store when there is one (no extra promise), else once there is.
       call: (method) =>
-        async function (...args) {
-          return (await this.#ready())[method](...args);
+        function (...args) {
+          if (this.#target && !this.#closed) return this.#target[method](...args);
+          return this.#ready().then((target) => target[method](...args));
         },
       iterate: (method) =>
         function (...args) {
@@ -322,7 +324,10 @@ export class SharedDb extends EventTarget {
         },
       batch: (method) =>
         function (...args) {
-          if (args[0] !== undefined) return this.#ready().then((target) => target[method](...args));
+          if (args[0] !== undefined) {
+            if (this.#target && !this.#closed) return this.#target[method](...args);
+            return this.#ready().then((target) => target[method](...args));
+          }
           if (this.#closed) throw closedError();
           return new ChainedBatch((operations, options) => this.#ready().then((target) => target[method](operations, options)));
         },
