@@ -7,9 +7,7 @@
 // It imports open.js, not index.js: index.js reaches proxy.js, which starts this worker,
 // and bundlers reject a worker whose module graph starts itself.
 import { openHere } from '../api/open.js';
-import { Server, gettersOf } from './server.js';
-
-const failure = (code, message) => Object.assign(new Error(message), { name: 'PpdbError', code });
+import { Server, failure, gettersOf } from './server.js';
 
 const server = new Server((messages, transfer) => self.postMessage(messages, transfer), {
   internal: {

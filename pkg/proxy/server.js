@@ -6,7 +6,8 @@
 import { Outbox, isPlainObject, transferable } from './messages.js';
 import { DB_GETTERS, isRemoteMethod } from '../api/methods.js';
 
-const failure = (code, message) => Object.assign(new Error(message), { name: 'PpdbError', code });
+/** An error that crosses back as `{ code, message }` (a PpdbError on the caller's side). */
+export const failure = (code, message) => Object.assign(new Error(message), { name: 'PpdbError', code });
 
 /** The values of a Db's getters (storage, flavour, name, closed, recovery, ...). */
 export const gettersOf = (target) => Object.fromEntries(DB_GETTERS.map((key) => [key, target[key]]));

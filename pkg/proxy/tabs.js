@@ -28,6 +28,8 @@ import { Server, gettersOf } from './server.js';
 
 /** How long a new owner waits for the files the previous owner's context still holds. */
 const TAKEOVER_WAIT_MS = 10_000;
+/** How long a context that failed to take over waits before it lines up again. */
+const RETAKE_DELAY_MS = 1_000;
 
 const ownerChanged = () => new PpdbError('OWNER_CHANGED', 'the context that owned the store went away during the call; it may or may not have been applied');
 const closedError = () => new PpdbError('CLOSED', 'the store is closed');
@@ -141,15 +143,19 @@ export class SharedDb extends EventTarget {
       }
       return;
     }
-    // Wait in line to own it (the browser grants the lock when the owner goes), and ask
-    // who owns it now.
+    // Wait in line to own it, and ask who owns it now.
+    this.#queue();
+    const reached = this.#ready();
+    this.#channel.postMessage({ type: 'hello' });
+    await reached;
+  }
+
+  /** Waits in line to own the store: the browser grants the lock when the owner goes. */
+  #queue() {
     acquire(`ppdb-owner:${this.#name}`, { signal: this.#stop.signal }).then(
       (granted) => granted && this.#takeOver(granted),
       () => {},
     );
-    const reached = this.#ready();
-    this.#channel.postMessage({ type: 'hello' });
-    await reached;
   }
 
   /** 'owner' if this context holds the store's files, 'client' if it forwards to the one that does. */
@@ -198,8 +204,10 @@ export class SharedDb extends EventTarget {
     try {
       await this.#own(release, true);
     } catch (err) {
-      // The files could not be opened here: calls waiting for an owner fail with why.
+      // The files could not be opened here: calls waiting for an owner fail with why, and
+      // this context waits in line again (another may own the store, or a later try work).
       this.#fail(err);
+      if (!this.#closed) setTimeout(() => this.#closed || this.#queue(), RETAKE_DELAY_MS);
     }
   }
 
