@@ -129,6 +129,35 @@ test('an IndexedDB store is shared by two pages', { timeout: 60_000 }, async () 
   await b.close();
 });
 
+test('pages that are not cross-origin isolated share an OPFS store too', { timeout: 60_000 }, async () => {
+  const plain = await serve({ root: repoRoot, port: 0, isolated: false });
+  try {
+    const open = async () => {
+      const page = await openPage(browser.context, new URL('/tests/browser/fixtures/api.html', plain.url).href);
+      await ppdbLoaded(page);
+      return page;
+    };
+    const [a, b] = [await open(), await open()];
+    const first = await a.evaluate(async () => {
+      await ppdb.destroy('tabs-plain', { storage: 'opfs' });
+      window.db = await ppdb.open('tabs-plain', { storage: 'opfs' });
+      await db.put('from-a', '1');
+      return { role: db.role, isolated: crossOriginIsolated };
+    });
+    const second = await b.evaluate(async () => {
+      window.db = await ppdb.open('tabs-plain', { storage: 'opfs' });
+      await db.batch([{ type: 'put', key: 'from-b', value: '2' }]);
+      return { role: db.role, a: await db.get('from-a'), entries: await db.iterator().all() };
+    });
+    assert.deepEqual(first, { role: 'owner', isolated: false });
+    assert.deepEqual(second, { role: 'client', a: '1', entries: [['from-a', '1'], ['from-b', '2']] });
+    await a.close();
+    await b.close();
+  } finally {
+    await plain.close();
+  }
+});
+
 test(`failover: the owner closed or reloaded ${ROUNDS} times while the others write, nothing acknowledged lost`, { timeout: 60_000 + ROUNDS * 20_000 }, async () => {
   const NAME = 'tabs-failover';
   /** Acknowledged batches, by writer prefix: numbers whose three keys must be there. */
