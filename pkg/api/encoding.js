@@ -103,9 +103,9 @@ export function decodeValue(bytes, encoding, text = null) {
   return bytes;
 }
 
-/** Bytes from the engine as a key in `encoding` (`text` as for decodeValue). */
-export function decodeKey(bytes, encoding, text = null) {
-  return encoding === 'utf8' ? (text ?? fromUtf8(bytes, 'the key')) : bytes;
+/** Bytes from the engine as a key in `encoding`. */
+export function decodeKey(bytes, encoding) {
+  return encoding === 'utf8' ? fromUtf8(bytes, 'the key') : bytes;
 }
 
 /** `.name` for identifiers, `["na me"]` otherwise: one step of a path like `$.a[0].when`. */

@@ -64,10 +64,10 @@ export class Iterator {
 
   #value() {
     const page = this.#page;
-    const encoding = this.#valueEncoding;
-    if (encoding === 'bytes') return page.value;
+    if (this.#valueEncoding === 'bytes') return page.value;
+    // Bytes are asked for (a copy of the page) only when the text is not ASCII.
     const text = page.valueText();
-    return text !== null && encoding === 'utf8' ? text : decodeValue(text === null ? page.value : null, encoding, text);
+    return decodeValue(text === null ? page.value : null, this.#valueEncoding, text);
   }
 
   /** Everything left, as an array; closes the iterator. */
@@ -87,8 +87,9 @@ export class Iterator {
     }
     const memory = this.#memory;
     // Read where it lies, or (memory TextDecoder will not read: shared, in browsers) copied.
-    const copy = memory.decodesViews ? null : memory.view(pointer, length).slice();
-    this.#page = new PageReader(copy ? () => copy : () => memory.view(pointer, length), length, this.#mode !== 'keys');
+    const values = this.#mode !== 'keys';
+    if (memory.decodesViews) this.#page = new PageReader(() => memory.view(pointer, length), length, values);
+    else this.#page = PageReader.owning(memory.view(pointer, length).slice(), values);
     this.#pageSize = Math.min(this.#pageSize * 2, MAX_PAGE);
     if (this.#page.empty) this.close();
   }

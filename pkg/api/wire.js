@@ -191,6 +191,13 @@ export class PageReader {
     this.#values = values;
   }
 
+  /** A reader of `bytes`, a page that is already the caller's own (bytes handed out are views of it). */
+  static owning(bytes, values) {
+    const reader = new PageReader(() => bytes, bytes.length, values);
+    reader.#copy = bytes;
+    return reader;
+  }
+
   /** True when the page holds no entries (the end of the scan). */
   get empty() {
     return this.#length === 0;

@@ -42,10 +42,7 @@ export class Scratch {
       this.#pointer = this.#wasm.scratchPointer(len);
       this.#room = len;
     }
-    // A view of memory that grew since is still good where it reaches (shared memory), or
-    // empty (detached): renew it only when it does not reach the region.
-    if (this.#view.length < this.#pointer + len) this.#view = new Uint8Array(this.#memory.buffer);
-    return this.#view.subarray(this.#pointer, this.#pointer + len);
+    return this.view(this.#pointer, len);
   }
 
   /**
@@ -53,6 +50,8 @@ export class Scratch {
    * of memory that grew reads as empty: ask again).
    */
   view(pointer, length) {
+    // A view of memory that grew since is still good where it reaches (shared memory), or
+    // empty (detached): renew it only when it does not reach the bytes asked for.
     if (this.#view.length < pointer + length) this.#view = new Uint8Array(this.#memory.buffer);
     return this.#view.subarray(pointer, pointer + length);
   }

@@ -21,7 +21,7 @@
 // not have been applied (retry reads and idempotent writes as they are; check before
 // retrying others). Calls made while no owner is known wait for the next one.
 import { ChainedBatch } from '../api/batch.js';
-import { PpdbError } from '../api/errors.js';
+import { PpdbError, closed as closedError } from '../api/errors.js';
 import { DB_METHODS, DB_GETTERS } from '../api/methods.js';
 import { Connection, ProxyDb } from './page.js';
 import { Server, gettersOf } from './server.js';
@@ -32,7 +32,6 @@ const TAKEOVER_WAIT_MS = 10_000;
 const RETAKE_DELAY_MS = 1_000;
 
 const ownerChanged = () => new PpdbError('OWNER_CHANGED', 'the context that owned the store went away during the call; it may or may not have been applied');
-const closedError = () => new PpdbError('CLOSED', 'the store is closed');
 
 /**
  * Resolves to a function releasing Web Lock `name` once it is granted, or to null if it

@@ -81,11 +81,11 @@ impl Version {
         };
         for (level, files) in self.levels.iter().enumerate() {
             // Level 0 tables overlap (newest first); a deeper level has one table per key.
-            let deeper = (level > 0)
-                .then(|| files.partition_point(|f| key::compare(&f.meta.largest, seek).is_lt()));
-            let candidates = match deeper {
-                None => files.as_slice(),
-                Some(at) => files.get(at..(at + 1).min(files.len())).unwrap_or(&[]),
+            let candidates = if level == 0 {
+                files.as_slice()
+            } else {
+                let at = files.partition_point(|f| key::compare(&f.meta.largest, seek).is_lt());
+                &files[at..(at + 1).min(files.len())]
             };
             for file in candidates.iter().filter(overlaps) {
                 if let Some(found) = file.table.get(seek)? {

@@ -1,0 +1,106 @@
+//! The read path: point reads (memtables, then tables newest level first) and scans
+//! (every source merged at one sequence number).
+
+use super::Db;
+use crate::error::Result;
+use crate::iter::{DbIter, InternalIterator, MergingIterator, ScanOptions};
+use crate::key::SequenceNumber;
+use crate::memtable::Lookup;
+use crate::metrics::{Op, Stopwatch, Timed};
+use std::sync::Arc;
+
+impl Db {
+    /// The value of `key`, or `None` if it is absent.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidArgument`] for an empty or oversized key.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.get_at(key, self.inner.publisher.visible())
+    }
+
+    pub(super) fn get_at(&self, key: &[u8], seq: SequenceNumber) -> Result<Option<Vec<u8>>> {
+        let metrics = &self.inner.metrics;
+        let timer = metrics.times_next_get().then(Stopwatch::start);
+        let value = self.newest_at(key, seq)?.and_then(|(_, value)| value);
+        metrics.count(Op::Get, 1);
+        metrics.read_bytes(value.as_ref().map_or(0, |v| (key.len() + v.len()) as u64));
+        if let Some(timer) = timer {
+            metrics.record(Timed::Get, timer.micros());
+        }
+        Ok(value)
+    }
+
+    /// The value of `key` with its version: the sequence number of the write that set it.
+    /// A conditional write ([`Db::write_if`]) can require that version to be unchanged.
+    ///
+    /// # Errors
+    /// As [`Db::get`].
+    pub fn get_with_version(&self, key: &[u8]) -> Result<Option<(Vec<u8>, SequenceNumber)>> {
+        self.get_with_version_at(key, self.inner.publisher.visible())
+    }
+
+    pub(super) fn get_with_version_at(
+        &self,
+        key: &[u8],
+        seq: SequenceNumber,
+    ) -> Result<Option<(Vec<u8>, SequenceNumber)>> {
+        Ok(self
+            .newest_at(key, seq)?
+            .and_then(|(version, value)| value.map(|v| (v, version))))
+    }
+
+    /// The newest entry of `key` visible at `seq`: its sequence number and its value
+    /// (`None` for a delete); `None` if no entry is visible.
+    fn newest_at(
+        &self,
+        key: &[u8],
+        seq: SequenceNumber,
+    ) -> Result<Option<(SequenceNumber, Option<Vec<u8>>)>> {
+        super::write::check_key(&self.inner.options, key)?;
+        // Memtables first, then tables: a flush installs its table before it drops the
+        // memtable, so loading the state before the version never misses an entry.
+        let state = self.inner.state.load();
+        for memtable in state.memtables() {
+            match memtable.get_versioned(key, seq) {
+                Some((found, Lookup::Found(value))) => {
+                    return Ok(Some((found, Some(value.to_vec()))))
+                }
+                Some((found, _)) => return Ok(Some((found, None))),
+                None => {}
+            }
+        }
+        let Some(versions) = &self.inner.versions else {
+            return Ok(None);
+        };
+        let seek = crate::key::internal_key(key, seq, crate::key::ValueKind::SEEK);
+        Ok(versions
+            .current()
+            .get(&seek)?
+            .map(|found| match found.kind {
+                crate::key::ValueKind::Put => (found.seq, Some(found.value)),
+                crate::key::ValueKind::Delete => (found.seq, None),
+            }))
+    }
+
+    /// The entries within `options`, read at the current sequence number.
+    ///
+    /// # Errors
+    /// None yet; reading tables will be able to report corruption.
+    pub fn scan(&self, options: ScanOptions) -> Result<DbIter> {
+        self.scan_at(options, self.inner.publisher.visible())
+    }
+
+    pub(super) fn scan_at(&self, options: ScanOptions, seq: SequenceNumber) -> Result<DbIter> {
+        let state = self.inner.state.load();
+        let mut children: Vec<Box<dyn InternalIterator>> = state
+            .memtables()
+            .map(|m| Box::new(m.iter()) as Box<dyn InternalIterator>)
+            .collect();
+        if let Some(versions) = &self.inner.versions {
+            children.extend(versions.current().iters());
+        }
+        self.inner.metrics.count(Op::Scan, 1);
+        Ok(DbIter::new(MergingIterator::new(children), seq, options)
+            .counting_into(Arc::clone(&self.inner.metrics)))
+    }
+}
