@@ -283,6 +283,38 @@ export interface DbIterator<T = [any, any]> extends AsyncIterableIterator<T> {
   close(): void;
 }
 
+/** What `db.watch()` watches: a range of keys (no `reverse`), decoded as asked. */
+export interface WatchOptions extends Omit<RangeOptions, 'reverse' | 'limit'> {
+  /** Changes to deliver, then the watch ends. */
+  limit?: number;
+  keyEncoding?: KeyEncoding;
+  valueEncoding?: ValueEncoding;
+  /**
+   * Start after this sequence number (a change's `sequence`) instead of now: the store
+   * lists the changes since then while its memtables hold them, else reports a gap.
+   */
+  after?: number;
+}
+
+/**
+ * One committed change. `sequence` numbers the store's writes in commit order (the
+ * operations of a batch have consecutive ones). A 'gap' says changes up to `sequence` may
+ * be missing (the store could no longer list them, or the reader fell far behind): read
+ * what you show again.
+ */
+export type Change<K = any, V = any> =
+  | { type: 'put'; key: K; value: V; sequence: number }
+  | { type: 'del'; key: K; sequence: number }
+  | { type: 'gap'; sequence: number };
+
+/** The changes of `db.watch()`, as they commit; `break` or `close()` ends it. */
+export interface Watch<K = any, V = any> extends AsyncIterableIterator<Change<K, V>> {
+  /** Every change until it ends (with a `limit`), as an array. */
+  all(): Promise<Change<K, V>[]>;
+  /** Stops watching. */
+  close(): void;
+}
+
 /** The store at one point in time (from `db.snapshot()`); release it with `close()`. */
 export interface Snapshot {
   readonly closed: boolean;
@@ -360,6 +392,11 @@ export interface Db extends EventTarget {
   clear(options?: RangeOptions): Promise<number>;
   /** A point-in-time view; reads through it ignore later writes. */
   snapshot(): Snapshot;
+  /**
+   * The changes committed from now on, in commit order, made in any tab or worker of a
+   * shared store: `for await (const change of db.watch({ prefix: 'todo:' }))`.
+   */
+  watch(options?: WatchOptions): Watch;
   /** Makes every write so far durable. */
   flush(): Promise<void>;
   /** Writes every frozen memtable to tables. */

@@ -131,7 +131,7 @@ fn run_seed(seed: u64) -> Result<u32, String> {
                     };
                 }
                 match db.write(&batch) {
-                    Ok(()) => {
+                    Ok(_) => {
                         let mut next = history.last().cloned().unwrap_or_default();
                         apply(&mut next, &ops);
                         history.push(next);

@@ -104,7 +104,7 @@ fn increment(db: &Db, key: &[u8]) -> u32 {
         let mut batch = WriteBatch::new();
         batch.put(key, &(count + 1).to_le_bytes());
         match db.write_if(&[(key, version)], &batch) {
-            Ok(()) => return conflicts,
+            Ok(_) => return conflicts,
             Err(ppdb::Error::Conflict(_)) => conflicts += 1,
             Err(err) => panic!("write_if: {err}"),
         }

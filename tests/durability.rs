@@ -164,7 +164,7 @@ fn an_in_memory_store_past_its_memory_limit_fails_writes_with_store_full_and_sta
     let mut written = 0u32;
     let err = loop {
         match db.put(format!("k{written:06}").as_bytes(), &[1u8; 500]) {
-            Ok(()) => written += 1,
+            Ok(_) => written += 1,
             Err(err) => break err,
         }
         assert!(written < 10_000, "the limit never applied");
@@ -203,7 +203,7 @@ fn a_full_quota_rejects_with_quota_exceeded_and_keeps_every_acknowledged_write()
     let mut acknowledged = 0u32;
     let err = loop {
         match db.put(format!("k{acknowledged:06}").as_bytes(), &[7u8; 200]) {
-            Ok(()) => acknowledged += 1,
+            Ok(_) => acknowledged += 1,
             Err(err) => break err,
         }
         assert!(acknowledged < 10_000, "the quota never applied");

@@ -154,7 +154,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         match store.write(&batch) {
-            Ok(()) => {
+            Ok(_) => {
                 assert!(!failed || batch.is_empty(), "a write succeeded after the store failed");
                 model = next;
             }

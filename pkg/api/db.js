@@ -3,13 +3,14 @@
 import { PpdbError, invalid, closed, callEngine } from './errors.js';
 import { toBytes, checkData, encodeValue, decodeValue, checkEncoding, describe, jsonBytes } from './encoding.js';
 import { Scratch } from '../engine/scratch.js';
-import { readOptions, readField, RANGE, READ } from './options.js';
+import { readOptions, readField, RANGE, READ, WATCH } from './options.js';
 import { Iterator } from './iterator.js';
-import { BatchWriter, packKeys, unpackValues } from './wire.js';
+import { BatchWriter, packKeys, unpackValues, readBatch } from './wire.js';
 import { Snapshot, snapshotHandle } from './snapshot.js';
 import { ChainedBatch } from './batch.js';
 import { Durability } from './durability.js';
 import { Maintenance } from './maintenance.js';
+import { ChangeFeed, Watcher } from './watch.js';
 
 /** Strings up to this many UTF-16 units go into the scratch region as they are (UTF-8
  * takes at most 3 bytes each); longer ones are encoded to their exact size first. */
@@ -46,6 +47,8 @@ export class Db extends EventTarget {
   #recovery;
   /** Settles when close() has synced and released the store. */
   #closing = null;
+  /** The writes committed here, for watchers (pkg/api/watch.js). */
+  #feed = new ChangeFeed();
 
   /** @internal Use `open()` or `attach()`. */
   constructor(handle, engine, options) {
@@ -232,7 +235,10 @@ export class Db extends EventTarget {
     if (valueLength > this.#options.maxValueSize) {
       throw invalid(`value is ${valueLength} bytes, the limit is ${this.#options.maxValueSize}`);
     }
-    this.#scratchAnswer(this.#call(() => this.#handle.putScratch(keyLength, valueLength)));
+    // Watched: the operation's bytes, taken before the call (which may move wasm memory).
+    const op = this.#feed.watched ? { put: true, key: region.slice(0, keyLength), value: region.slice(keyLength, keyLength + valueLength) } : null;
+    const sequence = this.#scratchAnswer(this.#call(() => this.#handle.putScratch(keyLength, valueLength)));
+    if (op) this.#feed.publish(sequence, [op]);
     await this.#durability.afterWrite();
   }
 
@@ -295,8 +301,10 @@ export class Db extends EventTarget {
     checkData(key, 'key');
     await this.#ready();
     this.#writable();
-    const [, keyLength] = this.#scratchKey(key);
-    this.#scratchAnswer(this.#call(() => this.#handle.delScratch(keyLength)));
+    const [region, keyLength] = this.#scratchKey(key);
+    const op = this.#feed.watched ? { put: false, key: region.slice(0, keyLength) } : null;
+    const sequence = this.#scratchAnswer(this.#call(() => this.#handle.delScratch(keyLength)));
+    if (op) this.#feed.publish(sequence, [op]);
     await this.#durability.afterWrite();
   }
 
@@ -361,11 +369,13 @@ export class Db extends EventTarget {
     this.#writable();
     // The whole batch in one buffer, one crossing.
     const batch = writer.finish();
+    let sequence;
     if (checks.length > 0) {
-      this.#call(() => this.#handle.writeIf(batch, checkKeys, versions));
+      sequence = this.#call(() => this.#handle.writeIf(batch, checkKeys, versions));
     } else if (writer.count > 0) {
-      this.#call(() => this.#handle.write(batch));
+      sequence = this.#call(() => this.#handle.write(batch));
     }
+    if (writer.count > 0 && this.#feed.watched) this.#feed.publish(sequence, readBatch(batch).ops);
     await this.#durability.afterWrite();
   }
 
@@ -405,6 +415,37 @@ export class Db extends EventTarget {
     });
     this.#iterators.add(iterator);
     return iterator;
+  }
+
+  /**
+   * The changes committed to the store from now on, in commit order, as an async iterator
+   * of `{ type: 'put', key, value, sequence }` and `{ type: 'del', key, sequence }` (the
+   * operations of a batch together). Options: gt, gte, lt, lte, prefix (keys to watch),
+   * limit (changes to deliver, then it ends), keyEncoding, valueEncoding, and `after: n`
+   * to start after sequence number n (a change's `sequence`) instead of now; changes
+   * the store can no longer list are reported as `{ type: 'gap', sequence }`. Ending the
+   * loop, `close()`, or closing the store ends it.
+   */
+  watch(options) {
+    this.#live();
+    const checked = readOptions(options, 'watch() options', WATCH);
+    if (checked.reverse) throw invalid('watch() delivers changes in commit order: reverse is not one of its options');
+    const { keyEncoding, valueEncoding } = this.#encodings(checked);
+    const feed = this.#feed;
+    const now = this.#call(() => this.#handle.lastSequence());
+    const after = checked.after ?? now;
+    const watcher = new Watcher({ range: checked, keyEncoding, valueEncoding, position: Math.min(after, now), limit: checked.limit, onClose: (w) => feed.delete(w) });
+    if (after < now) {
+      // Earlier changes, from the memtables (all of them, or a gap).
+      const earlier = this.#call(() => this.#handle.changesSince(after));
+      if (earlier === undefined) watcher.gap(now);
+      else watcher.offer(after + 1, readBatch(earlier).ops);
+    } else if (after > now) {
+      // The caller saw changes this store does not have (lost in a crash before they were synced).
+      watcher.gap(now);
+    }
+    feed.add(watcher, now);
+    return watcher;
   }
 
   /**
@@ -569,6 +610,7 @@ export class Db extends EventTarget {
     try {
       for (const iterator of [...this.#iterators]) iterator.close(closed());
       for (const snapshot of [...this.#snapshots]) snapshot.close();
+      this.#feed.end();
       // The worker's handle goes first, so this one is the last and closes the store.
       await this.#maintenance.release();
       if (this.#options.files && !this.#engine.dead && !this.#durability.failed) await this.#durability.commit();

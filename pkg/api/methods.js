@@ -7,6 +7,7 @@
 //   iterate   returns an iterator at once; the worker holds it, pages of items cross back
 //   batch     `batch(ops)` is a call; `batch()` returns a chained batch collected on the page
 //   snapshot  returns a Snapshot at once; the worker holds the real one
+//   watch     returns a change feed at once; the worker holds the real one, changes cross back
 //   share     not through a proxy (UNSUPPORTED)
 //   close     closes the worker's Db, then ends the worker
 
@@ -23,6 +24,7 @@ export const DB_METHODS = Object.freeze({
   keys: 'iterate',
   values: 'iterate',
   snapshot: 'snapshot',
+  watch: 'watch',
   flush: 'call',
   compact: 'call',
   stats: 'call',

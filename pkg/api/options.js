@@ -45,6 +45,10 @@ const CHECKS = {
     if (!(Number.isInteger(v) && v >= 0)) throw invalid(`limit must be a non-negative integer, Infinity or -1, got ${describe(v)}`);
     return Math.min(v, 2 ** 32 - 1);
   },
+  after: (v) => {
+    if (!(Number.isSafeInteger(v) && v >= 0)) throw invalid(`after must be a sequence number (a non-negative integer), got ${describe(v)}`);
+    return v;
+  },
   // open
   storage: oneOf('storage', ['auto', 'memory', 'fs', 'opfs', 'indexeddb']),
   path: (v) => {
@@ -100,6 +104,7 @@ const CHECKS = {
 /** The option lists of the calls, by name. */
 export const RANGE = ['gt', 'gte', 'lt', 'lte', 'prefix', 'reverse', 'limit'];
 export const READ = ['keyEncoding', 'valueEncoding', 'snapshot'];
+export const WATCH = [...RANGE, 'keyEncoding', 'valueEncoding', 'after'];
 export const OPEN = [
   'storage', 'path', 'durability', 'recovery', 'threads', 'backgroundWorker', 'wasmModule', 'keyEncoding',
   'valueEncoding', 'maxKeySize', 'maxValueSize', 'memtableSize', 'memoryLimit', 'relaxedFlushBytes',

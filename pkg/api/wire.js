@@ -111,6 +111,45 @@ export class BatchWriter {
   }
 }
 
+/** Reads a varint32 of `bytes` at `at`: `[value, next]`; throws past the end. */
+function readVarint(bytes, at) {
+  let value = 0;
+  for (let shift = 0; shift < 35; shift += 7) {
+    if (at >= bytes.length) throw new RangeError('the batch ends inside a length');
+    const byte = bytes[at++];
+    value += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) return [value, at];
+  }
+  throw new RangeError('a length of the batch is too long');
+}
+
+/**
+ * A batch in the write batch format read back: `{ sequence, ops }`, `ops` an array of
+ * `{ put, key, value }` (`put` false for a delete, whose value is undefined), keys and
+ * values views into `bytes`. Throws a RangeError for bytes that are not such a batch.
+ */
+export function readBatch(bytes) {
+  if (bytes.length < HEADER) throw new RangeError('the batch is shorter than its header');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const sequence = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
+  const count = view.getUint32(8, true);
+  const ops = [];
+  let at = HEADER;
+  const data = () => {
+    const [length, start] = readVarint(bytes, at);
+    if (start + length > bytes.length) throw new RangeError('the batch ends inside a key or value');
+    at = start + length;
+    return bytes.subarray(start, at);
+  };
+  for (let i = 0; i < count; i++) {
+    const kind = bytes[at++];
+    if (kind !== 0 && kind !== 1) throw new RangeError(`operation ${i} of the batch has kind ${kind}`);
+    const key = data();
+    ops.push({ put: kind === 1, key, value: kind === 1 ? data() : undefined });
+  }
+  return { sequence, ops };
+}
+
 /** Keys (bytes) packed for getMany. */
 export function packKeys(keys) {
   let size = 0;

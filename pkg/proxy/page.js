@@ -12,11 +12,14 @@
 // check), or one of the proxy's own:
 //   'open'           [name, options]   -> the Db's getters { storage, flavour, name, ... }
 //   'iterator.next'  [heldId, count]   -> { items, done }: up to `count` more items
-//   'release'        [heldId]          -> closes a held iterator or snapshot
+//   'watch.next'     [heldId, wait]    -> { changes, position, done }: a held watch's changes,
+//                                         once it has some or `wait` ms passed
+//   'release'        [heldId]          -> closes a held iterator, snapshot or watch
 // A result that structured cloning would not carry intact (the iterator of iterator(),
-// keys() or values(); the Snapshot of snapshot()) stays in the worker, held under the id of
-// the request that made it; the reply is null and the page wraps that id (a ProxyIterator,
-// or a Snapshot whose handle is that id). A request that passes a held snapshot in an options object (`{ snapshot }`)
+// keys() or values(); the Snapshot of snapshot(); the watch of watch()) stays in the worker,
+// held under the id of the request that made it; the reply is null (a watch: `{ position }`,
+// where it starts) and the page wraps that id (a ProxyIterator, a Snapshot whose handle is
+// that id, a ProxyWatch). A request that passes a held snapshot in an options object (`{ snapshot }`)
 // sends `null` in its place and `held: [[argIndex, property, heldId]]`, which the worker
 // resolves. Errors cross as { code, message } and are thrown again here as PpdbError with
 // the same code. Uint8Arrays are transferred, not copied by postMessage: the page first
@@ -25,6 +28,7 @@
 import { ChainedBatch } from '../api/batch.js';
 import { drain } from '../api/iterator.js';
 import { Snapshot, snapshotHandle } from '../api/snapshot.js';
+import { Changes } from '../api/watch.js';
 import { PpdbError, invalid } from '../api/errors.js';
 import { Outbox, isPlainObject, transferable } from './messages.js';
 import { DB_METHODS, DB_GETTERS } from '../api/methods.js';
@@ -203,6 +207,64 @@ class ProxyIterator {
   }
 }
 
+/** How long a 'watch.next' waits before it answers with no changes (and the position). */
+const WATCH_WAIT_MS = 5_000;
+
+/**
+ * A watch on the page over a watch in the worker: `take()` asks for its changes
+ * ('watch.next'), one request at a time; `close()` releases it.
+ */
+export class ProxyWatch extends Changes {
+  #connection;
+  #id;
+  #opened;
+  #position;
+  #stopped = false;
+  #onStop;
+
+  /** @internal Sends `method(...args)`, which makes a watch in the worker. */
+  constructor(connection, method, args, onStop) {
+    super();
+    const { id, reply } = connection.send(method, args);
+    this.#connection = connection;
+    this.#id = id;
+    this.#onStop = onStop;
+    this.#opened = reply.then(({ position }) => (this.#position ??= position));
+    this.#opened.catch(() => {}); // take() reports it
+  }
+
+  /** The sequence number it started after, once the worker made it. */
+  get opened() {
+    return this.#opened;
+  }
+
+  /** Every change up to this sequence number has been taken (undefined before it opened). */
+  get position() {
+    return this.#position;
+  }
+
+  /** `{ changes, position, done }`, as Watcher.take (see pkg/api/watch.js). */
+  async take(wait = WATCH_WAIT_MS) {
+    if (this.#stopped) return { changes: [], position: this.#position, done: true };
+    const next = this.#connection.call('watch.next', [this.#id, wait]);
+    next.catch(() => {});
+    await this.#opened;
+    const taken = await next;
+    if (this.#stopped) return { changes: [], position: this.#position, done: true };
+    this.#position = taken.position;
+    if (taken.done) this.#stopped = true;
+    return taken;
+  }
+
+  /** @internal Releases the worker's watch. */
+  stop() {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#onStop?.(this);
+    this.#connection.call('release', [this.#id]).catch(() => {});
+  }
+}
+
 /**
  * A Db whose store runs in the proxy worker (an OPFS store opened on a page). Its methods
  * are made from the table of Db's methods (pkg/api/methods.js): each is sent to the
@@ -215,6 +277,7 @@ export class ProxyDb extends EventTarget {
   #connection;
   #getters;
   #closed = false;
+  #watches = new Set();
 
   /** @internal Use `open()`. `getters`: the worker Db's getters, read once it opened. */
   constructor(connection, getters) {
@@ -245,6 +308,14 @@ export class ProxyDb extends EventTarget {
           if (this.#closed) throw closedError();
           return new ChainedBatch((operations, options) => this.#call(method, [operations, options]));
         },
+      // Changes as they commit: the worker holds the watch, its changes cross back.
+      watch: (method) =>
+        function (...args) {
+          if (this.#closed) throw closedError();
+          const watch = new ProxyWatch(this.#connection, method, args, (w) => this.#watches.delete(w));
+          this.#watches.add(watch);
+          return watch;
+        },
       // A point-in-time view, held in the worker; release it with its `close()`.
       snapshot: (method) =>
         function () {
@@ -263,6 +334,8 @@ export class ProxyDb extends EventTarget {
         async function () {
           if (this.#closed) return;
           this.#closed = true;
+          // Their loops end (as a Db's do when it closes).
+          for (const watch of [...this.#watches]) watch.close();
           try {
             await this.#connection.call(method, []);
           } finally {

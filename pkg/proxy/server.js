@@ -33,9 +33,13 @@ export class Server {
   constructor(send, { db = null, internal = {} } = {}) {
     this.#db = db;
     this.#internal = internal;
-    this.#outbox = new Outbox(send, (message) =>
-      this.#outbox.push({ id: message.id, error: { code: 'INTERNAL', message: `the result of request ${message.id} cannot be sent back` } }),
-    );
+    // A result that cannot be cloned is answered with an error instead (once: an error
+    // that cannot be sent either, to a closed channel, is dropped).
+    this.#outbox = new Outbox(send, (message) => {
+      if (message.error === undefined && message.id !== undefined) {
+        this.#outbox.push({ id: message.id, error: { code: 'INTERNAL', message: `the result of request ${message.id} cannot be sent back` } });
+      }
+    });
   }
 
   /** The store served (set by an `open` request). */
@@ -89,6 +93,15 @@ export class Server {
     return { items, done: false };
   }
 
+  /** Changes of held watch `id`, once there are some or `wait` ms passed: `{ changes, position, done }`. */
+  async #nextChanges(id, wait) {
+    const watch = this.#held.get(id);
+    if (!watch) throw failure('CLOSED', 'the watch is closed');
+    const taken = await watch.take(wait);
+    if (taken.done) this.#held.delete(id);
+    return taken;
+  }
+
   /**
    * Runs request `{ id, method, args, held }`. Everything up to the Db call happens
    * synchronously, so requests start in the order they were made, and an iterator is
@@ -97,6 +110,7 @@ export class Server {
   async #perform({ id, method, args, held: refs }) {
     if (Object.hasOwn(this.#internal, method)) return this.#internal[method].apply(this, args);
     if (method === 'iterator.next') return this.#nextItems(...args);
+    if (method === 'watch.next') return this.#nextChanges(...args);
     if (method === 'release') {
       const object = this.#held.get(args[0]);
       this.#held.delete(args[0]);
@@ -108,7 +122,8 @@ export class Server {
     const value = typeof result?.then === 'function' ? await result : result;
     if (crossesIntact(value)) return value;
     this.#held.set(id, value);
-    return null;
+    // A watch tells where it starts, so its follower can resume from there.
+    return typeof value.take === 'function' ? { position: await value.opened } : null;
   }
 
   #answer(id, work) {

@@ -2,6 +2,7 @@
 //! and scans, snapshots (`snapshot.rs`), memtable generations (`state.rs`) and recovery
 //! (`recovery.rs`).
 
+mod changes;
 mod flush;
 mod read;
 mod recovery;

@@ -86,22 +86,32 @@ impl BatchSize {
     }
 }
 
+/// Where a published batch went.
+struct Applied {
+    /// The memtable state it went into.
+    state: Arc<MemState>,
+    /// The end of its log record.
+    end: u64,
+    /// The sequence number of its first operation.
+    first_seq: SequenceNumber,
+}
+
 impl Db {
-    /// Sets `key` to `value`.
+    /// Sets `key` to `value`; returns the write's sequence number.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for an empty or oversized key or value; see [`Db::write`].
-    pub fn put(&self, key: &[u8], value: &[u8]) -> Result<()> {
+    pub fn put(&self, key: &[u8], value: &[u8]) -> Result<SequenceNumber> {
         let mut batch = WriteBatch::new();
         batch.put(key, value);
         self.write(&batch)
     }
 
-    /// Removes `key` (a no-op if it is absent).
+    /// Removes `key` (a no-op if it is absent); returns the write's sequence number.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for an empty or oversized key; see [`Db::write`].
-    pub fn delete(&self, key: &[u8]) -> Result<()> {
+    pub fn delete(&self, key: &[u8]) -> Result<SequenceNumber> {
         let mut batch = WriteBatch::new();
         batch.delete(key);
         self.write(&batch)
@@ -110,29 +120,32 @@ impl Db {
     /// Applies every operation of `batch` atomically: readers see all of it or none of it,
     /// recovery replays all of it or none of it, and later operations on the same key win.
     /// Nothing is written if any operation is invalid. With [`Durability::Sync`] it returns
-    /// once the batch is synced to storage.
+    /// once the batch is synced to storage. Returns the sequence number of its first
+    /// operation (operation `i` has that plus `i`); an empty batch writes nothing and
+    /// returns the last sequence number.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] for invalid operations; [`Error::StoreFull`] past the
     /// memory limit; storage errors ([`Error::Io`], [`Error::QuotaExceeded`]), after which
     /// writes fail until the store is reopened.
-    pub fn write(&self, batch: &WriteBatch) -> Result<()> {
+    pub fn write(&self, batch: &WriteBatch) -> Result<SequenceNumber> {
         let timer = Stopwatch::start();
         let size = check_batch(&self.inner.options, batch)?;
         if batch.is_empty() {
-            return Ok(());
+            return Ok(self.inner.publisher.visible());
         }
         let passage = self.inner.gate.enter(self.inner.options.stall_timeout_ms)?;
-        let (state, end) = self.apply(batch, size.user_bytes)?;
+        let applied = self.apply(batch, size.user_bytes)?;
         drop(passage);
-        self.settle(&state, end)?;
+        self.settle(&applied)?;
         size.record(&self.inner.metrics, &timer);
-        Ok(())
+        Ok(applied.first_seq)
     }
 
     /// Applies `batch` only if every key of `checks` is at the version given there (the
     /// one [`Db::get_with_version`] reports; `None`: absent or deleted). The check and the
     /// write are atomic: no other write lands between them. An empty batch only checks.
+    /// Returns what [`Db::write`] does.
     ///
     /// # Errors
     /// [`Error::Conflict`] (nothing written) if a key is at another version; as
@@ -141,7 +154,7 @@ impl Db {
         &self,
         checks: &[(&[u8], Option<SequenceNumber>)],
         batch: &WriteBatch,
-    ) -> Result<()> {
+    ) -> Result<SequenceNumber> {
         let timer = Stopwatch::start();
         let size = check_batch(&self.inner.options, batch)?;
         self.inner.metrics.count(Op::ConditionalWrite, 1);
@@ -167,18 +180,17 @@ impl Db {
             }
         }
         if batch.is_empty() {
-            return Ok(());
+            return Ok(seq);
         }
-        let (state, end) = self.apply(batch, size.user_bytes)?;
+        let applied = self.apply(batch, size.user_bytes)?;
         drop(closed);
-        self.settle(&state, end)?;
+        self.settle(&applied)?;
         size.record(&self.inner.metrics, &timer);
-        Ok(())
+        Ok(applied.first_seq)
     }
 
-    /// Logs, inserts and publishes `batch`; returns the memtable state it went into and
-    /// the end of its log record.
-    fn apply(&self, batch: &WriteBatch, user_bytes: u64) -> Result<(Arc<MemState>, u64)> {
+    /// Logs, inserts and publishes `batch`.
+    fn apply(&self, batch: &WriteBatch, user_bytes: u64) -> Result<Applied> {
         let inner = &*self.inner;
         let limit = inner.options.stall_timeout_ms;
         // Waiting for another thread's flush when short of memory, and for a switch in
@@ -254,13 +266,19 @@ impl Db {
                 .user_bytes
                 .fetch_add(user_bytes, crate::sync::atomic::Ordering::Relaxed);
             drop(writer);
-            return Ok((state, slot.end));
+            return Ok(Applied {
+                state,
+                end: slot.end,
+                first_seq: slot.first_seq,
+            });
         }
     }
 
     /// After a batch is published: waits for durability (sync) or starts a flush of the
     /// log when enough is pending (relaxed), and switches a full memtable.
-    fn settle(&self, state: &Arc<MemState>, end: u64) -> Result<()> {
+    fn settle(&self, applied: &Applied) -> Result<()> {
+        let Applied { state, end, .. } = applied;
+        let end = *end;
         let inner = &*self.inner;
         if let Some(log) = &inner.log {
             match inner.options.durability {

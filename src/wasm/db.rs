@@ -133,9 +133,9 @@ impl DbHandle {
         self.db.as_ref().ok_or_else(|| to_js(Error::Closed))
     }
 
-    /// Sets `key` to `value`.
-    pub fn put(&self, key: &[u8], value: &[u8]) -> JsResult<()> {
-        js(self.db()?.put(key, value))
+    /// Sets `key` to `value`; returns the write's sequence number.
+    pub fn put(&self, key: &[u8], value: &[u8]) -> JsResult<f64> {
+        js(self.db()?.put(key, value)).map(|seq| seq as f64)
     }
 
     /// The value of `key`, or `undefined`.
@@ -143,16 +143,35 @@ impl DbHandle {
         js(self.db()?.get(key))
     }
 
-    /// Removes `key`.
-    pub fn del(&self, key: &[u8]) -> JsResult<()> {
-        js(self.db()?.delete(key))
+    /// Removes `key`; returns the write's sequence number.
+    pub fn del(&self, key: &[u8]) -> JsResult<f64> {
+        js(self.db()?.delete(key)).map(|seq| seq as f64)
     }
 
     /// Applies a batch atomically: `encoded` in the write batch format of
     /// `docs/format.md` (any sequence number; the engine assigns its own), built by the
     /// package in one buffer, so a batch of any size crosses the boundary in one call.
-    pub fn write(&self, encoded: Vec<u8>) -> JsResult<()> {
-        js(self.db()?.write(&super::wire::batch(encoded)?))
+    /// Returns the sequence number of its first operation.
+    pub fn write(&self, encoded: Vec<u8>) -> JsResult<f64> {
+        js(self.db()?.write(&super::wire::batch(encoded)?)).map(|seq| seq as f64)
+    }
+
+    /// The sequence number of the last write readers see.
+    #[wasm_bindgen(js_name = lastSequence)]
+    pub fn last_sequence(&self) -> JsResult<f64> {
+        Ok(self.db()?.last_sequence() as f64)
+    }
+
+    /// Every change committed after sequence `after`, in commit order, as one batch (the
+    /// write batch format, its sequence `after + 1`); `undefined` when the memtables no
+    /// longer hold them all.
+    #[wasm_bindgen(js_name = changesSince)]
+    pub fn changes_since(&self, after: f64) -> JsResult<Option<Vec<u8>>> {
+        let after = after as u64;
+        Ok(self
+            .db()?
+            .changes_since(after)
+            .map(|batch| batch.encoded().to_vec()))
     }
 
     /// An iterator over a range. `undefined` bounds are open; a prefix narrows the range.
@@ -196,14 +215,14 @@ impl DbHandle {
 
     /// Applies `batch` only if each key of `keys` is at the version at the same index of
     /// `versions` (a string from `getWithVersion`, or `null` for absent); otherwise
-    /// throws `CONFLICT` and writes nothing.
+    /// throws `CONFLICT` and writes nothing. Returns what `write` does.
     #[wasm_bindgen(js_name = writeIf)]
     pub fn write_if(
         &self,
         encoded: Vec<u8>,
         keys: js_sys::Array,
         versions: js_sys::Array,
-    ) -> JsResult<()> {
+    ) -> JsResult<f64> {
         let batch = super::wire::batch(encoded)?;
         if keys.length() != versions.length() {
             return Err(to_js(Error::invalid(
@@ -227,7 +246,7 @@ impl DbHandle {
         }
         let checks: Vec<(&[u8], Option<u64>)> =
             checks.iter().map(|(k, v)| (k.as_slice(), *v)).collect();
-        js(self.db()?.write_if(&checks, &batch))
+        js(self.db()?.write_if(&checks, &batch)).map(|seq| seq as f64)
     }
 
     /// A snapshot: reads at this point in time until it is closed.

@@ -53,9 +53,9 @@ pub fn take_error() -> JsValue {
         .unwrap_or(JsValue::UNDEFINED)
 }
 
-fn failed(err: JsValue) -> i32 {
+fn failed<T: From<i32>>(err: JsValue) -> T {
     ERROR.with(|e| *e.borrow_mut() = Some(err));
-    FAILED
+    T::from(FAILED)
 }
 
 /// Runs `f` on the region, which holds at least the `len` bytes JS wrote (it wrote within
@@ -73,7 +73,11 @@ fn with_region<T>(len: usize, f: impl FnOnce(&mut Vec<u8>) -> T) -> T {
 impl DbHandle {
     /// Runs `f` on the store and the region (at least `len` bytes): its answer, or `-2`
     /// when the handle is closed.
-    fn with_store(&self, len: usize, f: impl FnOnce(&crate::Db, &mut Vec<u8>) -> i32) -> i32 {
+    fn with_store<T: From<i32>>(
+        &self,
+        len: usize,
+        f: impl FnOnce(&crate::Db, &mut Vec<u8>) -> T,
+    ) -> T {
         match self.db() {
             Ok(db) => with_region(len, |region| f(db, region)),
             Err(err) => failed(err),
@@ -107,24 +111,25 @@ impl DbHandle {
     }
 
     /// `put` of the key in the region's first `key_len` bytes and the value in the
-    /// `value_len` bytes after it: `0`, or `-2` for an error.
+    /// `value_len` bytes after it: the write's sequence number, or `-2` for an error.
     #[wasm_bindgen(js_name = putScratch)]
-    pub fn put_scratch(&self, key_len: u32, value_len: u32) -> i32 {
+    pub fn put_scratch(&self, key_len: u32, value_len: u32) -> f64 {
         let (k, v) = (key_len as usize, value_len as usize);
         self.with_store(k + v, |db, region| {
             match db.put(&region[..k], &region[k..k + v]) {
-                Ok(()) => 0,
+                Ok(seq) => seq as f64,
                 Err(err) => failed(to_js(err)),
             }
         })
     }
 
-    /// `del` of the key in the region's first `key_len` bytes: `0`, or `-2`.
+    /// `del` of the key in the region's first `key_len` bytes: the write's sequence
+    /// number, or `-2`.
     #[wasm_bindgen(js_name = delScratch)]
-    pub fn del_scratch(&self, key_len: u32) -> i32 {
+    pub fn del_scratch(&self, key_len: u32) -> f64 {
         self.with_store(key_len as usize, |db, region| {
             match db.delete(&region[..key_len as usize]) {
-                Ok(()) => 0,
+                Ok(seq) => seq as f64,
                 Err(err) => failed(to_js(err)),
             }
         })

@@ -158,6 +158,85 @@ test('pages that are not cross-origin isolated share an OPFS store too', { timeo
   }
 });
 
+test('watch across tabs: a write in one tab reaches a watch in another, ranges filter, batches arrive whole', { timeout: 90_000 }, async () => {
+  const pages = [await newPage(), await newPage(), await newPage()];
+  const roles = [];
+  for (const page of pages) {
+    roles.push(
+      await page.evaluate(async () => {
+        await ppdb.destroy('tabs-watch', { storage: 'opfs' }).catch(() => {});
+        window.db = await ppdb.open('tabs-watch', { storage: 'opfs' });
+        return db.role;
+      }),
+    );
+  }
+  assert.deepEqual(roles, ['owner', 'client', 'client']);
+  const [owner, watcher, writer] = pages;
+  // The watcher (a client) records when each change arrives; clocks of pages of one
+  // browser agree (timeOrigin + now).
+  await watcher.evaluate(() => {
+    window.arrived = [];
+    window.inRange = [];
+    (async () => {
+      for await (const change of db.watch({ prefix: 'live:' })) window.arrived.push({ ...change, at: performance.timeOrigin + performance.now() });
+    })();
+    (async () => {
+      for await (const change of db.watch({ gte: 'm', lt: 'n' })) window.inRange.push(change.key);
+    })();
+  });
+  await owner.evaluate(() => {
+    window.ownerSaw = [];
+    (async () => {
+      for await (const change of db.watch({ prefix: 'batch:' })) window.ownerSaw.push(change);
+    })();
+  });
+  // The watches are made at the owner before the first write is sent.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const N = 200;
+  const write = (page) =>
+    page.evaluate(async (N) => {
+      const sent = [];
+      for (let i = 0; i < N; i++) {
+        const at = performance.timeOrigin + performance.now();
+        await db.put(`live:${i}`, String(at));
+        sent.push(at);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      for (const key of ['l', 'm', 'mm', 'n', 'z']) await db.put(key, 'x');
+      // A batch from a client, watched at the owner: all of it, in a row.
+      await db.batch(Array.from({ length: 5 }, (_, i) => ({ type: 'put', key: `batch:${i}`, value: String(i) })));
+      return sent;
+    }, N);
+  const delays = {};
+  for (const [label, page] of [['owner -> client', owner], ['client -> client', writer]]) {
+    await watcher.evaluate(() => (window.arrived = []));
+    await write(page);
+    const arrived = await watcher.evaluate(async (N) => {
+      for (let t = 0; window.arrived.length < N && t < 200; t++) await new Promise((resolve) => setTimeout(resolve, 50));
+      return window.arrived;
+    }, N);
+    assert.equal(arrived.length, N, `${label}: every change arrived`);
+    assert.deepEqual(
+      arrived.map((c) => c.key),
+      Array.from({ length: N }, (_, i) => `live:${i}`),
+      `${label}: in commit order`,
+    );
+    for (let i = 1; i < N; i++) assert.ok(arrived[i].sequence > arrived[i - 1].sequence);
+    const ms = arrived.map((c) => c.at - Number(c.value)).sort((a, b) => a - b);
+    delays[label] = { median: ms[Math.floor(N / 2)], p99: ms[Math.floor(N * 0.99)] };
+  }
+  console.log(`# watch delay across tabs (ms): ${JSON.stringify(delays)}`);
+  for (const { median } of Object.values(delays)) assert.ok(median < 100, JSON.stringify(delays));
+  assert.deepEqual(await watcher.evaluate(() => window.inRange), ['m', 'mm', 'm', 'mm'], 'only keys in [m, n), from both writers');
+  const ownerSaw = await owner.evaluate(() => window.ownerSaw);
+  assert.equal(ownerSaw.length, 10, 'both batches, whole');
+  for (const batch of [ownerSaw.slice(0, 5), ownerSaw.slice(5)]) {
+    assert.deepEqual(batch.map((c) => c.key), ['batch:0', 'batch:1', 'batch:2', 'batch:3', 'batch:4']);
+    for (let i = 1; i < 5; i++) assert.equal(batch[i].sequence, batch[0].sequence + i, 'consecutive sequence numbers: one batch');
+  }
+  for (const page of pages) await page.close();
+});
+
 test(`failover: the owner closed or reloaded ${ROUNDS} times while the others write, nothing acknowledged lost`, { timeout: 60_000 + ROUNDS * 20_000 }, async () => {
   const NAME = 'tabs-failover';
   /** Acknowledged batches, by writer prefix: numbers whose three keys must be there. */
@@ -174,6 +253,15 @@ test(`failover: the owner closed or reloaded ${ROUNDS} times while the others wr
       window.db = await ppdb.open('tabs-failover', { storage: 'opfs', durability: 'sync' });
       window.problems = [];
       window.retried = 0;
+      // Every change, as this page's watch sees it: [sequence, key], or ['gap', sequence].
+      window.seen = [];
+      (async () => {
+        try {
+          for await (const change of db.watch()) window.seen.push(change.type === 'gap' ? ['gap', change.sequence] : [change.sequence, change.key]);
+        } catch (err) {
+          window.problems.push(`watch: ${err?.code}: ${err?.message}`);
+        }
+      })();
       (async () => {
         for (let n = 0; !window.stopWriting; ) {
           try {
@@ -197,6 +285,9 @@ test(`failover: the owner closed or reloaded ${ROUNDS} times while the others wr
   for (const page of pages) await startWriter(page);
 
   const failovers = [];
+  let watchGaps = 0;
+  let rewrites = 0;
+  const watchCounts = [];
   const log = (...args) => process.env.PPDB_TAB_VERBOSE && console.error(...args);
   for (let round = 0; round < ROUNDS; round++) {
     const roles = await Promise.all(pages.map((p) => p.evaluate(() => db.role)));
@@ -240,6 +331,36 @@ test(`failover: the owner closed or reloaded ${ROUNDS} times while the others wr
     await startWriter(replacement);
     pages.splice(pages.indexOf(owner), 1, replacement);
 
+    // The watches of the pages that stayed followed the store to its new owner: they
+    // received every change since they started, in order, none twice (sequence numbers
+    // are consecutive, but for a gap they report), each batch whole.
+    for (const page of others) {
+      const watched = await page.evaluate(() => {
+        // A sequence number not one past the last is a change missed, or one given twice.
+        const holes = [];
+        const keys = new Set();
+        let rewritten = 0;
+        let gaps = 0;
+        let prev = null;
+        for (const [sequence, key] of window.seen) {
+          if (sequence === 'gap') {
+            gaps++;
+            prev = key;
+            continue;
+          }
+          if (prev !== null && sequence !== prev + 1) holes.push([prev, sequence]);
+          prev = sequence;
+          // A key written again: a batch retried after OWNER_CHANGED that had been applied.
+          if (key !== 'probe' && keys.has(key)) rewritten++;
+          keys.add(key);
+        }
+        return { count: window.seen.length, holes: holes.slice(0, 5), rewritten, gaps };
+      });
+      assert.deepEqual(watched.holes, [], `round ${round} (${mode}): a watch missed a change or got one twice`);
+      watchGaps = Math.max(watchGaps, watched.gaps);
+      rewrites = Math.max(rewrites, watched.rewritten);
+      watchCounts.push(watched.count);
+    }
     // Every batch acknowledged before the check began is there whole; no batch is there
     // in part. (The writers go on meanwhile: what they write later is not checked.)
     const ackedNow = [...acked].map(([prefix, ns]) => [prefix, [...ns]]);
@@ -263,7 +384,7 @@ test(`failover: the owner closed or reloaded ${ROUNDS} times while the others wr
     }
   }
   const total = [...acked.values()].reduce((sum, ns) => sum + ns.length, 0);
-  console.log(`# failover over ${ROUNDS} rounds: median ${median(failovers)} ms, max ${Math.max(...failovers)} ms; ${total} acknowledged batches checked`);
+  console.log(`# failover over ${ROUNDS} rounds: median ${median(failovers)} ms, max ${Math.max(...failovers)} ms; ${total} acknowledged batches checked; watches followed with at most ${watchGaps} reported gaps, up to ${Math.max(...watchCounts)} changes each; ${rewrites} keys written again by retries that had been applied`);
   // Each switch is bounded (the loop above fails past 15 s); the median must be within 1 s.
   assert.ok(median(failovers) <= 1_000, `failover median ${median(failovers)} ms`);
   for (const page of pages) await page.evaluate(() => (window.stopWriting = true));

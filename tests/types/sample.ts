@@ -9,6 +9,7 @@ import {
   PpdbError,
   type Db,
   type Snapshot,
+  type Watch,
   type ChainedBatch,
   type Stats,
   type Versioned,
@@ -68,6 +69,15 @@ async function everyCall(): Promise<void> {
   const it = db.iterator();
   it.close();
   const cleared: number = await db.clear({ prefix: 'tmp:' });
+  for await (const change of db.watch({ prefix: 'todo:', after: 0, limit: 2 })) {
+    if (change.type === 'put') void [change.key, change.value, change.sequence];
+    else if (change.type === 'del') void change.key;
+    else void change.sequence;
+  }
+  const watch: Watch = db.watch({ gte: 'a', valueEncoding: 'json' });
+  watch.close();
+  // @ts-expect-error changes come in commit order only
+  db.watch({ reverse: true });
   const snapshot: Snapshot = db.snapshot();
   await snapshot.get('a');
   await snapshot.getMany(['a']);

@@ -1,0 +1,264 @@
+// The change feed. `db.watch(range)` is an async iterator of the changes committed to the
+// store, in commit order: `{ type: 'put', key, value, sequence }` and `{ type: 'del', key,
+// sequence }`. The Db publishes each write it commits (its operations and the sequence
+// number of the first) to its ChangeFeed, which offers it to every Watcher; a watcher keeps
+// the operations in its range and queues them, all of a batch at once.
+//
+// A watcher that starts `after` a sequence number first gets the changes since then, read
+// back from the engine's memtables (Db.watch); where they no longer hold all of them, it
+// reports the gap as `{ type: 'gap', sequence }`: changes up to `sequence` may be missing,
+// so read the store again. A watcher whose reader falls MAX_QUEUED changes behind drops
+// them and reports a gap the same way.
+//
+// `take()` is what crosses a proxy: once there is something, it resolves with every change
+// queued and the watcher's position (every change up to that sequence number has been
+// seen), so a watcher that follows a store in another tab resumes where it stopped when
+// the store changes hands (pkg/proxy/tabs.js).
+import { decodeKey, decodeValue } from './encoding.js';
+import { drain } from './iterator.js';
+
+/** Changes a watcher holds for a reader that does not keep up, at most. */
+export const MAX_QUEUED = 100_000;
+
+/** Bytewise order of two Uint8Arrays (the store's key order). */
+export function compareBytes(a, b) {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    if (a[i] !== b[i]) return a[i] - b[i];
+  }
+  return a.length - b.length;
+}
+
+function startsWith(key, prefix) {
+  if (key.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) {
+    if (key[i] !== prefix[i]) return false;
+  }
+  return true;
+}
+
+/** True if `key` is in `range` (checked range options: bounds and prefix as bytes). */
+export function inRange(key, { gt, gte, lt, lte, prefix }) {
+  if (prefix !== undefined && !startsWith(key, prefix)) return false;
+  if (gt !== undefined && compareBytes(key, gt) <= 0) return false;
+  if (gte !== undefined && compareBytes(key, gte) < 0) return false;
+  if (lt !== undefined && compareBytes(key, lt) >= 0) return false;
+  if (lte !== undefined && compareBytes(key, lte) > 0) return false;
+  return true;
+}
+
+/** The writes of one Db, as they commit, for its watchers. */
+export class ChangeFeed {
+  #watchers = new Set();
+  #position = 0;
+
+  /** True while someone watches (writes are published only then). */
+  get watched() {
+    return this.#watchers.size > 0;
+  }
+
+  /** The sequence number of the last write published. */
+  get position() {
+    return this.#position;
+  }
+
+  /** Adds `watcher`; `position` is the store's last sequence number now. */
+  add(watcher, position) {
+    this.#position = Math.max(this.#position, position);
+    this.#watchers.add(watcher);
+  }
+
+  delete(watcher) {
+    this.#watchers.delete(watcher);
+  }
+
+  /** A committed write: `ops` (`[{ put, key, value }]`, bytes), the first at sequence `first`. */
+  publish(first, ops) {
+    this.#position = Math.max(this.#position, first + ops.length - 1);
+    for (const watcher of this.#watchers) watcher.offer(first, ops);
+  }
+
+  /** Ends every watcher (the store closed): their readers see the end. */
+  end() {
+    for (const watcher of [...this.#watchers]) watcher.stop();
+  }
+}
+
+/**
+ * An async iterator of changes over `take()` (which subclasses define, with `stop()`):
+ * what a watch is to its reader, here or through a proxy.
+ */
+export class Changes {
+  /** Taken, not yet returned. */
+  #items = [];
+  #at = 0;
+  #finished = false;
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  /** The next change, as an iterator result. */
+  async next() {
+    while (this.#at >= this.#items.length) {
+      if (this.#finished) return { done: true, value: undefined };
+      const { changes, done } = await this.take();
+      if (this.#finished) return { done: true, value: undefined };
+      this.#items = changes;
+      this.#at = 0;
+      if (done) this.#finished = true;
+    }
+    return { done: false, value: this.#items[this.#at++] };
+  }
+
+  /** Every change until it ends (use with a `limit`), as an array. */
+  all() {
+    return drain(this);
+  }
+
+  /** Ends the watch (`break` in `for await` calls this). */
+  async return() {
+    this.close();
+    return { done: true, value: undefined };
+  }
+
+  /** Stops watching; what was not read yet is dropped. Idempotent. */
+  close() {
+    this.#finished = true;
+    this.#items = [];
+    this.#at = 0;
+    this.stop();
+  }
+}
+
+/**
+ * One `watch()` of a Db: an async iterator of changes (see the top of this file). Ending
+ * the loop (`break`), `close()`, its `limit` or the store's close ends it.
+ */
+export class Watcher extends Changes {
+  #range;
+  #keyEncoding;
+  #valueEncoding;
+  #position;
+  #left;
+  #onClose;
+  /** Queued, not yet taken: `{ sequence, put, key, value }` (bytes) or `{ gap }`. */
+  #queue = [];
+  /** Resolves the pending take(), if any. */
+  #wake = null;
+  #pending = null;
+  #ended = false;
+
+  /**
+   * @internal `range`: checked range options; `position`: the sequence number it starts
+   * after; `limit`: changes to deliver before it ends; `onClose` runs once when it ends.
+   */
+  constructor({ range, keyEncoding, valueEncoding, position, limit, onClose }) {
+    super();
+    this.#range = range;
+    this.#keyEncoding = keyEncoding;
+    this.#valueEncoding = valueEncoding;
+    this.#position = position;
+    this.#left = limit ?? Infinity;
+    this.#onClose = onClose;
+  }
+
+  /** Every change up to this sequence number has been queued (or was out of range). */
+  get position() {
+    return this.#position;
+  }
+
+  /** The sequence number it started after (what a proxy reports when it is made). */
+  get opened() {
+    return Promise.resolve(this.#position);
+  }
+
+  /** @internal A committed write (see ChangeFeed.publish). */
+  offer(first, ops) {
+    if (this.#ended) return;
+    const last = first + ops.length - 1;
+    if (last <= this.#position) return;
+    const kept = [];
+    for (let i = Math.max(0, this.#position + 1 - first); i < ops.length; i++) {
+      const op = ops[i];
+      if (inRange(op.key, this.#range)) kept.push({ sequence: first + i, put: op.put, key: op.key, value: op.value });
+    }
+    this.#position = last;
+    if (kept.length === 0) return;
+    if (this.#queue.length + kept.length > MAX_QUEUED) return this.gap(last);
+    for (const change of kept) this.#queue.push(change);
+    this.#notify();
+  }
+
+  /** @internal Changes up to `sequence` may be missing: what is queued goes, a gap is reported. */
+  gap(sequence) {
+    if (this.#ended) return;
+    this.#queue = [{ gap: sequence }];
+    this.#position = Math.max(this.#position, sequence);
+    this.#notify();
+  }
+
+  #notify() {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  /** The queued changes as the caller reads them (at most what the limit leaves). */
+  #drain() {
+    const queue = this.#queue;
+    this.#queue = [];
+    const changes = [];
+    for (const change of queue) {
+      if (change.gap !== undefined) {
+        changes.push({ type: 'gap', sequence: change.gap });
+        continue;
+      }
+      if (this.#left === 0) break;
+      this.#left--;
+      // Bytes are copied: every watcher of a write gets its own.
+      const key = this.#keyEncoding === 'bytes' ? change.key.slice() : decodeKey(change.key, this.#keyEncoding);
+      if (!change.put) {
+        changes.push({ type: 'del', key, sequence: change.sequence });
+        continue;
+      }
+      const value = this.#valueEncoding === 'bytes' ? change.value.slice() : decodeValue(change.value, this.#valueEncoding);
+      changes.push({ type: 'put', key, value, sequence: change.sequence });
+    }
+    if (this.#left === 0) this.stop();
+    return { changes, position: this.#position, done: this.#ended };
+  }
+
+  /**
+   * Waits for changes: `{ changes, position, done }`, every change queued (none if `wait`
+   * ms passed first, or it ended). One take at a time; a second waits with the first.
+   */
+  take(wait) {
+    if (this.#queue.length > 0 || this.#ended) {
+      try {
+        return Promise.resolve(this.#drain());
+      } catch (err) {
+        this.stop();
+        return Promise.reject(err);
+      }
+    }
+    this.#pending ??= new Promise((resolve) => {
+      const timer = wait === undefined ? null : setTimeout(() => this.#notify(), wait);
+      this.#wake = () => {
+        clearTimeout(timer);
+        this.#pending = null;
+        resolve();
+      };
+    }).then(() => (this.#queue.length > 0 || this.#ended ? this.take() : { changes: [], position: this.#position, done: false }));
+    return this.#pending;
+  }
+
+  /** @internal Ends it (close() does, with what next() had taken). */
+  stop() {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#queue = [];
+    this.#onClose?.(this);
+    this.#notify();
+  }
+}
