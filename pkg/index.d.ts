@@ -54,6 +54,11 @@ export interface OpenOptions {
   /** Milliseconds to wait for another context to release the store's files before LOCKED (default 0). */
   lockTimeout?: number;
   /**
+   * Browser stores: ask the browser to keep the origin's storage under storage pressure
+   * (`navigator.storage.persist()`, from a page); `db.persisted` tells the answer.
+   */
+  persist?: boolean;
+  /**
    * Threaded build on Node fs: run flushes and compactions on a worker of their own
    * (default true). With false, or in the single-threaded build, the package runs them on
    * this thread in bounded steps of a few milliseconds between other tasks.
@@ -368,6 +373,11 @@ export interface Db extends EventTarget {
    * worker that does (a shared browser store). An 'ownerchange' event reports a switch.
    */
   readonly role: 'owner' | 'client';
+  /**
+   * True if the data stays under storage pressure: Node files; a browser store when the
+   * origin's storage is persisted (`persist: true` asks). False for memory stores.
+   */
+  readonly persisted: boolean;
   readonly closed: boolean;
   /** What opening found in the log (undefined for memory stores and attached handles). */
   readonly recovery: RecoveryReport | undefined;

@@ -5,7 +5,7 @@ import { Db } from './api/db.js';
 import { PpdbError, invalid, callEngine } from './api/errors.js';
 import { loadEngine } from './engine/loader.js';
 import { joinFiles, resolveStorage, destroyFiles, opfsThroughWorker } from './storage/index.js';
-import { checkName, checkOpen, openHere } from './api/open.js';
+import { checkName, checkOpen, openHere, askPersistence } from './api/open.js';
 import { readOptions, readField, checkStore, RANGE } from './api/options.js';
 import { describe } from './api/encoding.js';
 
@@ -23,6 +23,8 @@ export { setLogger } from './engine/loader.js';
 export async function open(name, given) {
   const options = checkOpen(name, given);
   const storage = resolveStorage(options.storage ?? 'auto');
+  // Asked here: only a page can ask (its store may open in a worker, or at another tab).
+  if (options.persist && storage !== 'memory' && storage !== 'fs') await askPersistence();
   // Browser stores are shared by every tab and worker of the origin that opens them
   // (pkg/proxy/tabs.js), unless `exclusive`.
   if ((storage === 'opfs' || storage === 'indexeddb') && !options.exclusive && canShare()) {

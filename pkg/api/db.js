@@ -108,6 +108,14 @@ export class Db extends EventTarget {
     return this.#options.name;
   }
 
+  /**
+   * True if the store's data stays under storage pressure: files in Node; in a browser,
+   * when the origin's storage is persisted (`open(name, { persist: true })` asks for it).
+   */
+  get persisted() {
+    return this.#options.persisted ?? this.#options.storage === 'fs';
+  }
+
   /** 'owner': this context holds the store's files (a store shared across tabs may be a 'client'). */
   get role() {
     return 'owner';

@@ -39,6 +39,30 @@ function engineOptions(options) {
 }
 
 /**
+ * Whether the store's data stays under storage pressure: a browser keeps an origin's
+ * storage only while it is "persisted" (`navigator.storage.persist()`, which a page may
+ * ask: see askPersistence), else may evict it all; files in Node stay; memory does not.
+ */
+export async function persistence(storage) {
+  if (storage === 'memory') return false;
+  if (storage === 'fs') return true;
+  try {
+    return (await globalThis.navigator?.storage?.persisted?.()) ?? false;
+  } catch {
+    return false;
+  }
+}
+
+/** `open(name, { persist: true })` on a page: asks the browser to keep the origin's storage. */
+export async function askPersistence() {
+  try {
+    await globalThis.navigator?.storage?.persist?.();
+  } catch {
+    // Refused or unavailable: `db.persisted` reports what holds.
+  }
+}
+
+/**
  * Opens (creating it if needed) store `name` in this context, with the options of `open()`
  * (see index.d.ts).
  */
@@ -74,6 +98,7 @@ export async function openHere(name, given) {
     name,
     storage,
     files,
+    persisted: await persistence(storage),
     keyEncoding,
     valueEncoding,
     durability: options.durability ?? 'sync',

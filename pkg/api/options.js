@@ -60,6 +60,7 @@ const CHECKS = {
   recovery: oneOf('recovery', ['strict', 'skip-corrupted']),
   threads: boolean('threads'),
   exclusive: boolean('exclusive'),
+  persist: boolean('persist'),
   lockTimeout: (v) => {
     if (!(Number.isInteger(v) && v >= 0)) throw invalid(`lockTimeout must be a non-negative integer (ms), got ${describe(v)}`);
     return v;
@@ -108,7 +109,7 @@ export const WATCH = [...RANGE, 'keyEncoding', 'valueEncoding', 'after'];
 export const OPEN = [
   'storage', 'path', 'durability', 'recovery', 'threads', 'backgroundWorker', 'wasmModule', 'keyEncoding',
   'valueEncoding', 'maxKeySize', 'maxValueSize', 'memtableSize', 'memoryLimit', 'relaxedFlushBytes',
-  'relaxedFlushInterval', 'blockCacheSize', 'alerts', 'alertInterval', 'latencySwitch', 'stallTimeout', 'exclusive', 'lockTimeout',
+  'relaxedFlushInterval', 'blockCacheSize', 'alerts', 'alertInterval', 'latencySwitch', 'stallTimeout', 'exclusive', 'lockTimeout', 'persist',
 ];
 
 /** `object[name]`, with a throwing getter (or Proxy trap) reported as INVALID_ARGUMENT. */

@@ -129,6 +129,45 @@ test('an IndexedDB store is shared by two pages', { timeout: 60_000 }, async () 
   await b.close();
 });
 
+test('persist: true asks the browser to keep the storage; db.persisted tells, in the owner and its clients', { timeout: 60_000 }, async () => {
+  const [a, b] = [await newPage(), await newPage()];
+  const got = [];
+  for (const [page, storage] of [[a, 'opfs'], [b, 'opfs'], [a, 'indexeddb']]) {
+    got.push(
+      await page.evaluate(async (storage) => {
+        const db = await ppdb.open(`tabs-persist-${storage}`, { storage, persist: true });
+        const answer = { role: db.role, persisted: db.persisted, browser: await navigator.storage.persisted() };
+        window.keep = [...(window.keep ?? []), db];
+        return answer;
+      }, storage),
+    );
+  }
+  assert.deepEqual(got.map((g) => g.role), ['owner', 'client', 'owner']);
+  for (const g of got) {
+    assert.equal(typeof g.persisted, 'boolean');
+    assert.equal(g.persisted, g.browser, JSON.stringify(got));
+  }
+  console.log(`# navigator.storage.persist() in headless Chromium: ${got[0].persisted ? 'granted' : 'not granted'}`);
+  // With the browser's permission (as for an installed app), the ask is granted.
+  const cdp = await a.context().newCDPSession(a);
+  await cdp.send('Browser.grantPermissions', { origin: new URL(server.url).origin, permissions: ['durableStorage'] });
+  const asks = await b.evaluate(async () => {
+    // Counted on the way to the real call: open() asks only with persist: true.
+    const persist = navigator.storage.persist.bind(navigator.storage);
+    let calls = 0;
+    navigator.storage.persist = () => (calls++, persist());
+    const plain = await ppdb.open('tabs-persist-idb2', { storage: 'indexeddb' });
+    const without = calls;
+    const asked = await ppdb.open('tabs-persist-opfs2', { storage: 'opfs', persist: true });
+    return { without, with: calls - without, persisted: asked.persisted, plain: plain.persisted };
+  });
+  assert.deepEqual(asks, { without: 0, with: 1, persisted: true, plain: true });
+  const memory = await a.evaluate(async () => (await ppdb.open('tabs-persist-memory', { storage: 'memory', persist: true })).persisted);
+  assert.equal(memory, false);
+  await a.close();
+  await b.close();
+});
+
 test('pages that are not cross-origin isolated share an OPFS store too', { timeout: 60_000 }, async () => {
   const plain = await serve({ root: repoRoot, port: 0, isolated: false });
   try {

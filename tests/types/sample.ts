@@ -23,6 +23,7 @@ import {
 async function everyCall(): Promise<void> {
   const db: Db = await open('types', {
     storage: 'auto',
+    persist: true,
     durability: 'relaxed',
     relaxedFlushInterval: 50,
     relaxedFlushBytes: 1 << 20,
@@ -74,6 +75,8 @@ async function everyCall(): Promise<void> {
     else if (change.type === 'del') void change.key;
     else void change.sequence;
   }
+  const kept: boolean = db.persisted;
+  void kept;
   const watch: Watch = db.watch({ gte: 'a', valueEncoding: 'json' });
   watch.close();
   // @ts-expect-error changes come in commit order only
