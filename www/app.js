@@ -72,12 +72,47 @@ function onEngineEvent(message) {
     $('export-status').textContent = `Exporting… ${number.format(message.records)} records`;
   } else if (message.event === 'alert') showAlert(message.alert);
   else if (message.event === 'log') showLog(message.entry);
+  else if (message.event === 'changes') showChanges(message);
+  else if (message.event === 'role') $('role').textContent = message.role;
+}
+
+// ---------------------------------------------------------------------------------------
+// Live changes: db.watch() in the engine worker sees the writes of every tab that has the
+// page open (they share the store), newest first; the key count and the page of keys on
+// show follow, at most twice a second.
+
+let followTimer = null;
+
+function showChanges({ changes, total }) {
+  const list = $('changes');
+  if (list.querySelector('.empty')) list.replaceChildren();
+  for (const change of changes) {
+    const row = document.createElement('tr');
+    const cells = [change.type, new TextDecoder().decode(change.key), number.format(change.sequence)];
+    for (const [i, text] of cells.entries()) {
+      const cell = document.createElement('td');
+      cell.textContent = text;
+      if (i === 2) cell.className = 'num';
+      row.append(cell);
+    }
+    list.prepend(row);
+  }
+  while (list.children.length > 12) list.lastElementChild.remove();
+  $('changes-total').textContent = number.format(total);
+  // (Not while an import or the workload writes: they change the count all the time.)
+  if (progressTarget !== null || $('workload').checked) return;
+  followTimer ??= setTimeout(async () => {
+    followTimer = null;
+    await refreshCount().catch(() => {});
+    if (browse.first !== null) await loadPage('same').catch(() => {});
+  }, 500);
 }
 
 async function startEngine() {
   const started = await Engine.start(onEngineEvent);
   $('storage').textContent = started.storage;
   $('flavour').textContent = started.flavour;
+  $('role').textContent = started.role;
   const r = started.recovery;
   $('opened').textContent = r ? `replayed ${number.format(r.records)} log records (${bytes(r.bytes)}) in ${r.millis.toFixed(0)} ms` : '–';
   return started;

@@ -9,6 +9,9 @@
 //                   { event: 'ack', run, n }                             crash writes
 //                   { event: 'alert', alert: { rule, value, threshold, time } }   the store's 'alert' events
 //                   { event: 'log', entry: { level, module, message, fields, time } }   the engine's log
+//                   { event: 'changes', changes: [{ type, key, sequence }], total }   db.watch(): writes
+//                                                    of every tab, at most one message per 100 ms
+//                   { event: 'role', role }          'owner' or 'client' of the store (every tab shares it)
 import { open, destroy, exportNdjson, importNdjson, setLogger } from '/pkg/index.js';
 
 const NAME = 'ppdb-demo';
@@ -37,11 +40,37 @@ async function openStore() {
     try {
       db = await open(NAME, { ...OPTIONS, alerts: ALERTS });
       db.addEventListener('alert', ({ detail }) => postMessage({ event: 'alert', alert: detail }));
+      db.addEventListener('ownerchange', () => postMessage({ event: 'role', role: db.role }));
+      watchChanges(db);
       return;
     } catch (err) {
       if (err?.code !== 'LOCKED' || attempt >= 50) throw err;
       await sleep(100);
     }
+  }
+}
+
+/** Changes shown at most per message (the newest). */
+const CHANGES_SHOWN = 12;
+
+/**
+ * Posts the store's changes (made in this tab or any other: the store is shared) to the
+ * page, gathered for 100 ms, so a busy workload costs a message per tick, not per write.
+ */
+async function watchChanges(store) {
+  let pending = [];
+  let total = 0;
+  let timer = null;
+  const post = () => {
+    timer = null;
+    postMessage({ event: 'changes', changes: pending, total });
+    pending = [];
+  };
+  for await (const change of store.watch({ keyEncoding: 'bytes', valueEncoding: 'bytes' })) {
+    total++;
+    pending.push({ type: change.type, key: change.key, sequence: change.sequence });
+    if (pending.length > CHANGES_SHOWN) pending.shift();
+    timer ??= setTimeout(post, 100);
   }
 }
 
@@ -208,7 +237,7 @@ try {
   // The engine's log from 'info' up (opened a store, flushes, compactions) goes to the page.
   await setLogger({ level: 'info', onLog: (entry) => postMessage({ event: 'log', entry }) });
   await openStore();
-  postMessage({ event: 'ready', storage: db.storage, flavour: db.flavour, recovery: db.recovery });
+  postMessage({ event: 'ready', storage: db.storage, flavour: db.flavour, recovery: db.recovery, role: db.role });
 } catch (err) {
   postMessage({ event: 'failed', error: describe(err) });
 }

@@ -7,7 +7,7 @@ export class Engine {
   #onEvent;
 
   /**
-   * Starts a worker and resolves once its store is open, with `{ storage, flavour,
+   * Starts a worker and resolves once its store is open, with `{ storage, flavour, role,
    * recovery }`; rejects with the store's error. `onEvent(message)` gets its events.
    */
   static start(onEvent = () => {}) {
@@ -22,7 +22,7 @@ export class Engine {
       };
       engine.#worker.onmessage = ({ data }) => {
         if (data.id !== undefined) return engine.#answer(data);
-        if (data.event === 'ready') resolve({ engine, storage: data.storage, flavour: data.flavour, recovery: data.recovery });
+        if (data.event === 'ready') resolve({ engine, storage: data.storage, flavour: data.flavour, recovery: data.recovery, role: data.role });
         else if (data.event === 'failed') reject(Object.assign(new Error(data.error.message), data.error));
         else engine.#onEvent(data);
       };

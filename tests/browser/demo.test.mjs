@@ -206,6 +206,38 @@ test('prefix and range searches, forward and reverse, page by page', { timeout: 
   assert.deepEqual(book, ['book:00100']);
 });
 
+test('open in two tabs: they share the store, and a write in one appears in the other\'s live changes', { timeout: TIMEOUT }, async () => {
+  const second = await openPage(browser.context, server.url);
+  try {
+    await second.waitForFunction(() => document.body.dataset.ready || document.querySelector('#status.error'));
+    assert.equal(await text('#role'), 'owner');
+    assert.equal(await second.locator('#role').innerText(), 'client');
+    const changeShown = (where, key) => where.waitForFunction((key) => [...document.querySelectorAll('#changes td')].some((td) => td.textContent === key), key);
+    const put = async (where, key) => {
+      await where.fill('#put-key', key);
+      await where.fill('#put-value', `written in ${key}`);
+      await where.click('#put');
+      await where.waitForFunction((key) => document.querySelector('#put-message').textContent.includes(key), key);
+    };
+    await put(second, 'tab:two');
+    await changeShown(page, 'tab:two');
+    await changeShown(second, 'tab:two');
+    await put(page, 'tab:one');
+    await changeShown(second, 'tab:one');
+    // The other tab's key count follows the writes.
+    await second.waitForFunction((n) => document.querySelector('#count').textContent === n, (sample.length + 2).toLocaleString('en'));
+    for (const key of ['tab:one', 'tab:two']) {
+      await second.fill('#del-key', key);
+      await second.click('#del');
+      await second.waitForFunction((key) => document.querySelector('#del-message').textContent.includes(key), key);
+    }
+    await page.waitForFunction((n) => document.querySelector('#count').textContent === n, sample.length.toLocaleString('en'));
+    assert.match(await page.locator('#changes tr').first().innerText(), /del\s+tab:two/);
+  } finally {
+    await second.close();
+  }
+});
+
 test('export downloads the whole store as NDJSON', { timeout: TIMEOUT }, async () => {
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
   assert.match(download.suggestedFilename(), /^ppdb-demo-.*\.ndjson$/);
