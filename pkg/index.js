@@ -69,6 +69,10 @@ export async function attach(token) {
   if (!Number.isInteger(id) || options === null || typeof options !== 'object') {
     throw invalid('the share token is incomplete: pass the whole value db.share() returned');
   }
+  const { changes } = options;
+  if (changes !== undefined && !(typeof changes?.channel === 'string' && changes.watchers instanceof Int32Array && changes.watchers.buffer instanceof SharedArrayBuffer)) {
+    throw invalid('the share token lost its change feed in transit: pass the whole value db.share() returned');
+  }
   const engine = await loadEngine('threaded', { module, memory });
   const files = options.files ? await joinFiles(options.files, engine.wasm) : null;
   let handle;

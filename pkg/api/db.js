@@ -47,8 +47,16 @@ export class Db extends EventTarget {
   #recovery;
   /** Settles when close() has synced and released the store. */
   #closing = null;
-  /** The writes committed here, for watchers (pkg/api/watch.js). */
-  #feed = new ChangeFeed();
+  /** The writes committed here (and, shared, in other threads), for watchers (pkg/api/watch.js). */
+  #feed = new ChangeFeed((after) => this.#changesAfter(after));
+  /**
+   * A store shared with other threads: `{ channel, watchers }`, the BroadcastChannel name
+   * their writes are told on and the count of threads watching (an Int32Array over a
+   * SharedArrayBuffer), made by the first share() and handed on in its token.
+   */
+  #changes = null;
+  /** This thread's end of `#changes.channel`, once needed. */
+  #relay = null;
 
   /** @internal Use `open()` or `attach()`. */
   constructor(handle, engine, options) {
@@ -56,6 +64,7 @@ export class Db extends EventTarget {
     this.#handle = handle;
     this.#engine = engine;
     this.#options = options;
+    this.#changes = options.changes ?? null;
     this.#recovery = options.files && !options.attached ? this.#call(() => handle.recovery()) : undefined;
     const call = (fn) => this.#call(fn);
     const alive = () => !this.#closed && !this.#engine.dead;
@@ -244,9 +253,9 @@ export class Db extends EventTarget {
       throw invalid(`value is ${valueLength} bytes, the limit is ${this.#options.maxValueSize}`);
     }
     // Watched: the operation's bytes, taken before the call (which may move wasm memory).
-    const op = this.#feed.watched ? { put: true, key: region.slice(0, keyLength), value: region.slice(keyLength, keyLength + valueLength) } : null;
+    const op = this.#watched() ? { put: true, key: region.slice(0, keyLength), value: region.slice(keyLength, keyLength + valueLength) } : null;
     const sequence = this.#scratchAnswer(this.#call(() => this.#handle.putScratch(keyLength, valueLength)));
-    if (op) this.#feed.publish(sequence, [op]);
+    if (op) this.#publish(sequence, [op]);
     await this.#durability.afterWrite();
   }
 
@@ -310,9 +319,9 @@ export class Db extends EventTarget {
     await this.#ready();
     this.#writable();
     const [region, keyLength] = this.#scratchKey(key);
-    const op = this.#feed.watched ? { put: false, key: region.slice(0, keyLength) } : null;
+    const op = this.#watched() ? { put: false, key: region.slice(0, keyLength) } : null;
     const sequence = this.#scratchAnswer(this.#call(() => this.#handle.delScratch(keyLength)));
-    if (op) this.#feed.publish(sequence, [op]);
+    if (op) this.#publish(sequence, [op]);
     await this.#durability.afterWrite();
   }
 
@@ -383,7 +392,7 @@ export class Db extends EventTarget {
     } else if (writer.count > 0) {
       sequence = this.#call(() => this.#handle.write(batch));
     }
-    if (writer.count > 0 && this.#feed.watched) this.#feed.publish(sequence, readBatch(batch).ops);
+    if (writer.count > 0 && this.#watched()) this.#publish(sequence, readBatch(batch).ops);
     await this.#durability.afterWrite();
   }
 
@@ -439,21 +448,67 @@ export class Db extends EventTarget {
     const checked = readOptions(options, 'watch() options', WATCH);
     if (checked.reverse) throw invalid('watch() delivers changes in commit order: reverse is not one of its options');
     const { keyEncoding, valueEncoding } = this.#encodings(checked);
-    const feed = this.#feed;
     const now = this.#call(() => this.#handle.lastSequence());
     const after = checked.after ?? now;
-    const watcher = new Watcher({ range: checked, keyEncoding, valueEncoding, position: Math.min(after, now), limit: checked.limit, onClose: (w) => feed.delete(w) });
+    const watcher = new Watcher({ range: checked, keyEncoding, valueEncoding, position: Math.min(after, now), limit: checked.limit, onClose: (w) => this.#unwatch(w) });
     if (after < now) {
       // Earlier changes, from the memtables (all of them, or a gap).
-      const earlier = this.#call(() => this.#handle.changesSince(after));
-      if (earlier === undefined) watcher.gap(now);
-      else watcher.offer(after + 1, readBatch(earlier).ops);
+      const earlier = this.#changesAfter(after);
+      if (earlier.ops) watcher.offer(earlier.first, earlier.ops);
+      else watcher.gap(now);
     } else if (after > now) {
       // The caller saw changes this store does not have (lost in a crash before they were synced).
       watcher.gap(now);
     }
-    feed.add(watcher, now);
+    if (!this.#feed.watched) this.#listen(true);
+    this.#feed.add(watcher, now);
     return watcher;
+  }
+
+  #unwatch(watcher) {
+    this.#feed.delete(watcher);
+    if (!this.#feed.watched) this.#listen(false);
+  }
+
+  /** `{ first, ops, last }`: the changes after `after` from the memtables (`ops` null: not all there). */
+  #changesAfter(after) {
+    const last = this.#call(() => this.#handle.lastSequence());
+    const bytes = this.#call(() => this.#handle.changesSince(after));
+    return { first: after + 1, ops: bytes === undefined ? null : readBatch(bytes).ops, last };
+  }
+
+  /** True if a write must be told: someone watches here, or (shared) in another thread. */
+  #watched() {
+    return this.#feed.watched || (this.#changes !== null && Atomics.load(this.#changes.watchers, 0) > 0);
+  }
+
+  /** Tells watchers of write `ops` (its first operation at `first`): here, and in the threads sharing the store. */
+  #publish(first, ops) {
+    if (this.#feed.watched) this.#feed.publish(first, ops);
+    if (this.#changes === null) return;
+    const others = Atomics.load(this.#changes.watchers, 0) - (this.#feed.watched ? 1 : 0);
+    if (others > 0) this.#channel().postMessage({ first, ops });
+  }
+
+  /** This thread's end of the channel the threads sharing the store tell their writes on. */
+  #channel() {
+    if (this.#relay === null) {
+      this.#relay = new BroadcastChannel(this.#changes.channel);
+      this.#relay.unref?.(); // Node: a channel does not keep the process running
+    }
+    return this.#relay;
+  }
+
+  /** Starts (or stops) hearing the writes of the other threads sharing the store. */
+  #listen(on) {
+    if (this.#changes === null) return;
+    Atomics.add(this.#changes.watchers, 0, on ? 1 : -1);
+    this.#channel().onmessage = on
+      ? ({ data }) => {
+          if (Number.isSafeInteger(data?.first) && Array.isArray(data.ops)) this.#feed.publish(data.first, data.ops);
+        }
+      : null;
+    if (on) this.#relay.unref?.();
   }
 
   /**
@@ -589,13 +644,18 @@ export class Db extends EventTarget {
       throw new PpdbError('UNSUPPORTED', `a store on ${this.#options.storage} cannot be shared with workers yet`);
     }
     const id = this.#call(() => this.#handle.share());
+    if (this.#changes === null) {
+      // From now on the store's writes may come from other threads: they tell them here.
+      this.#changes = { channel: `ppdb-changes:${crypto.randomUUID()}`, watchers: new Int32Array(new SharedArrayBuffer(4)) };
+      if (this.#feed.watched) this.#listen(true);
+    }
     const { name, storage, files, keyEncoding, valueEncoding, maxKeySize, maxValueSize } = this.#options;
     return {
       ppdb: 1,
       id,
       module: this.#engine.module,
       memory: this.#engine.memory,
-      options: { name, storage, files: files?.descriptor, keyEncoding, valueEncoding, maxKeySize, maxValueSize },
+      options: { name, storage, files: files?.descriptor, keyEncoding, valueEncoding, maxKeySize, maxValueSize, changes: this.#changes },
     };
   }
 
@@ -619,6 +679,7 @@ export class Db extends EventTarget {
       for (const iterator of [...this.#iterators]) iterator.close(closed());
       for (const snapshot of [...this.#snapshots]) snapshot.close();
       this.#feed.end();
+      this.#relay?.close();
       // The worker's handle goes first, so this one is the last and closes the store.
       await this.#maintenance.release();
       if (this.#options.files && !this.#engine.dead && !this.#durability.failed) await this.#durability.commit();

@@ -17,6 +17,9 @@
 import { decodeKey, decodeValue } from './encoding.js';
 import { drain } from './iterator.js';
 
+/** A timer that does not keep Node running. */
+const unrefTimer = (timer) => (timer?.unref?.(), timer);
+
 /** Changes a watcher holds for a reader that does not keep up, at most. */
 export const MAX_QUEUED = 100_000;
 
@@ -47,10 +50,31 @@ export function inRange(key, { gt, gte, lt, lte, prefix }) {
   return true;
 }
 
-/** The writes of one Db, as they commit, for its watchers. */
+/** How long a write numbered past a missing one waits for it before the store is asked. */
+export const HOLE_WAIT_MS = 100;
+
+/**
+ * The writes of one Db, as they commit, for its watchers. Writes arrive in commit order
+ * from this thread; in a store shared with other threads (`db.share()`), theirs arrive as
+ * messages and may come after later ones of this thread: a write numbered past a missing
+ * one is held until that one arrives, or, after HOLE_WAIT_MS (its thread died between
+ * committing and telling), `fill(after)` reads what is missing back from the store.
+ */
 export class ChangeFeed {
   #watchers = new Set();
   #position = 0;
+  /** Writes numbered past a missing one: first sequence -> ops. */
+  #held = new Map();
+  #holeTimer = null;
+  #fill;
+
+  /**
+   * `fill(after)`: `{ first, ops, last }`, the changes after `after` (`ops` null when the
+   * store cannot list them all) and the store's last sequence number.
+   */
+  constructor(fill) {
+    this.#fill = fill;
+  }
 
   /** True while someone watches (writes are published only then). */
   get watched() {
@@ -74,12 +98,48 @@ export class ChangeFeed {
 
   /** A committed write: `ops` (`[{ put, key, value }]`, bytes), the first at sequence `first`. */
   publish(first, ops) {
+    if (first + ops.length - 1 <= this.#position) return; // before the watchers began, or told twice
+    if (first > this.#position + 1) {
+      this.#held.set(first, ops);
+      this.#holeTimer ??= unrefTimer(setTimeout(() => this.#fillHole(), HOLE_WAIT_MS));
+      return;
+    }
+    this.#deliver(first, ops);
+    // What was held may follow on now.
+    for (let next = this.#held.get(this.#position + 1); next; next = this.#held.get(this.#position + 1)) {
+      const at = this.#position + 1;
+      this.#held.delete(at);
+      this.#deliver(at, next);
+    }
+    for (const held of this.#held.keys()) if (held <= this.#position) this.#held.delete(held);
+    if (this.#held.size === 0) this.#clearHole();
+  }
+
+  #deliver(first, ops) {
     this.#position = Math.max(this.#position, first + ops.length - 1);
     for (const watcher of this.#watchers) watcher.offer(first, ops);
   }
 
+  /** A hole that stayed: the store lists what is missing (or every watcher learns of a gap). */
+  #fillHole() {
+    this.#holeTimer = null;
+    if (this.#held.size === 0) return;
+    const found = this.#fill(this.#position);
+    this.#held.clear();
+    if (found.ops) return this.publish(found.first, found.ops);
+    this.#position = Math.max(this.#position, found.last);
+    for (const watcher of this.#watchers) watcher.gap(this.#position);
+  }
+
+  #clearHole() {
+    clearTimeout(this.#holeTimer);
+    this.#holeTimer = null;
+  }
+
   /** Ends every watcher (the store closed): their readers see the end. */
   end() {
+    this.#clearHole();
+    this.#held.clear();
     for (const watcher of [...this.#watchers]) watcher.stop();
   }
 }

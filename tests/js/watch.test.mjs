@@ -234,3 +234,87 @@ test('after: resumes from the memtables, across a reopen; a gap once they were w
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('worker_threads sharing a store: a watch sees the writes of every thread, once each, in order, batches whole', async () => {
+  const { Worker } = await import('node:worker_threads');
+  const WORKERS = 3;
+  const COUNT = 1000;
+  const db = await open('watch-threads', { storage: 'memory', threads: true });
+  const watch = db.watch({ keyEncoding: 'utf8' });
+  const token = db.share();
+  // A watcher in a worker too, for this thread's writes.
+  const watcher = new Worker(new URL('./fixtures/watcher-worker.mjs', import.meta.url), { workerData: { token, prefix: 'main-', count: 200 } });
+  const watched = new Promise((resolve, reject) => {
+    watcher.on('message', (m) => m.changes && resolve(m.changes));
+    watcher.once('error', reject);
+  });
+  await new Promise((resolve) => watcher.once('message', resolve)); // watching
+  const writers = Array.from(
+    { length: WORKERS },
+    (_, index) =>
+      new Promise((resolve, reject) => {
+        const worker = new Worker(new URL('./fixtures/writer-worker.mjs', import.meta.url), { workerData: { token, index, count: COUNT } });
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      }),
+  );
+  for (let i = 0; i < 200; i++) await db.put(`main-${String(i).padStart(4, '0')}`, 'm');
+  await Promise.all(writers);
+  const total = WORKERS * COUNT + 200;
+  const changes = await nextChanges(watch, total, 20_000);
+  const first = changes[0].sequence;
+  changes.forEach((change, i) => assert.equal(change.sequence, first + i, 'consecutive: none missed, none twice'));
+  assert.equal(new Set(changes.map((c) => c.key)).size, total);
+  // The writers write batches of 10 of their own keys: each arrives whole, in a row.
+  for (let i = 0; i < changes.length; ) {
+    const key = changes[i].key;
+    if (key.startsWith('main-')) {
+      i++;
+      continue;
+    }
+    const writer = key.slice(0, key.indexOf('-'));
+    const run = changes.slice(i, i + 10).map((c) => c.key);
+    assert.ok(run.every((k) => k.startsWith(`${writer}-`)), `a batch of ${writer} split: ${run}`);
+    i += 10;
+  }
+  const inWorker = await watched;
+  assert.deepEqual(
+    inWorker.map((c) => c.key),
+    Array.from({ length: 200 }, (_, i) => `main-${String(i).padStart(4, '0')}`),
+  );
+  watch.close();
+  await db.close();
+});
+
+test('a writer thread terminated mid-stream: the watch still gets every change it committed, once, in order', async () => {
+  const { Worker } = await import('node:worker_threads');
+  const db = await open('watch-dying', { storage: 'memory', threads: true, stallTimeout: 500 });
+  const watch = db.watch();
+  const token = db.share();
+  const worker = new Worker(new URL('./fixtures/writer-worker.mjs', import.meta.url), { workerData: { token, index: 9, count: 1_000_000 } });
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  await worker.terminate();
+  // The thread may have died between committing a batch and telling it: the watch
+  // reads what it did not hear of back from the store (after HOLE_WAIT_MS).
+  let last;
+  try {
+    await db.put('after-the-writer', 'x');
+    last = 'after-the-writer';
+  } catch (err) {
+    // Killed inside a write, the store refuses writes after stallTimeout (tests/js/dying-thread.test.mjs).
+    assert.ok(err instanceof PpdbError, String(err));
+  }
+  const { sequence: end } = await db.stats();
+  const changes = [];
+  const timer = setTimeout(() => watch.close(), 10_000);
+  for await (const change of watch) {
+    changes.push(change);
+    if (change.sequence >= end) break;
+  }
+  clearTimeout(timer);
+  assert.ok(changes.length > 10, `the writer wrote (${changes.length} changes)`);
+  assert.ok(changes.every((c) => c.type !== 'gap'), 'the store listed what the watch missed');
+  changes.forEach((change, i) => assert.equal(change.sequence, changes[0].sequence + i));
+  if (last) assert.equal(changes.at(-1).key, last);
+  await db.close();
+});
