@@ -204,7 +204,11 @@ export class SharedDb extends EventTarget {
       return;
     }
     this.#releaseOwner = release;
-    db.addEventListener?.('alert', (event) => this.dispatchEvent(new CustomEvent('alert', { detail: event.detail })));
+    // The store's alerts reach this context and every client.
+    db.addEventListener?.('alert', ({ detail }) => {
+      this.dispatchEvent(new CustomEvent('alert', { detail }));
+      for (const { server } of this.#servers.values()) server.event('alert', detail);
+    });
     this.#switchTo('owner', db);
     this.#channel.postMessage({ type: 'owner', owner: this.#id });
   }
@@ -260,7 +264,9 @@ export class SharedDb extends EventTarget {
       return; // that owner went before answering; the next one announces itself
     }
     if (this.#port !== port || this.#closed) return;
-    this.#switchTo('client', new ProxyDb(connection, getters));
+    const proxy = new ProxyDb(connection, getters);
+    proxy.addEventListener('alert', ({ detail }) => this.dispatchEvent(new CustomEvent('alert', { detail })));
+    this.#switchTo('client', proxy);
   }
 
   /** Forgets the current owner: calls in flight to it reject with OWNER_CHANGED. */

@@ -168,6 +168,75 @@ test('persist: true asks the browser to keep the storage; db.persisted tells, in
   await b.close();
 });
 
+test('through a client tab: alerts reach every tab, hostile values are refused, throughput beside the owner', { timeout: 90_000 }, async () => {
+  const [owner, client, other] = [await newPage(), await newPage(), await newPage()];
+  for (const page of [owner, client, other]) {
+    await page.evaluate(async () => {
+      await ppdb.destroy('tabs-client', { storage: 'opfs' }).catch(() => {});
+      window.db = await ppdb.open('tabs-client', { storage: 'opfs' });
+      window.alerts = [];
+      db.addEventListener('alert', ({ detail }) => window.alerts.push(detail.rule));
+    });
+  }
+  assert.deepEqual(await Promise.all([owner, client, other].map((p) => p.evaluate(() => db.role))), ['owner', 'client', 'client']);
+  // Rules set through a client run at the owner; their alerts reach every tab.
+  await client.evaluate(() => db.setAlerts([{ name: 'always', metric: 'cacheHitRate', below: 2 }], { interval: 100 }));
+  for (const page of [owner, client, other]) await page.waitForFunction(() => window.alerts.includes('always'));
+  await client.evaluate(() => db.setAlerts([]));
+
+  // What cannot cross, or is not a value the store takes, is refused in the client with a
+  // PpdbError; nothing reaches the owner, which goes on serving.
+  const refused = await client.evaluate(async () => {
+    const cyclic = { a: 1 };
+    cyclic.self = cyclic;
+    const attempts = [
+      () => db.put('k', () => 1),
+      () => db.put('k', cyclic, { valueEncoding: 'json' }),
+      () => db.put('k', { when: new Date() }, { valueEncoding: 'json' }),
+      () => db.put('', 'empty key'),
+      () => db.batch([{ type: 'put', key: 'ok', value: 'v' }, { type: 'put', key: 'k', value: Symbol('s') }]),
+      () => db.clear(null),
+      () => db.get('k', { snapshot: 'not one' }),
+    ];
+    const codes = [];
+    for (const attempt of attempts) {
+      try {
+        await attempt();
+        codes.push('accepted');
+      } catch (err) {
+        codes.push(err instanceof ppdb.PpdbError ? err.code : `not a PpdbError: ${err}`);
+      }
+    }
+    return { codes, ok: await db.get('ok'), stillWorks: (await db.put('after', '1'), await db.get('after')) };
+  });
+  assert.deepEqual(refused, { codes: Array(7).fill('INVALID_ARGUMENT'), ok: undefined, stillWorks: '1' });
+
+  // Throughput: awaited puts one at a time, and 1,000 puts in flight at once.
+  const measure = (page, prefix) =>
+    page.evaluate(async (prefix) => {
+      const N = 1000;
+      let start = performance.now();
+      for (let i = 0; i < N; i++) await db.put(`${prefix}-seq-${i}`, 'v');
+      const sequential = N / ((performance.now() - start) / 1000);
+      start = performance.now();
+      await Promise.all(Array.from({ length: N }, (_, i) => db.put(`${prefix}-par-${i}`, 'v')));
+      const concurrent = N / ((performance.now() - start) / 1000);
+      start = performance.now();
+      for (let i = 0; i < N; i++) await db.get(`${prefix}-seq-${i}`);
+      const gets = N / ((performance.now() - start) / 1000);
+      return { sequential, concurrent, gets };
+    }, prefix);
+  const ownerRate = await measure(owner, 'o');
+  const clientRate = await measure(client, 'c');
+  const ratio = Object.fromEntries(Object.keys(ownerRate).map((k) => [k, +(clientRate[k] / ownerRate[k]).toFixed(2)]));
+  const round = (r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Math.round(v)]));
+  console.log(`# ops/s, owner ${JSON.stringify(round(ownerRate))}, client ${JSON.stringify(round(clientRate))}, client/owner ${JSON.stringify(ratio)}`);
+  // A client call is two more hops (BroadcastChannel both ways); calls in flight together share them.
+  assert.ok(clientRate.concurrent > clientRate.sequential, JSON.stringify(clientRate));
+  assert.equal(await other.evaluate(() => db.get('c-par-999')), 'v');
+  for (const page of [owner, client, other]) await page.close();
+});
+
 test('pages that are not cross-origin isolated share an OPFS store too', { timeout: 60_000 }, async () => {
   const plain = await serve({ root: repoRoot, port: 0, isolated: false });
   try {
