@@ -5,12 +5,11 @@ import { toBytes, checkData, encodeValue, decodeValue, checkEncoding, describe, 
 import { Scratch } from '../engine/scratch.js';
 import { readOptions, readField, RANGE, READ, WATCH } from './options.js';
 import { Iterator } from './iterator.js';
-import { BatchWriter, packKeys, unpackValues, readBatch } from './wire.js';
+import { BatchWriter, packKeys, unpackValues } from './wire.js';
 import { Snapshot, snapshotHandle } from './snapshot.js';
 import { ChainedBatch } from './batch.js';
 import { Durability } from './durability.js';
 import { Maintenance } from './maintenance.js';
-import { ChangeFeed, Watcher } from './watch.js';
 
 /** Strings up to this many UTF-16 units go into the scratch region as they are (UTF-8
  * takes at most 3 bytes each); longer ones are encoded to their exact size first. */
@@ -26,6 +25,51 @@ function rangeArguments(range) {
 
 /** @internal Moves background work to a worker of its own (threaded flavour, see open()). */
 export const startBackgroundWorker = Symbol('startBackgroundWorker');
+
+/** pkg/api/watch.js (the change feed), once the first watch() loaded it. */
+let watching = null;
+
+/**
+ * A watch whose code is still loading (the first watch() loads pkg/api/watch.js, which
+ * most pages never need): its calls wait for the watch `made` resolves to.
+ */
+class PendingWatch {
+  #made;
+
+  constructor(made) {
+    this.#made = made;
+    made.catch(() => {}); // next() reports it
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  async next() {
+    return (await this.#made).next();
+  }
+
+  async return() {
+    this.close();
+    return { done: true, value: undefined };
+  }
+
+  close() {
+    this.#made.then((watch) => watch.close(), () => {});
+  }
+
+  async all() {
+    return (await this.#made).all();
+  }
+
+  async take(wait) {
+    return (await this.#made).take(wait);
+  }
+
+  get opened() {
+    return this.#made.then((watch) => watch.opened);
+  }
+}
 
 /** How often alert rules are checked, by default (milliseconds). */
 const ALERT_INTERVAL_MS = 1000;
@@ -47,8 +91,8 @@ export class Db extends EventTarget {
   #recovery;
   /** Settles when close() has synced and released the store. */
   #closing = null;
-  /** The writes committed here (and, shared, in other threads), for watchers (pkg/api/watch.js). */
-  #feed = new ChangeFeed((after) => this.#changesAfter(after));
+  /** The writes committed here (and, shared, in other threads), for watchers: a ChangeFeed of pkg/api/watch.js, made by the first watch(). */
+  #feed = null;
   /**
    * A store shared with other threads: `{ channel, watchers }`, the BroadcastChannel name
    * their writes are told on and the count of threads watching (an Int32Array over a
@@ -392,7 +436,7 @@ export class Db extends EventTarget {
     } else if (writer.count > 0) {
       sequence = this.#call(() => this.#handle.write(batch));
     }
-    if (writer.count > 0 && this.#watched()) this.#publish(sequence, readBatch(batch).ops);
+    if (writer.count > 0 && this.#watched()) this.#publish(sequence, batch);
     await this.#durability.afterWrite();
   }
 
@@ -448,46 +492,58 @@ export class Db extends EventTarget {
     const checked = readOptions(options, 'watch() options', WATCH);
     if (checked.reverse) throw invalid('watch() delivers changes in commit order: reverse is not one of its options');
     const { keyEncoding, valueEncoding } = this.#encodings(checked);
-    const now = this.#call(() => this.#handle.lastSequence());
-    const after = checked.after ?? now;
-    const watcher = new Watcher({ range: checked, keyEncoding, valueEncoding, position: Math.min(after, now), limit: checked.limit, onClose: (w) => this.#unwatch(w) });
-    if (after < now) {
-      // Earlier changes, from the memtables (all of them, or a gap).
-      const earlier = this.#changesAfter(after);
-      if (earlier.ops) watcher.offer(earlier.first, earlier.ops);
-      else watcher.gap(now);
-    } else if (after > now) {
-      // The caller saw changes this store does not have (lost in a crash before they were synced).
-      watcher.gap(now);
-    }
-    if (!this.#feed.watched) this.#listen(true);
-    this.#feed.add(watcher, now);
-    return watcher;
+    // Its start: now, unless the caller asked for earlier. While the feed's code loads,
+    // the changes since are read back from the memtables when it starts.
+    const after = checked.after ?? this.#call(() => this.#handle.lastSequence());
+    const start = () => {
+      this.#live();
+      this.#feed ??= new watching.ChangeFeed((from) => this.#changesAfter(from));
+      const listening = this.#feed.watched;
+      const watcher = watching.startWatch(this.#feed, {
+        range: checked,
+        keyEncoding,
+        valueEncoding,
+        limit: checked.limit,
+        after,
+        now: this.#call(() => this.#handle.lastSequence()),
+        changesAfter: (from) => this.#changesAfter(from),
+        onClose: (w) => this.#unwatch(w),
+      });
+      if (!listening && this.#feed.watched) this.#listen(true);
+      return watcher;
+    };
+    if (watching) return start();
+    return new PendingWatch(
+      import('./watch.js').then((module) => {
+        watching = module;
+        return start();
+      }),
+    );
   }
 
   #unwatch(watcher) {
-    this.#feed.delete(watcher);
-    if (!this.#feed.watched) this.#listen(false);
+    if (this.#feed.delete(watcher) && !this.#feed.watched) this.#listen(false);
   }
 
-  /** `{ first, ops, last }`: the changes after `after` from the memtables (`ops` null: not all there). */
+  /** `{ first, ops, last }`: the changes after `after` from the memtables, as a batch (`ops` null: not all there). */
   #changesAfter(after) {
     const last = this.#call(() => this.#handle.lastSequence());
-    const bytes = this.#call(() => this.#handle.changesSince(after));
-    return { first: after + 1, ops: bytes === undefined ? null : readBatch(bytes).ops, last };
+    return { first: after + 1, ops: this.#call(() => this.#handle.changesSince(after)) ?? null, last };
   }
 
   /** True if a write must be told: someone watches here, or (shared) in another thread. */
   #watched() {
-    return this.#feed.watched || (this.#changes !== null && Atomics.load(this.#changes.watchers, 0) > 0);
+    return Boolean(this.#feed?.watched) || (this.#changes !== null && Atomics.load(this.#changes.watchers, 0) > 0);
   }
 
-  /** Tells watchers of write `ops` (its first operation at `first`): here, and in the threads sharing the store. */
+  /**
+   * Tells watchers of a write, here and in the threads sharing the store: `ops`, its
+   * operations (or its batch, encoded), the first at sequence `first`.
+   */
   #publish(first, ops) {
-    if (this.#feed.watched) this.#feed.publish(first, ops);
-    if (this.#changes === null) return;
-    const others = Atomics.load(this.#changes.watchers, 0) - (this.#feed.watched ? 1 : 0);
-    if (others > 0) this.#channel().postMessage({ first, ops });
+    const here = Boolean(this.#feed?.watched);
+    if (here) this.#feed.publish(first, ops);
+    if (this.#changes !== null && Atomics.load(this.#changes.watchers, 0) > (here ? 1 : 0)) this.#channel().postMessage({ first, ops });
   }
 
   /** This thread's end of the channel the threads sharing the store tell their writes on. */
@@ -505,7 +561,7 @@ export class Db extends EventTarget {
     Atomics.add(this.#changes.watchers, 0, on ? 1 : -1);
     this.#channel().onmessage = on
       ? ({ data }) => {
-          if (Number.isSafeInteger(data?.first) && Array.isArray(data.ops)) this.#feed.publish(data.first, data.ops);
+          if (Number.isSafeInteger(data?.first) && (Array.isArray(data.ops) || data.ops instanceof Uint8Array)) this.#feed.publish(data.first, data.ops);
         }
       : null;
     if (on) this.#relay.unref?.();
@@ -647,7 +703,7 @@ export class Db extends EventTarget {
     if (this.#changes === null) {
       // From now on the store's writes may come from other threads: they tell them here.
       this.#changes = { channel: `ppdb-changes:${crypto.randomUUID()}`, watchers: new Int32Array(new SharedArrayBuffer(4)) };
-      if (this.#feed.watched) this.#listen(true);
+      if (this.#feed?.watched) this.#listen(true);
     }
     const { name, storage, files, keyEncoding, valueEncoding, maxKeySize, maxValueSize } = this.#options;
     return {
@@ -678,7 +734,7 @@ export class Db extends EventTarget {
     try {
       for (const iterator of [...this.#iterators]) iterator.close(closed());
       for (const snapshot of [...this.#snapshots]) snapshot.close();
-      this.#feed.end();
+      this.#feed?.end();
       this.#relay?.close();
       // The worker's handle goes first, so this one is the last and closes the store.
       await this.#maintenance.release();

@@ -15,7 +15,51 @@
 // seen), so a watcher that follows a store in another tab resumes where it stopped when
 // the store changes hands (pkg/proxy/tabs.js).
 import { decodeKey, decodeValue } from './encoding.js';
-import { drain } from './iterator.js';
+
+const HEADER = 12;
+
+/** Reads a varint32 of `bytes` at `at`: `[value, next]`; throws past the end. */
+function readVarint(bytes, at) {
+  let value = 0;
+  for (let shift = 0; shift < 35; shift += 7) {
+    if (at >= bytes.length) throw new RangeError('the batch ends inside a length');
+    const byte = bytes[at++];
+    value += (byte & 0x7f) * 2 ** shift;
+    if (byte < 0x80) return [value, at];
+  }
+  throw new RangeError('a length of the batch is too long');
+}
+
+/**
+ * A batch in the write batch format read back: `{ sequence, ops }`, `ops` an array of
+ * `{ put, key, value }` (`put` false for a delete, whose value is undefined), keys and
+ * values views into `bytes`. Throws a RangeError for bytes that are not such a batch.
+ */
+export function readBatch(bytes) {
+  if (bytes.length < HEADER) throw new RangeError('the batch is shorter than its header');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const sequence = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
+  const count = view.getUint32(8, true);
+  const ops = [];
+  let at = HEADER;
+  const data = () => {
+    const [length, start] = readVarint(bytes, at);
+    if (start + length > bytes.length) throw new RangeError('the batch ends inside a key or value');
+    at = start + length;
+    return bytes.subarray(start, at);
+  };
+  for (let i = 0; i < count; i++) {
+    const kind = bytes[at++];
+    if (kind !== 0 && kind !== 1) throw new RangeError(`operation ${i} of the batch has kind ${kind}`);
+    const key = data();
+    ops.push({ put: kind === 1, key, value: kind === 1 ? data() : undefined });
+  }
+  return { sequence, ops };
+}
+
+
+/** Operations as `[{ put, key, value }]`: as they are, or read from an encoded batch. */
+const opsOf = (ops) => (ops instanceof Uint8Array ? readBatch(ops).ops : ops);
 
 /** A timer that does not keep Node running. */
 const unrefTimer = (timer) => (timer?.unref?.(), timer);
@@ -92,12 +136,17 @@ export class ChangeFeed {
     this.#watchers.add(watcher);
   }
 
+  /** Removes `watcher`; false if it was not there. */
   delete(watcher) {
-    this.#watchers.delete(watcher);
+    return this.#watchers.delete(watcher);
   }
 
-  /** A committed write: `ops` (`[{ put, key, value }]`, bytes), the first at sequence `first`. */
-  publish(first, ops) {
+  /**
+   * A committed write: `ops` (`[{ put, key, value }]`, bytes; or the encoded batch), the
+   * first at sequence `first`.
+   */
+  publish(first, written) {
+    const ops = opsOf(written);
     if (first + ops.length - 1 <= this.#position) return; // before the watchers began, or told twice
     if (first > this.#position + 1) {
       this.#held.set(first, ops);
@@ -124,7 +173,12 @@ export class ChangeFeed {
   #fillHole() {
     this.#holeTimer = null;
     if (this.#held.size === 0) return;
-    const found = this.#fill(this.#position);
+    let found;
+    try {
+      found = this.#fill(this.#position);
+    } catch {
+      found = { ops: null, last: this.#position }; // the store stopped: its close ends the watchers
+    }
     this.#held.clear();
     if (found.ops) return this.publish(found.first, found.ops);
     this.#position = Math.max(this.#position, found.last);
@@ -142,6 +196,28 @@ export class ChangeFeed {
     this.#held.clear();
     for (const watcher of [...this.#watchers]) watcher.stop();
   }
+}
+
+/**
+ * Starts a watch on `feed` after sequence number `after` (`now` is the store's last): the
+ * changes between are read back first with `changesAfter(after)` (see ChangeFeed), or
+ * reported as a gap. `range`, encodings, `limit` and `onClose` as for Watcher.
+ */
+export function startWatch(feed, { range, keyEncoding, valueEncoding, limit, after, now, changesAfter, onClose }) {
+  const watcher = new Watcher({ range, keyEncoding, valueEncoding, position: Math.min(after, now), limit, onClose });
+  if (after < now) {
+    // Earlier changes, from the memtables (all of them, or a gap).
+    const earlier = changesAfter(after);
+    if (earlier.ops) watcher.offer(earlier.first, opsOf(earlier.ops));
+    else watcher.gap(now);
+  } else if (after > now) {
+    // The caller saw changes this store does not have (lost in a crash before they were synced).
+    watcher.gap(now);
+  }
+  // `limit: 0` asks for nothing: it has ended already.
+  if (limit === 0) watcher.close();
+  else feed.add(watcher, now);
+  return watcher;
 }
 
 /**
@@ -172,8 +248,14 @@ export class Changes {
   }
 
   /** Every change until it ends (use with a `limit`), as an array. */
-  all() {
-    return drain(this);
+  async all() {
+    const out = [];
+    try {
+      for (let step = await this.next(); !step.done; step = await this.next()) out.push(step.value);
+    } finally {
+      this.close();
+    }
+    return out;
   }
 
   /** Ends the watch (`break` in `for await` calls this). */
@@ -200,6 +282,7 @@ export class Watcher extends Changes {
   #keyEncoding;
   #valueEncoding;
   #position;
+  #start;
   #left;
   #onClose;
   /** Queued, not yet taken: `{ sequence, put, key, value }` (bytes) or `{ gap }`. */
@@ -219,6 +302,7 @@ export class Watcher extends Changes {
     this.#keyEncoding = keyEncoding;
     this.#valueEncoding = valueEncoding;
     this.#position = position;
+    this.#start = position;
     this.#left = limit ?? Infinity;
     this.#onClose = onClose;
   }
@@ -230,7 +314,7 @@ export class Watcher extends Changes {
 
   /** The sequence number it started after (what a proxy reports when it is made). */
   get opened() {
-    return Promise.resolve(this.#position);
+    return Promise.resolve(this.#start);
   }
 
   /** @internal A committed write (see ChangeFeed.publish). */

@@ -3,7 +3,8 @@
 // however many entries it holds. Integers are u32 little-endian unless stated.
 //   batch:  the log's write batch format: sequence u64 (0 here), count u32, then per
 //           operation kind u8 (1 put, 0 delete), key_len varint32, key, (put) value_len
-//           varint32, value
+//           varint32, value (read back by watch.js: the changes a feed reads from the
+//           memtables come in it, and so do the batches of other threads)
 //   keys:   for getMany, len u32 then the bytes, per key
 //   values: getMany's answer, len u32 (0xffffffff: absent) then the bytes, per key
 //   page:   a scan's entries, key_len u32, value_len u32, key, value per entry (keys only:
@@ -109,45 +110,6 @@ export class BatchWriter {
     new DataView(this.#out.buffer).setUint32(8, this.#count, true);
     return this.#out.subarray(0, this.#at);
   }
-}
-
-/** Reads a varint32 of `bytes` at `at`: `[value, next]`; throws past the end. */
-function readVarint(bytes, at) {
-  let value = 0;
-  for (let shift = 0; shift < 35; shift += 7) {
-    if (at >= bytes.length) throw new RangeError('the batch ends inside a length');
-    const byte = bytes[at++];
-    value += (byte & 0x7f) * 2 ** shift;
-    if (byte < 0x80) return [value, at];
-  }
-  throw new RangeError('a length of the batch is too long');
-}
-
-/**
- * A batch in the write batch format read back: `{ sequence, ops }`, `ops` an array of
- * `{ put, key, value }` (`put` false for a delete, whose value is undefined), keys and
- * values views into `bytes`. Throws a RangeError for bytes that are not such a batch.
- */
-export function readBatch(bytes) {
-  if (bytes.length < HEADER) throw new RangeError('the batch is shorter than its header');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const sequence = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
-  const count = view.getUint32(8, true);
-  const ops = [];
-  let at = HEADER;
-  const data = () => {
-    const [length, start] = readVarint(bytes, at);
-    if (start + length > bytes.length) throw new RangeError('the batch ends inside a key or value');
-    at = start + length;
-    return bytes.subarray(start, at);
-  };
-  for (let i = 0; i < count; i++) {
-    const kind = bytes[at++];
-    if (kind !== 0 && kind !== 1) throw new RangeError(`operation ${i} of the batch has kind ${kind}`);
-    const key = data();
-    ops.push({ put: kind === 1, key, value: kind === 1 ? data() : undefined });
-  }
-  return { sequence, ops };
 }
 
 /** Keys (bytes) packed for getMany. */

@@ -10,6 +10,9 @@ use crate::batch::WriteBatch;
 use crate::iter::InternalIterator;
 use crate::key::{self, SequenceNumber, ValueKind};
 
+/// One change read back: its kind, key and value.
+type Change = (ValueKind, Vec<u8>, Vec<u8>);
+
 impl Db {
     /// The sequence number of the last write readers see.
     pub fn last_sequence(&self) -> SequenceNumber {
@@ -31,27 +34,37 @@ impl Db {
             return (after == last).then_some(batch);
         }
         let wanted = usize::try_from(last - after).ok()?;
-        let mut found: Vec<(SequenceNumber, ValueKind, Vec<u8>, Vec<u8>)> = Vec::new();
+        // More changes than the memtables hold entries: some are in tables.
+        if wanted > state.memtables().map(|m| m.len()).sum::<usize>() {
+            return None;
+        }
+        // Sequence numbers are unique: each change has its slot (no sort), and all of them
+        // are there when every slot is filled.
+        let mut slots: Vec<Option<Change>> = vec![None; wanted];
+        let mut found = 0;
         for memtable in state.memtables() {
             let mut entries = memtable.iter();
             entries.seek_to_first();
             while entries.valid() {
                 if let Some(parsed) = key::parse(entries.key()) {
                     if parsed.seq > after && parsed.seq <= last {
-                        let value = entries.value().to_vec();
-                        found.push((parsed.seq, parsed.kind, parsed.user_key.to_vec(), value));
+                        let slot = &mut slots[(parsed.seq - after - 1) as usize];
+                        found += usize::from(slot.is_none());
+                        *slot = Some((
+                            parsed.kind,
+                            parsed.user_key.to_vec(),
+                            entries.value().to_vec(),
+                        ));
                     }
                 }
                 entries.next();
             }
         }
-        // Sequence numbers are unique: all of them are there when as many were found.
-        if found.len() != wanted {
+        if found != wanted {
             return None;
         }
-        found.sort_unstable_by_key(|(seq, ..)| *seq);
         let mut batch = WriteBatch::new();
-        for (_, kind, key, value) in &found {
+        for (kind, key, value) in slots.iter().flatten() {
             match kind {
                 ValueKind::Put => batch.put(key, value),
                 ValueKind::Delete => batch.delete(key),

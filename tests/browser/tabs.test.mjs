@@ -111,6 +111,64 @@ test('three pages and a worker share one OPFS store: every write seen everywhere
   for (const page of pages) await page.close();
 });
 
+test('the owner is a worker: terminated while a page writes through it, the page takes over with every acknowledged write', { timeout: 60_000 }, async () => {
+  const [a, b] = [await newPage(), await newPage()];
+  await installStorageWorkerHelpers(a);
+  const fromWorker = await a.evaluate(async () => {
+    await ppdb.destroy('tabs-worker-owner', { storage: 'opfs' }).catch(() => {});
+    window.worker = await startWorker();
+    return ask(window.worker, { cmd: 'shared-put', name: 'tabs-worker-owner', storage: 'opfs', prefix: 'w', count: 50 });
+  });
+  assert.equal(fromWorker.result?.role, 'owner', JSON.stringify(fromWorker));
+  await b.evaluate(async () => {
+    window.db = await ppdb.open('tabs-worker-owner', { storage: 'opfs', durability: 'sync' });
+    window.acked = [];
+    window.problems = [];
+    window.seen = [];
+    (async () => {
+      for await (const change of db.watch({ prefix: 'b-' })) window.seen.push(change.sequence);
+    })();
+    (async () => {
+      for (let n = 0; !window.stopWriting; ) {
+        try {
+          await db.put(`b-${String(n).padStart(5, '0')}`, String(n));
+          window.acked.push(n++);
+        } catch (err) {
+          if (err.code !== 'OWNER_CHANGED') window.problems.push(`${err.code}: ${err.message}`);
+        }
+      }
+    })();
+  });
+  assert.equal(await b.evaluate(() => db.role), 'client');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const killed = Date.now();
+  await a.evaluate(() => window.worker.terminate());
+  await b.waitForFunction(() => db.role === 'owner', null, { timeout: 15_000 });
+  const took = Date.now() - killed;
+  const ackedBefore = await b.evaluate(() => window.acked.length);
+  await b.waitForFunction((n) => window.acked.length > n + 20, ackedBefore, { timeout: 10_000 }).catch(async (err) => {
+    const state = await b.evaluate(() => ({ acked: window.acked.length, problems: window.problems, role: db.role }));
+    assert.fail(`the page's writes stopped after it took over: ${JSON.stringify(state)} (${err.message})`);
+  });
+  const result = await b.evaluate(async () => {
+    window.stopWriting = true;
+    const acked = [...window.acked];
+    const keys = new Set(await db.keys({ prefix: 'b-' }).all());
+    const seen = window.seen;
+    const holes = seen.filter((s, i) => i > 0 && s !== seen[i - 1] + 1).length;
+    return { problems: window.problems, missing: acked.filter((n) => !keys.has(`b-${String(n).padStart(5, '0')}`)).length, acked: acked.length, w: (await db.keys({ prefix: 'w-' }).all()).length, holes, watched: seen.length };
+  });
+  console.log(`# a terminated owner worker: the page owned the store ${took} ms later`);
+  assert.deepEqual(result.problems, []);
+  assert.equal(result.missing, 0, `acknowledged puts missing: ${JSON.stringify(result)}`);
+  assert.equal(result.w, 50, 'the worker\'s acknowledged writes are there');
+  assert.equal(result.holes, 0, 'the watch got every change through the switch');
+  assert.ok(result.watched >= result.acked, JSON.stringify(result));
+  assert.ok(took < 15_000);
+  await a.close();
+  await b.close();
+});
+
 test('an IndexedDB store is shared by two pages', { timeout: 60_000 }, async () => {
   const [a, b] = [await newPage(), await newPage()];
   await a.evaluate(async () => {

@@ -120,6 +120,7 @@ for (const [flavour, threads] of [['threaded', true], ['single', false]]) {
       })();
       for (const key of ['a', 'b', 'c', 'd']) await db.put(key, 'v');
       assert.deepEqual((await limited.all()).map((c) => c.key), ['a', 'b']);
+      assert.deepEqual(await db.watch({ limit: 0 }).all(), [], 'limit 0: nothing, at once');
       assert.deepEqual(await loop, ['a', 'b', 'c']);
       await db.close();
       assert.equal(await untilClose, 4, 'the loop ended when the store closed, after what it had');
@@ -185,6 +186,22 @@ for (const [flavour, threads] of [['threaded', true], ['single', false]]) {
     });
   });
 }
+
+test('a watch reports where it started, not how far it got: a proxy resumes from there', async () => {
+  const db = await open('watch-opened', { storage: 'memory' });
+  await db.put('before', '0');
+  const start = (await db.stats()).sequence;
+  // Written while the watch starts (its code may still be loading): still delivered.
+  const watch = db.watch();
+  await db.put('during', '1');
+  assert.equal(await watch.opened, start);
+  const taken = await watch.take();
+  assert.deepEqual(taken.changes.map((c) => [c.key, c.sequence]), [['during', start + 1]]);
+  assert.equal(taken.position, start + 1);
+  assert.equal(await watch.opened, start, 'still where it started');
+  watch.close();
+  await db.close();
+});
 
 test('after: resumes from the memtables, across a reopen; a gap once they were written to tables', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ppdb-watch-'));
