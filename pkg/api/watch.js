@@ -15,6 +15,7 @@
 // seen), so a watcher that follows a store in another tab resumes where it stopped when
 // the store changes hands (pkg/proxy/tabs.js).
 import { decodeKey, decodeValue } from './encoding.js';
+import { drain } from './iterator.js';
 
 const HEADER = 12;
 
@@ -248,14 +249,8 @@ export class Changes {
   }
 
   /** Every change until it ends (use with a `limit`), as an array. */
-  async all() {
-    const out = [];
-    try {
-      for (let step = await this.next(); !step.done; step = await this.next()) out.push(step.value);
-    } finally {
-      this.close();
-    }
-    return out;
+  all() {
+    return drain(this);
   }
 
   /** Ends the watch (`break` in `for await` calls this). */

@@ -407,6 +407,9 @@ test(`failover: the owner closed, reloaded or crashed ${ROUNDS} times while the 
   const NAME = 'tabs-failover';
   /** Acknowledged batches, by writer prefix: numbers whose three keys must be there. */
   const acked = new Map();
+  /** Batches whose call rejected with OWNER_CHANGED, and were sent again: `${prefix} ${n}`. */
+  const retriedBatches = new Set();
+  await browser.context.exposeBinding('retryBatch', (_source, prefix, n) => retriedBatches.add(`${prefix} ${n}`));
   await browser.context.exposeBinding('ackBatch', (_source, prefix, n) => {
     if (!acked.has(prefix)) acked.set(prefix, []);
     acked.get(prefix).push(n);
@@ -438,7 +441,10 @@ test(`failover: the owner closed, reloaded or crashed ${ROUNDS} times while the 
             await new Promise((resolve) => setTimeout(resolve, 2));
           } catch (err) {
             // The owner went with the call in flight: documented as retryable.
-            if (err?.code === 'OWNER_CHANGED') window.retried++;
+            if (err?.code === 'OWNER_CHANGED') {
+              window.retried++;
+              window.retryBatch(prefix, n);
+            }
             else window.problems.push(`${err?.code}: ${err?.message}`);
           }
         }
@@ -512,7 +518,7 @@ test(`failover: the owner closed, reloaded or crashed ${ROUNDS} times while the 
         // A sequence number not one past the last is a change missed, or one given twice.
         const holes = [];
         const keys = new Set();
-        let rewritten = 0;
+        const rewritten = [];
         let gaps = 0;
         let prev = null;
         for (const [sequence, key] of window.seen) {
@@ -524,14 +530,19 @@ test(`failover: the owner closed, reloaded or crashed ${ROUNDS} times while the 
           if (prev !== null && sequence !== prev + 1) holes.push([prev, sequence]);
           prev = sequence;
           // A key written again: a batch retried after OWNER_CHANGED that had been applied.
-          if (key !== 'probe' && keys.has(key)) rewritten++;
+          if (key !== 'probe' && keys.has(key)) rewritten.push(key);
           keys.add(key);
         }
         return { count: window.seen.length, holes: holes.slice(0, 5), rewritten, gaps };
       });
       assert.deepEqual(watched.holes, [], `round ${round} (${mode}): a watch missed a change or got one twice`);
       watchGaps = Math.max(watchGaps, watched.gaps);
-      rewrites = Math.max(rewrites, watched.rewritten);
+      // No write is applied twice but a batch its writer sent again (after OWNER_CHANGED).
+      for (const key of watched.rewritten) {
+        const [prefix, , n] = key.split('-');
+        assert.ok(retriedBatches.has(`${prefix} ${Number(n)}`), `round ${round} (${mode}): ${key} was applied twice, and its batch was never retried`);
+      }
+      rewrites = Math.max(rewrites, watched.rewritten.length);
       watchCounts.push(watched.count);
     }
     // Every batch acknowledged before the check began is there whole; no batch is there
