@@ -1,6 +1,53 @@
-// Chained batches: operations collected one call at a time, written atomically.
-import { PpdbError } from './errors.js';
-import { readOptions } from './options.js';
+// Batches: their operations checked and encoded for the engine, and chained batches
+// (operations collected one call at a time, written atomically).
+import { PpdbError, invalid } from './errors.js';
+import { readOptions, readField } from './options.js';
+import { checkData, checkEncoding, describe, jsonBytes } from './encoding.js';
+import { BatchWriter } from './wire.js';
+
+/**
+ * The operations and checks of `db.batch(operations, { checks })`, checked and encoded as
+ * they are read (each operation straight into the batch's one buffer, the write batch
+ * format of wire.js): `{ batch, count, checkKeys, versions }`. `valueEncoding` is the
+ * call's (an operation may carry its own); `keyLength(length, what)` checks an encoded
+ * key's length, `key(key, what)` encodes and checks a check's key, `maxValueSize` bounds
+ * values. Anything invalid is INVALID_ARGUMENT, naming the operation or check.
+ */
+export function encodeBatch(operations, checks, { valueEncoding, maxValueSize, keyLength, key }) {
+  const writer = new BatchWriter(operations.length);
+  for (let i = 0; i < operations.length; i++) {
+    const op = operations[i];
+    const what = `operation ${i}`;
+    if (op === null || typeof op !== 'object') throw invalid(`${what} is not an object, got ${describe(op)}`);
+    const type = readField(op, 'type', what);
+    if (type === 'put') {
+      const own = readField(op, 'valueEncoding', what);
+      const encoding = own === undefined ? valueEncoding : checkEncoding(own, 'valueEncoding');
+      const k = checkData(readField(op, 'key', what), `${what}: key`);
+      const raw = readField(op, 'value', what);
+      const value = encoding === 'json' ? jsonBytes(raw) : checkData(raw, 'value');
+      const [keyBytes, valueBytes] = writer.put(k, value);
+      keyLength(keyBytes, `${what}: key`);
+      if (valueBytes > maxValueSize) throw invalid(`value is ${valueBytes} bytes, the limit is ${maxValueSize}`);
+    } else if (type === 'del') {
+      keyLength(writer.del(checkData(readField(op, 'key', what), `${what}: key`)), `${what}: key`);
+    } else {
+      throw invalid(`${what} has type ${describe(type)}; expected 'put' or 'del'`);
+    }
+  }
+  const versions = [];
+  const checkKeys = Array.from(checks, (check, i) => {
+    const what = `check ${i}`;
+    if (check === null || typeof check !== 'object') throw invalid(`${what} is not an object, got ${describe(check)}`);
+    const version = readField(check, 'version', what);
+    if (version !== null && typeof version !== 'string') {
+      throw invalid(`${what}: version must be a string from getWithVersion(), or null for absent`);
+    }
+    versions.push(version);
+    return key(readField(check, 'key', what), `${what}: key`);
+  });
+  return { batch: writer.finish(), count: writer.count, checkKeys, versions };
+}
 
 /** Operations collected one call at a time: `db.batch().put(k, v).del(k).write()`. */
 export class ChainedBatch {

@@ -1,15 +1,16 @@
 // The public Db: an async API over the synchronous wasm handle. It validates its input
 // before anything reaches wasm, so bad input is a rejected promise, never a trap.
 import { PpdbError, invalid, closed, callEngine } from './errors.js';
-import { toBytes, checkData, encodeValue, decodeValue, checkEncoding, describe, jsonBytes } from './encoding.js';
+import { toBytes, checkData, encodeValue, decodeValue, describe } from './encoding.js';
 import { Scratch } from '../engine/scratch.js';
-import { readOptions, readField, RANGE, READ, WATCH } from './options.js';
+import { readOptions, RANGE, READ, WATCH } from './options.js';
 import { Iterator } from './iterator.js';
-import { BatchWriter, packKeys, unpackValues } from './wire.js';
+import { packKeys, unpackValues } from './wire.js';
 import { Snapshot, snapshotHandle } from './snapshot.js';
-import { ChainedBatch } from './batch.js';
+import { ChainedBatch, encodeBatch } from './batch.js';
 import { Durability } from './durability.js';
 import { Maintenance } from './maintenance.js';
+import { StoreFeed } from './feed.js';
 
 /** Strings up to this many UTF-16 units go into the scratch region as they are (UTF-8
  * takes at most 3 bytes each); longer ones are encoded to their exact size first. */
@@ -25,51 +26,6 @@ function rangeArguments(range) {
 
 /** @internal Moves background work to a worker of its own (threaded flavour, see open()). */
 export const startBackgroundWorker = Symbol('startBackgroundWorker');
-
-/** pkg/api/watch.js (the change feed), once the first watch() loaded it. */
-let watching = null;
-
-/**
- * A watch whose code is still loading (the first watch() loads pkg/api/watch.js, which
- * most pages never need): its calls wait for the watch `made` resolves to.
- */
-class PendingWatch {
-  #made;
-
-  constructor(made) {
-    this.#made = made;
-    made.catch(() => {}); // next() reports it
-  }
-
-  [Symbol.asyncIterator]() {
-    return this;
-  }
-
-  async next() {
-    return (await this.#made).next();
-  }
-
-  async return() {
-    this.close();
-    return { done: true, value: undefined };
-  }
-
-  close() {
-    this.#made.then((watch) => watch.close(), () => {});
-  }
-
-  async all() {
-    return (await this.#made).all();
-  }
-
-  async take(wait) {
-    return (await this.#made).take(wait);
-  }
-
-  get opened() {
-    return this.#made.then((watch) => watch.opened);
-  }
-}
 
 /** How often alert rules are checked, by default (milliseconds). */
 const ALERT_INTERVAL_MS = 1000;
@@ -91,16 +47,8 @@ export class Db extends EventTarget {
   #recovery;
   /** Settles when close() has synced and released the store. */
   #closing = null;
-  /** The writes committed here (and, shared, in other threads), for watchers: a ChangeFeed of pkg/api/watch.js, made by the first watch(). */
-  #feed = null;
-  /**
-   * A store shared with other threads: `{ channel, watchers }`, the BroadcastChannel name
-   * their writes are told on and the count of threads watching (an Int32Array over a
-   * SharedArrayBuffer), made by the first share() and handed on in its token.
-   */
-  #changes = null;
-  /** This thread's end of `#changes.channel`, once needed. */
-  #relay = null;
+  /** Tells watchers of the writes committed here, and starts watches (pkg/api/feed.js). */
+  #feed;
 
   /** @internal Use `open()` or `attach()`. */
   constructor(handle, engine, options) {
@@ -108,7 +56,13 @@ export class Db extends EventTarget {
     this.#handle = handle;
     this.#engine = engine;
     this.#options = options;
-    this.#changes = options.changes ?? null;
+    this.#feed = new StoreFeed(
+      {
+        lastSequence: () => this.#call(() => handle.lastSequence()),
+        changesSince: (after) => this.#call(() => handle.changesSince(after)),
+      },
+      options.changes,
+    );
     this.#recovery = options.files && !options.attached ? this.#call(() => handle.recovery()) : undefined;
     const call = (fn) => this.#call(fn);
     const alive = () => !this.#closed && !this.#engine.dead;
@@ -297,9 +251,9 @@ export class Db extends EventTarget {
       throw invalid(`value is ${valueLength} bytes, the limit is ${this.#options.maxValueSize}`);
     }
     // Watched: the operation's bytes, taken before the call (which may move wasm memory).
-    const op = this.#watched() ? { put: true, key: region.slice(0, keyLength), value: region.slice(keyLength, keyLength + valueLength) } : null;
+    const op = this.#feed.watched ? { put: true, key: region.slice(0, keyLength), value: region.slice(keyLength, keyLength + valueLength) } : null;
     const sequence = this.#scratchAnswer(this.#call(() => this.#handle.putScratch(keyLength, valueLength)));
-    if (op) this.#publish(sequence, [op]);
+    if (op) this.#feed.publish(sequence, [op]);
     await this.#durability.afterWrite();
   }
 
@@ -363,9 +317,9 @@ export class Db extends EventTarget {
     await this.#ready();
     this.#writable();
     const [region, keyLength] = this.#scratchKey(key);
-    const op = this.#watched() ? { put: false, key: region.slice(0, keyLength) } : null;
+    const op = this.#feed.watched ? { put: false, key: region.slice(0, keyLength) } : null;
     const sequence = this.#scratchAnswer(this.#call(() => this.#handle.delScratch(keyLength)));
-    if (op) this.#publish(sequence, [op]);
+    if (op) this.#feed.publish(sequence, [op]);
     await this.#durability.afterWrite();
   }
 
@@ -390,53 +344,22 @@ export class Db extends EventTarget {
     if (!Array.isArray(operations)) throw invalid(`batch() takes an array of operations, got ${describe(operations)}`);
     const checked = readOptions(options, 'batch() options', ['valueEncoding', 'checks']);
     const { valueEncoding } = this.#encodings(checked);
-    // Each operation is checked and encoded into the batch's one buffer as it is read.
-    const writer = new BatchWriter(operations.length);
-    for (let i = 0; i < operations.length; i++) {
-      const op = operations[i];
-      const what = `operation ${i}`;
-      if (op === null || typeof op !== 'object') throw invalid(`${what} is not an object, got ${describe(op)}`);
-      const type = readField(op, 'type', what);
-      if (type === 'put') {
-        const own = readField(op, 'valueEncoding', what);
-        const encoding = own === undefined ? valueEncoding : checkEncoding(own, 'valueEncoding');
-        const key = checkData(readField(op, 'key', what), `${what}: key`);
-        const raw = readField(op, 'value', what);
-        const value = encoding === 'json' ? jsonBytes(raw) : checkData(raw, 'value');
-        const [keyLength, valueLength] = writer.put(key, value);
-        this.#keyLength(keyLength, `${what}: key`);
-        if (valueLength > this.#options.maxValueSize) {
-          throw invalid(`value is ${valueLength} bytes, the limit is ${this.#options.maxValueSize}`);
-        }
-      } else if (type === 'del') {
-        this.#keyLength(writer.del(checkData(readField(op, 'key', what), `${what}: key`)), `${what}: key`);
-      } else {
-        throw invalid(`${what} has type ${describe(type)}; expected 'put' or 'del'`);
-      }
-    }
-    const checks = checked.checks ?? [];
-    const versions = [];
-    const checkKeys = Array.from(checks, (check, i) => {
-      const what = `check ${i}`;
-      if (check === null || typeof check !== 'object') throw invalid(`${what} is not an object, got ${describe(check)}`);
-      const version = readField(check, 'version', what);
-      if (version !== null && typeof version !== 'string') {
-        throw invalid(`${what}: version must be a string from getWithVersion(), or null for absent`);
-      }
-      versions.push(version);
-      return this.#key(readField(check, 'key', what), `${what}: key`);
+    const { batch, count, checkKeys, versions } = encodeBatch(operations, checked.checks ?? [], {
+      valueEncoding,
+      maxValueSize: this.#options.maxValueSize,
+      keyLength: (length, what) => this.#keyLength(length, what),
+      key: (key, what) => this.#key(key, what),
     });
     await this.#ready();
     this.#writable();
     // The whole batch in one buffer, one crossing.
-    const batch = writer.finish();
     let sequence;
-    if (checks.length > 0) {
+    if (checkKeys.length > 0) {
       sequence = this.#call(() => this.#handle.writeIf(batch, checkKeys, versions));
-    } else if (writer.count > 0) {
+    } else if (count > 0) {
       sequence = this.#call(() => this.#handle.write(batch));
     }
-    if (writer.count > 0 && this.#watched()) this.#publish(sequence, batch);
+    if (count > 0 && this.#feed.watched) this.#feed.publish(sequence, batch);
     await this.#durability.afterWrite();
   }
 
@@ -492,79 +415,7 @@ export class Db extends EventTarget {
     const checked = readOptions(options, 'watch() options', WATCH);
     if (checked.reverse) throw invalid('watch() delivers changes in commit order: reverse is not one of its options');
     const { keyEncoding, valueEncoding } = this.#encodings(checked);
-    // Its start: now, unless the caller asked for earlier. While the feed's code loads,
-    // the changes since are read back from the memtables when it starts.
-    const after = checked.after ?? this.#call(() => this.#handle.lastSequence());
-    const start = () => {
-      this.#live();
-      this.#feed ??= new watching.ChangeFeed((from) => this.#changesAfter(from));
-      const listening = this.#feed.watched;
-      const watcher = watching.startWatch(this.#feed, {
-        range: checked,
-        keyEncoding,
-        valueEncoding,
-        limit: checked.limit,
-        after,
-        now: this.#call(() => this.#handle.lastSequence()),
-        changesAfter: (from) => this.#changesAfter(from),
-        onClose: (w) => this.#unwatch(w),
-      });
-      if (!listening && this.#feed.watched) this.#listen(true);
-      return watcher;
-    };
-    if (watching) return start();
-    return new PendingWatch(
-      import('./watch.js').then((module) => {
-        watching = module;
-        return start();
-      }),
-    );
-  }
-
-  #unwatch(watcher) {
-    if (this.#feed.delete(watcher) && !this.#feed.watched) this.#listen(false);
-  }
-
-  /** `{ first, ops, last }`: the changes after `after` from the memtables, as a batch (`ops` null: not all there). */
-  #changesAfter(after) {
-    const last = this.#call(() => this.#handle.lastSequence());
-    return { first: after + 1, ops: this.#call(() => this.#handle.changesSince(after)) ?? null, last };
-  }
-
-  /** True if a write must be told: someone watches here, or (shared) in another thread. */
-  #watched() {
-    return Boolean(this.#feed?.watched) || (this.#changes !== null && Atomics.load(this.#changes.watchers, 0) > 0);
-  }
-
-  /**
-   * Tells watchers of a write, here and in the threads sharing the store: `ops`, its
-   * operations (or its batch, encoded), the first at sequence `first`.
-   */
-  #publish(first, ops) {
-    const here = Boolean(this.#feed?.watched);
-    if (here) this.#feed.publish(first, ops);
-    if (this.#changes !== null && Atomics.load(this.#changes.watchers, 0) > (here ? 1 : 0)) this.#channel().postMessage({ first, ops });
-  }
-
-  /** This thread's end of the channel the threads sharing the store tell their writes on. */
-  #channel() {
-    if (this.#relay === null) {
-      this.#relay = new BroadcastChannel(this.#changes.channel);
-      this.#relay.unref?.(); // Node: a channel does not keep the process running
-    }
-    return this.#relay;
-  }
-
-  /** Starts (or stops) hearing the writes of the other threads sharing the store. */
-  #listen(on) {
-    if (this.#changes === null) return;
-    Atomics.add(this.#changes.watchers, 0, on ? 1 : -1);
-    this.#channel().onmessage = on
-      ? ({ data }) => {
-          if (Number.isSafeInteger(data?.first) && (Array.isArray(data.ops) || data.ops instanceof Uint8Array)) this.#feed.publish(data.first, data.ops);
-        }
-      : null;
-    if (on) this.#relay.unref?.();
+    return this.#feed.watch(checked, keyEncoding, valueEncoding);
   }
 
   /**
@@ -700,18 +551,13 @@ export class Db extends EventTarget {
       throw new PpdbError('UNSUPPORTED', `a store on ${this.#options.storage} cannot be shared with workers yet`);
     }
     const id = this.#call(() => this.#handle.share());
-    if (this.#changes === null) {
-      // From now on the store's writes may come from other threads: they tell them here.
-      this.#changes = { channel: `ppdb-changes:${crypto.randomUUID()}`, watchers: new Int32Array(new SharedArrayBuffer(4)) };
-      if (this.#feed?.watched) this.#listen(true);
-    }
     const { name, storage, files, keyEncoding, valueEncoding, maxKeySize, maxValueSize } = this.#options;
     return {
       ppdb: 1,
       id,
       module: this.#engine.module,
       memory: this.#engine.memory,
-      options: { name, storage, files: files?.descriptor, keyEncoding, valueEncoding, maxKeySize, maxValueSize, changes: this.#changes },
+      options: { name, storage, files: files?.descriptor, keyEncoding, valueEncoding, maxKeySize, maxValueSize, changes: this.#feed.share() },
     };
   }
 
@@ -734,8 +580,7 @@ export class Db extends EventTarget {
     try {
       for (const iterator of [...this.#iterators]) iterator.close(closed());
       for (const snapshot of [...this.#snapshots]) snapshot.close();
-      this.#feed?.end();
-      this.#relay?.close();
+      this.#feed.end();
       // The worker's handle goes first, so this one is the last and closes the store.
       await this.#maintenance.release();
       if (this.#options.files && !this.#engine.dead && !this.#durability.failed) await this.#durability.commit();
