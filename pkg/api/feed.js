@@ -6,8 +6,6 @@
 // watchers }`: the name of the BroadcastChannel they tell their writes on, and the number
 // of threads watching (an Int32Array over a SharedArrayBuffer), so that a thread whose
 // store nobody watches pays one Atomics.load per write and sends nothing.
-import { closed } from './errors.js';
-
 /** pkg/api/watch.js, once the first watch() loaded it. */
 let watching = null;
 
@@ -53,6 +51,13 @@ class PendingWatch {
   }
 }
 
+/** A watch that has ended already (its store closed), starting after `after`. */
+function ended(after) {
+  const watch = new watching.Watcher({ range: {}, keyEncoding: 'bytes', valueEncoding: 'bytes', position: after });
+  watch.close();
+  return watch;
+}
+
 /** One Db's end of the change feed. */
 export class StoreFeed {
   /** `lastSequence()` and `changesSince(after)` call the engine (as Db's #call does). */
@@ -63,7 +68,7 @@ export class StoreFeed {
   #shared;
   /** This thread's end of `#shared.channel`, once needed. */
   #relay = null;
-  /** Set by end(): a watch whose code loads after the store closed does not start. */
+  /** Set by end(): a watch whose code loads after the store closed has ended. */
   #ended = false;
 
   /** `engine`: `{ lastSequence(), changesSince(after) }`; `shared`: a descriptor from a share token, or null. */
@@ -95,7 +100,6 @@ export class StoreFeed {
     const current = this.#engine.lastSequence();
     const after = checked.after ?? current;
     const start = (now) => {
-      if (this.#ended) throw closed();
       this.#feed ??= new watching.ChangeFeed((from) => this.#changesAfter(from));
       const listening = this.#feed.watched;
       const watcher = watching.startWatch(this.#feed, {
@@ -115,6 +119,8 @@ export class StoreFeed {
     return new PendingWatch(
       import('./watch.js').then((module) => {
         watching = module;
+        // The store closed while the code loaded: the watch has ended, as those it had.
+        if (this.#ended) return ended(after);
         return start(this.#engine.lastSequence());
       }),
     );

@@ -335,3 +335,35 @@ test('a writer thread terminated mid-stream: the watch still gets every change i
   if (last) assert.equal(changes.at(-1).key, last);
   await db.close();
 });
+
+test('close() racing watches: every watch ends (done, or CLOSED), none hangs, and later ones are refused', async () => {
+  for (let round = 0; round < 20; round++) {
+    const db = await open(`watch-race-${round}`, { storage: 'memory', threads: round % 2 === 0 });
+    const watches = [db.watch(), db.watch({ prefix: 'a' })];
+    const writing = db.put('a', String(round)).catch((err) => err);
+    const closing = round % 3 === 0 ? db.close() : Promise.resolve().then(() => db.close());
+    watches.push((() => { try { return db.watch(); } catch (err) { return err; } })());
+    const ends = await Promise.all(
+      watches.map(async (watch) => {
+        if (watch instanceof Error) return watch.code;
+        const timer = setTimeout(() => watch.close(), 5000);
+        try {
+          for (;;) {
+            const step = await watch.next();
+            if (step.done) return 'done';
+          }
+        } catch (err) {
+          assert.ok(err instanceof PpdbError, String(err));
+          return err.code;
+        } finally {
+          clearTimeout(timer);
+        }
+      }),
+    );
+    await closing;
+    const wrote = await writing;
+    assert.ok(wrote === undefined || wrote.code === 'CLOSED', String(wrote));
+    for (const end of ends) assert.ok(end === 'done' || end === 'CLOSED', `round ${round}: ${ends}`);
+    assert.throws(() => db.watch(), (err) => err.code === 'CLOSED');
+  }
+});
