@@ -273,6 +273,12 @@ describe('files', () => {
     const path = join(root, 'manifest-flip');
     let db = await open('m', { path, memtableSize: 16 * 1024 });
     for (let i = 0; i < 2263; i++) await db.put(`key${i}`, `value ${i}`.repeat(4));
+    // The memtables are written to tables in the background: on a loaded machine that
+    // can lag behind the writes, so wait (bounded) until there are some.
+    const tablesNow = async () => (await db.stats()).tablesPerLevel.reduce((a, b) => a + b, 0);
+    for (const deadline = Date.now() + 20_000; (await tablesNow()) < 2 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     await db.close();
     const manifest = readdirSync(path).find((n) => n.startsWith('MANIFEST-'));
     const tables = readdirSync(path).filter((n) => n.endsWith('.sst'));
