@@ -5,7 +5,7 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The caller passed something the API cannot accept (empty key, oversized value, ...).
+    /// The caller passed something the API cannot accept (an oversized key or value, a bad option, ...).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
     /// The store (or this handle to it) was closed.

@@ -292,6 +292,8 @@ pub struct DbIter {
     step_pending: bool,
     remaining: usize,
     started: bool,
+    /// The scan reached the end of its range (a seek may move it back into it).
+    ended: bool,
     /// Where the bytes this scan returned are counted, when it ends.
     metrics: Option<(std::sync::Arc<crate::metrics::Metrics>, u64)>,
 }
@@ -322,6 +324,7 @@ impl DbIter {
             done_key: None,
             step_pending: false,
             started: false,
+            ended: false,
             metrics: None,
         }
     }
@@ -353,6 +356,37 @@ impl DbIter {
                     self.inner.seek(&target);
                 }
             }
+        }
+    }
+
+    /// Moves the scan so that it goes on from the first key at or after `target` (at or
+    /// before it, for a reverse scan), as Level's `iterator.seek()`: within the scan's range,
+    /// at its snapshot, counting toward the same limit. A target outside the range ends the
+    /// scan; a later seek may start it again, also after it reached its end.
+    pub fn seek(&mut self, target: &[u8]) {
+        self.started = true;
+        self.step_pending = false;
+        self.done_key = None;
+        self.ended = !(self.options.above_lower(target) && self.options.below_upper(target));
+        if self.ended {
+            return;
+        }
+        if self.options.reverse {
+            // (target, 0, Delete) is the largest internal key with this user key.
+            self.inner
+                .seek_for_prev(&key::internal_key(target, 0, ValueKind::Delete));
+        } else {
+            self.inner
+                .seek(&key::internal_key(target, MAX_SEQUENCE, ValueKind::SEEK));
+        }
+    }
+
+    /// Gives back `count` entries this scan returned that its caller dropped unread (a page
+    /// read ahead, before a seek): they do not count toward the limit.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn unread(&mut self, count: usize) {
+        if self.options.limit.is_some() {
+            self.remaining = self.remaining.saturating_add(count);
         }
     }
 
@@ -428,7 +462,7 @@ impl DbIter {
     /// Steps to the next entry and hands its key and value to `visit`, borrowed (no copies
     /// are made for it); `None` at the end.
     pub fn next_with<R>(&mut self, visit: impl FnOnce(&[u8], &[u8]) -> R) -> Option<R> {
-        if self.remaining == 0 {
+        if self.remaining == 0 || self.ended {
             return None;
         }
         if !self.started {
@@ -454,7 +488,7 @@ impl DbIter {
     }
 
     fn end<R>(&mut self) -> Option<R> {
-        self.remaining = 0;
+        self.ended = true;
         None
     }
 }

@@ -1,5 +1,5 @@
-//! Property test: random puts, deletes, batches, snapshots and scans on a `Db`, checked
-//! against a `BTreeMap` model after every step.
+//! Property test: random puts, deletes, batches, snapshots and scans (with seeks) on a
+//! `Db`, checked against a `BTreeMap` model after every step. Keys include the empty key.
 #![cfg(not(target_arch = "wasm32"))]
 
 use ppdb::storage::MemStorage;
@@ -30,12 +30,15 @@ enum Op {
         reverse: bool,
         limit: Option<usize>,
         on_snapshot: bool,
+        /// After this many entries, `seek(target)`, then read the rest.
+        seek: Option<(usize, Vec<u8>)>,
     },
 }
 
-/// Keys from a small alphabet so operations collide, including prefixes of each other.
+/// Keys from a small alphabet so operations collide, including prefixes of each other
+/// and the empty key.
 fn key() -> impl Strategy<Value = Vec<u8>> {
-    prop::collection::vec(prop::sample::select(vec![0u8, 1, b'a', b'b', 0xff]), 1..4)
+    prop::collection::vec(prop::sample::select(vec![0u8, 1, b'a', b'b', 0xff]), 0..4)
 }
 
 fn value() -> impl Strategy<Value = Vec<u8>> {
@@ -65,15 +68,17 @@ fn op() -> impl Strategy<Value = Op> {
             prop::option::of(prop::collection::vec(prop::sample::select(vec![0u8, b'a', 0xff]), 0..2)),
             any::<bool>(),
             prop::option::of(0usize..5),
-            any::<bool>()
+            any::<bool>(),
+            prop::option::of((0usize..4, key())),
         )
-            .prop_map(|(lower, upper, prefix, reverse, limit, on_snapshot)| Op::Scan {
+            .prop_map(|(lower, upper, prefix, reverse, limit, on_snapshot, seek)| Op::Scan {
                 lower,
                 upper,
                 prefix,
                 reverse,
                 limit,
-                on_snapshot
+                on_snapshot,
+                seek,
             }),
     ]
 }
@@ -148,21 +153,42 @@ proptest! {
                         db = open();
                     }
                 }
-                Op::Scan { lower, upper, prefix, reverse, limit, on_snapshot } => {
+                Op::Scan { lower, upper, prefix, reverse, limit, on_snapshot, seek } => {
                     let mut opts = ScanOptions::all().lower(lower.clone()).upper(upper.clone()).reverse(reverse);
                     if let Some(p) = &prefix { opts = opts.with_prefix(p); }
                     if let Some(l) = limit { opts = opts.limit(l); }
-                    let (got, source): (Vec<_>, &Model) = match (&snapshot, on_snapshot) {
-                        (Some((snap, snap_model)), true) => (snap.scan(opts).expect("scan").collect(), snap_model),
-                        _ => (db.scan(opts).expect("scan").collect(), &model),
+                    let (mut iter, source): (_, &Model) = match (&snapshot, on_snapshot) {
+                        (Some((snap, snap_model)), true) => (snap.scan(opts).expect("scan"), snap_model),
+                        _ => (db.scan(opts).expect("scan"), &model),
                     };
-                    let mut want: Vec<_> = source
+                    let range: Vec<_> = source
                         .iter()
                         .filter(|(k, _)| in_bounds(k, &lower, &upper))
                         .filter(|(k, _)| prefix.as_ref().is_none_or(|p| k.starts_with(p)))
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect();
-                    if reverse { want.reverse(); }
+                    let ordered = |mut entries: Vec<(Vec<u8>, Vec<u8>)>| {
+                        if reverse { entries.reverse(); }
+                        entries
+                    };
+                    let (got, mut want) = match &seek {
+                        None => (iter.by_ref().collect::<Vec<_>>(), ordered(range)),
+                        Some((before, target)) => {
+                            let mut got: Vec<_> = iter.by_ref().take(*before).collect();
+                            let mut want: Vec<_> = ordered(range.clone()).into_iter().take(*before).collect();
+                            want.truncate(got.len());
+                            iter.seek(target);
+                            got.extend(iter.by_ref());
+                            // A target outside the range (or the prefix) ends the scan.
+                            let inside = in_bounds(target, &lower, &upper)
+                                && prefix.as_ref().is_none_or(|p| target.starts_with(p));
+                            if inside {
+                                let from = |k: &Vec<u8>| if reverse { k <= target } else { k >= target };
+                                want.extend(ordered(range.into_iter().filter(|(k, _)| from(k)).collect()));
+                            }
+                            (got, want)
+                        }
+                    };
                     if let Some(l) = limit { want.truncate(l); }
                     prop_assert_eq!(got, want);
                 }
@@ -200,10 +226,6 @@ fn the_model_runs_reach_tables() {
 fn invalid_keys_and_values_are_rejected_and_nothing_is_written() {
     let db = Db::open_in_memory(Options::default().max_key_size(4).max_value_size(8));
     assert_eq!(
-        db.put(b"", b"v").expect_err("empty key").code(),
-        "INVALID_ARGUMENT"
-    );
-    assert_eq!(
         db.put(b"12345", b"v").expect_err("long key").code(),
         "INVALID_ARGUMENT"
     );
@@ -212,11 +234,11 @@ fn invalid_keys_and_values_are_rejected_and_nothing_is_written() {
         "INVALID_ARGUMENT"
     );
     assert_eq!(
-        db.get(b"").expect_err("empty key").code(),
+        db.get(b"12345").expect_err("long key").code(),
         "INVALID_ARGUMENT"
     );
     let mut batch = WriteBatch::new();
-    batch.put(b"ok", b"fine").put(b"", b"bad");
+    batch.put(b"ok", b"fine").put(b"12345", b"bad");
     assert!(db.write(&batch).is_err());
     assert_eq!(
         db.get(b"ok").expect("get"),

@@ -11,13 +11,11 @@ import { ChainedBatch, encodeBatch } from './batch.js';
 import { Durability } from './durability.js';
 import { Maintenance } from './maintenance.js';
 import { StoreFeed } from './feed.js';
+import { clearRange } from './clear.js';
 
 /** Strings up to this many UTF-16 units go into the scratch region as they are (UTF-8
  * takes at most 3 bytes each); longer ones are encoded to their exact size first. */
 const SCRATCH_TEXT = 64 * 1024;
-
-/** Keys deleted per batch by `clear()`. */
-const CLEAR_BATCH = 1000;
 
 /** Checked range options (see options.js) as `DbHandle.iterator` takes them. */
 function rangeArguments(range) {
@@ -162,7 +160,6 @@ export class Db extends EventTarget {
 
   /** Checks the length of an encoded key. */
   #keyLength(length, what = 'key') {
-    if (length === 0) throw invalid(`${what} is empty`);
     if (length > this.#options.maxKeySize) {
       throw invalid(`${what} is ${length} bytes, the limit is ${this.#options.maxKeySize}`);
     }
@@ -295,6 +292,25 @@ export class Db extends EventTarget {
     return Array.from(unpackValues(packed, encoded.length), (bytes) => this.#decode(bytes, valueEncoding));
   }
 
+  /** True if `key` is present. Options: snapshot. */
+  async has(key, options) {
+    this.#live();
+    const snapshot = this.#snapshotOf(readOptions(options, 'has() options', ['snapshot']));
+    if (snapshot) {
+      const k = this.#key(key);
+      return this.#call(() => snapshot.get(k)) !== undefined;
+    }
+    const [, keyLength] = this.#scratchKey(key);
+    return this.#scratchAnswer(this.#call(() => this.#handle.getScratch(keyLength))) !== -1;
+  }
+
+  /** For each of `keys`, true if it is present, all at one point in time. Options: snapshot. */
+  async hasMany(keys, options) {
+    const { snapshot } = readOptions(options, 'hasMany() options', ['snapshot']);
+    const values = await this.getMany(keys, { snapshot, valueEncoding: 'bytes' });
+    return values.map((value) => value !== undefined);
+  }
+
   /**
    * `{ value, version }` of `key`, or `undefined` when it is absent. `version` (a string)
    * changes with every write of the key; pass it to a batch's `checks` to write only if
@@ -419,32 +435,15 @@ export class Db extends EventTarget {
   }
 
   /**
-   * Deletes every key in a range (the range options of `iterator()`: gt, gte, lt, lte,
-   * prefix, reverse, limit; all keys without options), in atomic batches of up to 1,000
-   * keys. Resolves with the number of keys deleted.
+   * Deletes every key in a range (the range options of `iterator()`; all keys without
+   * options), as `snapshot` sees it if given, else as the store is now, in atomic batches
+   * of up to 1,000 keys. Resolves with the number of keys deleted.
    */
   async clear(options) {
     this.#writable();
-    const range = readOptions(options, 'clear() options', RANGE);
-    const snapshot = this.snapshot();
-    let deleted = 0;
-    try {
-      const keys = snapshot.keys({ ...range, keyEncoding: 'bytes' });
-      let chunk = [];
-      for await (const key of keys) {
-        chunk.push({ type: 'del', key });
-        if (chunk.length === CLEAR_BATCH) {
-          await this.#batch(chunk, {});
-          deleted += chunk.length;
-          chunk = [];
-        }
-      }
-      if (chunk.length > 0) await this.#batch(chunk, {});
-      deleted += chunk.length;
-    } finally {
-      snapshot.close();
-    }
-    return deleted;
+    const checked = readOptions(options, 'clear() options', [...RANGE, 'snapshot']);
+    if (checked.snapshot !== undefined) this.#snapshotOf(checked);
+    return clearRange(this, checked);
   }
 
   /**

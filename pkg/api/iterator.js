@@ -1,12 +1,17 @@
 // An async iterator over a range, pulling entries from wasm in growing pages: each page is
 // one call and one buffer (see wire.js), read entry by entry with views into it.
-import { decodeKey, decodeValue } from './encoding.js';
+import { decodeKey, decodeValue, toBytes } from './encoding.js';
 import { PageReader } from './wire.js';
 
 const FIRST_PAGE = 16;
 const MAX_PAGE = 4096;
 /** A page stops at about this many bytes, however many entries it holds. */
 const PAGE_BYTES = 256 * 1024;
+
+/** @internal Keeps an iterator at its end instead of releasing it, so a seek may follow. */
+export const holdAtEnd = Symbol('holdAtEnd');
+/** @internal `iterator[seekUnread](target, unread)`: seek, with `unread` entries read ahead and dropped. */
+export const seekUnread = Symbol('seekUnread');
 
 export class Iterator {
   #handle;
@@ -22,6 +27,8 @@ export class Iterator {
   #done = false;
   /** Why it ended, if not by reaching its end or by its own close(): the store closed. */
   #ended = null;
+  /** Released by its holder, not at its end (see holdAtEnd). */
+  #hold = false;
 
   /**
    * @internal `memory` is the engine's scratch (views of wasm memory: engine/scratch.js);
@@ -70,6 +77,32 @@ export class Iterator {
     return decodeValue(text === null ? page.value : null, this.#valueEncoding, text);
   }
 
+  /**
+   * Moves the iterator: the next entries are those from the first key at or after
+   * `target` (at or before it, for a reverse iterator), within the iterator's range and
+   * snapshot and toward the same limit; a target outside the range ends it. An iterator
+   * that has reached its end (or was closed) has let go of its data: seek() does nothing.
+   */
+  seek(target) {
+    this[seekUnread](target, 0);
+  }
+
+  /** @internal See seekUnread: the proxy worker's seek for its page. */
+  [seekUnread](target, unread) {
+    const bytes = toBytes(target, 'seek() target');
+    if (this.#done) return;
+    // The entries of the page not read yet do not count toward the limit.
+    while (this.#page?.next()) unread++;
+    this.#call(() => this.#handle.seek(bytes, unread));
+    this.#page = null;
+    this.#pageSize = FIRST_PAGE;
+  }
+
+  /** @internal See holdAtEnd. */
+  [holdAtEnd]() {
+    this.#hold = true;
+  }
+
   /** Everything left, as an array; closes the iterator. */
   all() {
     return drain(this);
@@ -91,7 +124,7 @@ export class Iterator {
     if (memory.decodesViews) this.#page = new PageReader(() => memory.view(pointer, length), length, values);
     else this.#page = PageReader.owning(memory.view(pointer, length).slice(), values);
     this.#pageSize = Math.min(this.#pageSize * 2, MAX_PAGE);
-    if (this.#page.empty) this.close();
+    if (this.#page.empty && !this.#hold) this.close();
   }
 
   /** Ends the iteration early (`break` in `for await` calls this). */

@@ -16,6 +16,8 @@ export const DB_METHODS = Object.freeze({
   put: 'call',
   get: 'call',
   getMany: 'call',
+  has: 'call',
+  hasMany: 'call',
   getWithVersion: 'call',
   del: 'call',
   batch: 'batch',

@@ -212,7 +212,6 @@ function parseLine(text, line) {
   }
   const key = field(record, 'key', line);
   const value = field(record, 'value', line);
-  if (key.length === 0) throw malformed(line, 'the key is empty');
   return { type: 'put', key, value };
 }
 

@@ -136,6 +136,9 @@ export function readOptions(value, what, names) {
     const v = field(value, name, what);
     if (v !== undefined) out[name] = CHECKS[name](v);
   }
+  // Level's rule for a range given both: gte wins over gt, lte over lt.
+  if (out.gte !== undefined) delete out.gt;
+  if (out.lte !== undefined) delete out.lt;
   return out;
 }
 

@@ -39,6 +39,16 @@ export class Snapshot {
     return this.#db.getMany(keys, { ...readOptions(options, 'snapshot.getMany() options', READ), snapshot: this });
   }
 
+  /** As `db.has`, at the snapshot. */
+  async has(key) {
+    return this.#db.has(key, { snapshot: this });
+  }
+
+  /** As `db.hasMany`, at the snapshot. */
+  async hasMany(keys) {
+    return this.#db.hasMany(keys, { snapshot: this });
+  }
+
   /** As `db.iterator`, at the snapshot. */
   iterator(options) {
     return this.#db.iterator({ ...readOptions(options, 'snapshot.iterator() options', [...RANGE, ...READ]), snapshot: this });

@@ -12,6 +12,8 @@
 // check), or one of the proxy's own:
 //   'open'           [name, options]   -> the Db's getters { storage, flavour, name, ... }
 //   'iterator.next'  [heldId, count]   -> { items, done }: up to `count` more items
+//   'iterator.seek'  [heldId, target, consumed] -> null: the held iterator's seek(target), the
+//                                       caller having used `consumed` of the items sent
 //   'watch.next'     [heldId, wait]    -> { changes, position, done }: a held watch's changes,
 //                                         once it has some or `wait` ms passed
 //   'release'        [heldId]          -> closes a held iterator, snapshot or watch
@@ -26,10 +28,11 @@
 // copies those the caller passed (its own buffers are never detached), the worker sends its
 // results as they are.
 import { ChainedBatch } from '../api/batch.js';
-import { drain } from '../api/iterator.js';
+import { drain, holdAtEnd, seekUnread } from '../api/iterator.js';
 import { Snapshot, snapshotHandle } from '../api/snapshot.js';
 import { Changes } from '../api/watch.js';
 import { PpdbError, invalid } from '../api/errors.js';
+import { checkData } from '../api/encoding.js';
 import { Outbox, isPlainObject, transferable } from './messages.js';
 import { DB_METHODS, DB_GETTERS } from '../api/methods.js';
 
@@ -130,7 +133,9 @@ export class Connection {
 
 /**
  * An async iterator on the page over an iterator in the worker: it pulls pages of items
- * ('iterator.next'), and `break` in `for await` (or `close()`) ends the worker's iterator.
+ * ('iterator.next'). The worker holds its iterator until the page lets it go: at the end
+ * (once the caller has seen it), by `break` in `for await`, or by `close()`; until then
+ * `seek()` may move it, also back from its end.
  */
 class ProxyIterator {
   #connection;
@@ -139,9 +144,15 @@ class ProxyIterator {
   #items = [];
   #at = 0;
   #page = FIRST_PAGE;
-  #finished = false; // the worker has no more items (or failed)
-  #closed = false; // closed on the page
+  #finished = false; // the worker has no more items from where it stands (or failed)
+  #closed = false; // let go of on the page
   #filling = null;
+  /** Counts seeks: a page asked for before the latest seek is dropped. */
+  #seeks = 0;
+  /** Items handed to the caller, counted from the latest seek's view (see seekUnread). */
+  #consumed = 0;
+  /** Let go of by its holder, not at its end (see holdAtEnd). */
+  #hold = false;
 
   /** @internal Sends `method(...args)`, which returns an iterator in the worker. */
   constructor(connection, method, args) {
@@ -159,12 +170,17 @@ class ProxyIterator {
   /** The next item (`[key, value]` for `iterator()`), as an iterator result. */
   async next() {
     while (this.#at >= this.#items.length) {
-      if (this.#finished || this.#closed) return { done: true, value: undefined };
+      if (this.#closed) return { done: true, value: undefined };
+      if (this.#finished) {
+        if (!this.#hold) this.close();
+        return { done: true, value: undefined };
+      }
       this.#filling ??= this.#fill().finally(() => {
         this.#filling = null;
       });
       await this.#filling;
     }
+    this.#consumed++;
     return { done: false, value: this.#items[this.#at++] };
   }
 
@@ -172,18 +188,43 @@ class ProxyIterator {
     // Sent at once: the request that creates the iterator may still be in flight.
     const page = this.#connection.call('iterator.next', [this.#id, this.#page]);
     page.catch(() => {});
+    const seeks = this.#seeks;
     try {
       await this.#opened; // a bad option or a closed store: its error is the one to report
       const { items, done } = await page;
+      if (this.#closed || seeks !== this.#seeks) return;
       this.#finished = done;
-      if (this.#closed) return;
       this.#items = items;
       this.#at = 0;
       this.#page = Math.min(this.#page * 2, MAX_PAGE);
     } catch (err) {
-      this.#finished = true;
+      this.close();
       throw err;
     }
+  }
+
+  /** As the worker's iterator's `seek(target)`; the items fetched ahead are dropped. */
+  seek(target) {
+    this[seekUnread](target, 0);
+  }
+
+  /** @internal See seekUnread (pkg/api/iterator.js). */
+  [seekUnread](target, unread) {
+    const input = checkData(target, 'seek() target');
+    if (this.#closed) return;
+    this.#seeks++;
+    this.#items = [];
+    this.#at = 0;
+    this.#page = FIRST_PAGE;
+    this.#finished = false;
+    // The worker counts what it sent; what the caller used is the rest (the limit counts that).
+    this.#consumed -= unread;
+    this.#connection.call('iterator.seek', [this.#id, input, this.#consumed]).catch(() => {}); // next() reports it
+  }
+
+  /** @internal See holdAtEnd (pkg/api/iterator.js). */
+  [holdAtEnd]() {
+    this.#hold = true;
   }
 
   /** Everything left, as an array; closes the iterator. */
@@ -203,7 +244,7 @@ class ProxyIterator {
     this.#closed = true;
     this.#items = [];
     this.#at = 0;
-    if (!this.#finished) this.#connection.call('release', [this.#id]).catch(() => {});
+    this.#connection.call('release', [this.#id]).catch(() => {});
   }
 }
 

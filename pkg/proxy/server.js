@@ -5,6 +5,7 @@
 // context with one (pkg/proxy/tabs.js).
 import { Outbox, isPlainObject, transferable } from './messages.js';
 import { DB_GETTERS, isRemoteMethod } from '../api/methods.js';
+import { holdAtEnd, seekUnread } from '../api/iterator.js';
 
 /** An error that crosses back as `{ code, message }` (a PpdbError on the caller's side). */
 export const failure = (code, message) => Object.assign(new Error(message), { name: 'PpdbError', code });
@@ -22,6 +23,8 @@ export class Server {
   #db = null;
   /** Results the caller cannot hold (iterators, snapshots), by the id of the request that made them. */
   #held = new Map();
+  /** Held iterators' requests in order, and items sent (see #inOrder). */
+  #iterators = new Map();
   #outbox;
   #internal;
 
@@ -65,6 +68,7 @@ export class Server {
   release() {
     for (const object of this.#held.values()) object.close();
     this.#held.clear();
+    this.#iterators.clear();
   }
 
   /** `args` with the held objects the request refers to put back: `refs` is `[[argIndex, property, heldId]]`. */
@@ -78,19 +82,43 @@ export class Server {
   }
 
   /** Up to `count` more items of held iterator `id`: `{ items, done }`. */
-  async #nextItems(id, count) {
-    const iterator = this.#held.get(id);
-    if (!iterator) throw failure('CLOSED', 'the iterator is closed');
-    const items = [];
-    while (items.length < count) {
-      const step = await iterator.next();
-      if (step.done) {
-        this.#held.delete(id);
-        return { items, done: true };
+  #nextItems(id, count) {
+    return this.#inOrder(id, async (state) => {
+      const iterator = this.#held.get(id);
+      if (!iterator) throw failure('CLOSED', 'the iterator is closed');
+      const items = [];
+      while (items.length < count) {
+        const step = await iterator.next();
+        // At its end it stays held (a seek may follow) until the page releases it.
+        if (step.done) break;
+        items.push(step.value);
       }
-      items.push(step.value);
-    }
-    return { items, done: false };
+      state.sent += items.length;
+      return { items, done: items.length < count };
+    });
+  }
+
+  /** Seeks held iterator `id` to `target`; the caller used `consumed` of the items sent since the last seek. */
+  #seek(id, target, consumed) {
+    return this.#inOrder(id, (state) => {
+      const unread = Math.max(0, state.sent - consumed);
+      state.sent = consumed;
+      this.#held.get(id)?.[seekUnread](target, unread);
+      return null;
+    });
+  }
+
+  /**
+   * Runs `work(state)` once the earlier requests on held iterator `id` are done (a page of
+   * items may take several awaits; a seek must not land in the middle of one). `state` is
+   * `{ sent, queue }`: the items sent since its last seek, and the last request queued.
+   */
+  #inOrder(id, work) {
+    let state = this.#iterators.get(id);
+    if (!state) this.#iterators.set(id, (state = { sent: 0, queue: Promise.resolve() }));
+    const run = state.queue.then(() => work(state));
+    state.queue = run.catch(() => {});
+    return run;
   }
 
   /** Changes of held watch `id`, once there are some or `wait` ms passed: `{ changes, position, done }`. */
@@ -111,9 +139,11 @@ export class Server {
     if (Object.hasOwn(this.#internal, method)) return this.#internal[method].apply(this, args);
     if (method === 'iterator.next') return this.#nextItems(...args);
     if (method === 'watch.next') return this.#nextChanges(...args);
+    if (method === 'iterator.seek') return this.#seek(...args);
     if (method === 'release') {
       const object = this.#held.get(args[0]);
       this.#held.delete(args[0]);
+      this.#iterators.delete(args[0]);
       return object?.close();
     }
     if (!this.#db) throw failure('CLOSED', 'the store is not open');
@@ -122,6 +152,7 @@ export class Server {
     const value = typeof result?.then === 'function' ? await result : result;
     if (crossesIntact(value)) return value;
     this.#held.set(id, value);
+    value[holdAtEnd]?.();
     // A watch tells where it starts, so its follower can resume from there.
     return typeof value.take === 'function' ? { position: await value.opened } : null;
   }

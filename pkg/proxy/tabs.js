@@ -24,6 +24,7 @@
 // sequence number it saw, so no change is missed or repeated (FollowingWatch).
 import { ChainedBatch } from '../api/batch.js';
 import { PpdbError, closed as closedError } from '../api/errors.js';
+import { checkData } from '../api/encoding.js';
 import { DB_METHODS, DB_GETTERS } from '../api/methods.js';
 import { Connection, ProxyDb } from './page.js';
 import { Server, gettersOf } from './server.js';
@@ -551,6 +552,10 @@ function laterIterator(made) {
     async return() {
       (await made).close();
       return { done: true, value: undefined };
+    },
+    seek(target) {
+      checkData(target, 'seek() target');
+      made.then((it) => it.seek(target), () => {});
     },
     close() {
       made.then((it) => it.close(), () => {});

@@ -13,7 +13,7 @@ impl Db {
     /// The value of `key`, or `None` if it is absent.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidArgument`] for an empty or oversized key.
+    /// [`crate::Error::InvalidArgument`] for an oversized key.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.get_at(key, self.inner.publisher.visible())
     }

@@ -15,10 +15,8 @@ use crate::wal::format::frame;
 use crate::wal::segment::{Segment, MAX_OPERATIONS};
 use std::sync::Arc;
 
+/// An empty key is a key like any other (it sorts first), as in LevelDB.
 pub(super) fn check_key(options: &Options, key: &[u8]) -> Result<()> {
-    if key.is_empty() {
-        return Err(Error::invalid("key is empty"));
-    }
     if key.len() > options.max_key_size {
         return Err(Error::invalid(format!(
             "key is {} bytes, the limit is {}",
@@ -100,7 +98,7 @@ impl Db {
     /// Sets `key` to `value`; returns the write's sequence number.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for an empty or oversized key or value; see [`Db::write`].
+    /// [`Error::InvalidArgument`] for an oversized key or value; see [`Db::write`].
     pub fn put(&self, key: &[u8], value: &[u8]) -> Result<SequenceNumber> {
         let mut batch = WriteBatch::new();
         batch.put(key, value);
@@ -110,7 +108,7 @@ impl Db {
     /// Removes `key` (a no-op if it is absent); returns the write's sequence number.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for an empty or oversized key; see [`Db::write`].
+    /// [`Error::InvalidArgument`] for an oversized key; see [`Db::write`].
     pub fn delete(&self, key: &[u8]) -> Result<SequenceNumber> {
         let mut batch = WriteBatch::new();
         batch.delete(key);

@@ -4,7 +4,7 @@
 use crate::DbIter;
 use wasm_bindgen::prelude::*;
 
-/// An open scan. Holds the data it reads alive until closed or exhausted.
+/// An open scan. Holds the data it reads alive until closed (JS frees it at its end).
 #[wasm_bindgen]
 pub struct IterHandle {
     iter: Option<DbIter>,
@@ -41,9 +41,6 @@ impl IterHandle {
                 self.iter = None;
                 return Err(super::error::to_js(err));
             }
-            if page.is_empty() {
-                self.iter = None;
-            }
         }
         Ok(page.bytes().len() as u32)
     }
@@ -52,6 +49,16 @@ impl IterHandle {
     #[wasm_bindgen(js_name = pagePointer)]
     pub fn page_pointer(&self) -> u32 {
         self.page.bytes().as_ptr() as u32
+    }
+
+    /// Moves the scan to `target` (see `DbIter::seek`), also once it has reached its end;
+    /// `unread` entries of the pages read before were not used (they do not count toward
+    /// the limit). Does nothing after an error or `close()`.
+    pub fn seek(&mut self, target: &[u8], unread: u32) {
+        if let Some(iter) = &mut self.iter {
+            iter.unread(unread as usize);
+            iter.seek(target);
+        }
     }
 
     /// Releases the scan early.

@@ -98,10 +98,6 @@ impl Page {
         self.entries
     }
 
-    pub(super) fn is_empty(&self) -> bool {
-        self.entries == 0
-    }
-
     /// The page's bytes.
     pub(super) fn bytes(&self) -> &[u8] {
         &self.bytes

@@ -97,6 +97,47 @@ for (const isolated of [true, false]) {
       assert.ok(got.memtableEntries >= 3, `stats: ${got.memtableEntries} memtable entries`);
     });
 
+    test('through the worker: seek() (with pages read ahead), has/hasMany, the empty key, clear({ snapshot })', { timeout: TIMEOUT }, async () => {
+      const got = await page.evaluate(async () => {
+        const db = await ppdb.open('level-rules', { storage: 'opfs' });
+        await db.clear();
+        const keys = Array.from({ length: 100 }, (_, i) => `k${String(i).padStart(2, '0')}`);
+        await db.batch(['', ...keys].map((key) => ({ type: 'put', key, value: `v:${key}` })));
+        const it = db.keys({ limit: 5 });
+        const read = [(await it.next()).value, (await it.next()).value];
+        it.seek('k50'); // the page fetched ahead (past k01) is dropped, and does not count toward the limit
+        read.push(...(await it.all()));
+        const back = db.iterator({ reverse: true, lt: 'k90' });
+        back.seek('k10!');
+        const backward = [(await back.next()).value, (await back.next()).value];
+        back.close();
+        const snapshot = db.snapshot();
+        await db.put('k05x', 'after the snapshot');
+        const cleared = await db.clear({ lt: 'k10', snapshot });
+        const out = {
+          read,
+          backward,
+          has: await db.hasMany(['', 'k05', 'k05x', 'k50']),
+          hasAtSnapshot: await snapshot.has('k05'),
+          emptyKey: await db.get(''),
+          cleared,
+          left: await db.keys({ lt: 'k11' }).all(),
+        };
+        snapshot.close();
+        await db.close();
+        return out;
+      });
+      assert.deepEqual(got, {
+        read: ['', 'k00', 'k50', 'k51', 'k52'],
+        backward: [['k10', 'v:k10'], ['k09', 'v:k09']],
+        has: [false, false, true, true],
+        hasAtSnapshot: true,
+        emptyKey: undefined,
+        cleared: 11,
+        left: ['k05x', 'k10'],
+      });
+    });
+
     test('iterator: bounds, reverse, limit, pages, a snapshot, and break closes it in the worker', { timeout: TIMEOUT }, async () => {
       const got = await page.evaluate(async () => {
         const db = await ppdb.open('ranges', { storage: 'opfs' });
@@ -232,7 +273,7 @@ for (const isolated of [true, false]) {
           share = { ok: false, code: err.code, isPpdbError: err instanceof ppdb.PpdbError, message: err.message };
         }
         const out = {
-          emptyKey: await outcome(db.put('', 'v')),
+          loneSurrogate: await outcome(db.put('\uD800', 'v')),
           badValue: await outcome(db.put('k', 42)),
           uncloneable: await outcome(db.put('k', () => 'a function')),
           badBatch: await outcome(db.batch([{ type: 'nope', key: 'k' }])),
@@ -265,7 +306,7 @@ for (const isolated of [true, false]) {
         });
         return out;
       });
-      assertRejected(got.emptyKey, 'INVALID_ARGUMENT', 'an empty key');
+      assertRejected(got.loneSurrogate, 'INVALID_ARGUMENT', 'a lone surrogate');
       assertRejected(got.badValue, 'INVALID_ARGUMENT', 'a number as value');
       assertRejected(got.uncloneable, 'INVALID_ARGUMENT', 'a function as value');
       assertRejected(got.badBatch, 'INVALID_ARGUMENT', 'a batch operation of an unknown type');

@@ -68,7 +68,7 @@ for (const [flavour, options] of flavours) {
         { type: 'put', key: 'a', value: 'last wins' },
       ]);
       assert.deepEqual(await collect(db.iterator()), [['a', 'last wins'], ['b', '2']]);
-      await rejectsWith(db.batch([{ type: 'put', key: 'c', value: '3' }, { type: 'put', key: '', value: 'x' }]), 'INVALID_ARGUMENT');
+      await rejectsWith(db.batch([{ type: 'put', key: 'c', value: '3' }, { type: 'put', key: 7, value: 'x' }]), 'INVALID_ARGUMENT');
       await rejectsWith(db.batch([{ type: 'put', key: 'c', value: '3' }, { type: 'merge', key: 'c' }]), 'INVALID_ARGUMENT');
       await rejectsWith(db.batch([{ type: 'put', key: 'c' }]), 'INVALID_ARGUMENT');
       await rejectsWith(db.batch('not an array'), 'INVALID_ARGUMENT');
@@ -130,7 +130,6 @@ for (const [flavour, options] of flavours) {
 
     test('bad input rejects with INVALID_ARGUMENT and leaves the store working', async () => {
       const db = await open('bad', { ...options, maxKeySize: 8, maxValueSize: 32 });
-      await rejectsWith(db.put('', 'v'), 'INVALID_ARGUMENT');
       await rejectsWith(db.put(42, 'v'), 'INVALID_ARGUMENT');
       await rejectsWith(db.put('k', undefined), 'INVALID_ARGUMENT');
       await rejectsWith(db.put('k', { an: 'object' }), 'INVALID_ARGUMENT');

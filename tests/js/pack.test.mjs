@@ -22,7 +22,7 @@ out.get = await db.get('a');
 out.missing = await db.get('b');
 out.entries = [];
 for await (const [k, v] of db.iterator({ gte: 'a', limit: 5, reverse: true })) out.entries.push(k + '=' + v);
-try { await db.put('', 'x'); } catch (e) { out.error = [e instanceof PpdbError, e.code]; }
+try { await db.put(42, 'x'); } catch (e) { out.error = [e instanceof PpdbError, e.code]; }
 const token = db.share();
 out.fromWorker = await new Promise((resolve, reject) => {
   const w = new Worker("import { attach } from 'ppdb'; import { parentPort } from 'node:worker_threads';" +

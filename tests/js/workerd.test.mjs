@@ -161,7 +161,7 @@ test('a batch is applied; an invalid one is a 400 and writes nothing', async () 
 
   res = await fetch(`${base}/batch`, {
     method: 'POST',
-    body: JSON.stringify([{ type: 'put', key: 'b:3', value: 'three' }, { type: 'put', key: '', value: 'empty key' }]),
+    body: JSON.stringify([{ type: 'put', key: 'b:3', value: 'three' }, { type: 'put', key: 7, value: 'not a string' }]),
   });
   assert.equal(res.status, 400);
   assert.equal((await res.json()).code, 'INVALID_ARGUMENT');
