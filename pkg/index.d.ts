@@ -1,18 +1,108 @@
 // Types of the ppdb package. See the README for the behaviour of each call.
+//
+// A store is a `Db<K, V>`: its keys read back as `K` and its values as `V`, as its
+// `keyEncoding` and `valueEncoding` say (`open()` works both out from its options). Every
+// read can ask for another encoding (`db.get(key, { valueEncoding: 'bytes' })`), and its
+// result is then typed by that encoding instead.
 
-/** Keys and values are strings (stored as UTF-8) or bytes. */
+/** Keys and values are strings (stored as UTF-8) or bytes. The empty key is a key too. */
 export type Data = string | Uint8Array;
-/** How keys or values come back: 'utf8' as strings (the default), 'bytes' as Uint8Array. */
-export type Encoding = 'utf8' | 'bytes';
-/** How keys come back. */
-export type KeyEncoding = Encoding;
+
+/** How keys come back: 'utf8' as strings (the default), 'bytes' as Uint8Array. */
+export type KeyEncoding = 'utf8' | 'bytes';
+
+/** 'utf8' or 'bytes': the encodings keys and values share. */
+export type Encoding = KeyEncoding;
+
 /**
- * How values are stored and come back: 'utf8', 'bytes', or 'json' (structured values,
- * stored as JSON text through serde-wasm-bindgen: objects, arrays, strings, numbers,
- * booleans, null; a BigInt within 64 bits becomes a number; functions and symbols are
- * refused with INVALID_ARGUMENT).
+ * How values are stored and come back:
+ * - 'utf8' (the default): strings, stored as UTF-8.
+ * - 'bytes': Uint8Array.
+ * - 'json': what `JSON.parse` gives back exactly (see `JsonValue`), checked and encoded in
+ *   JS with `JSON.stringify`: plain objects, arrays, strings, finite numbers other than -0,
+ *   booleans and null. Anything JSON would change (undefined, NaN, Infinity, -0, Date,
+ *   Map, Set, typed arrays, class instances, objects with toJSON or symbol keys,
+ *   functions, symbols, BigInt, cycles) is refused with INVALID_ARGUMENT naming where it
+ *   is (`$.a.when: Date`).
+ * - 'structured': CBOR (through cbor-x), for what JSON cannot hold (see `StructuredValue`):
+ *   also Date, Map, Set, typed arrays, ArrayBuffer, BigInt and undefined inside objects,
+ *   nested at will, cycles included. What it cannot give back exactly (RegExp among them)
+ *   is refused with INVALID_ARGUMENT.
  */
-export type ValueEncoding = Encoding | 'json';
+export type ValueEncoding = 'utf8' | 'bytes' | 'json' | 'structured';
+
+/** What keys read back as, per key encoding. */
+export interface KeyTypes {
+  utf8: string;
+  bytes: Uint8Array;
+}
+
+/** What values read back as, per value encoding, when the store has not named a type of its own. */
+export interface ValueTypes {
+  utf8: string;
+  bytes: Uint8Array;
+  json: JsonValue;
+  structured: StructuredValue;
+}
+
+/** What a value may be written as, per value encoding: utf8 and bytes take either form. */
+export interface InputTypes {
+  utf8: Data;
+  bytes: Data;
+  json: JsonValue;
+  structured: StructuredValue;
+}
+
+/** A value 'json' stores exactly: what `JSON.parse` can give back. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** The typed arrays 'structured' values may hold (with their element type kept). */
+export type TypedArray =
+  | Int8Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | BigUint64Array;
+
+/**
+ * A value 'structured' stores exactly (CBOR): JSON's values and BigInt, Date, ArrayBuffer,
+ * typed arrays, Map and Set, nested at will (cycles too); `undefined` as an object's
+ * property or an array's element (not as the whole value: a read's `undefined` means
+ * absent). RegExp is not one of them.
+ */
+export type StructuredValue =
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | Date
+  | ArrayBuffer
+  | TypedArray
+  | (StructuredValue | undefined)[]
+  | Map<StructuredValue, StructuredValue | undefined>
+  | Set<StructuredValue>
+  | { [key: string]: StructuredValue | undefined };
+
+/**
+ * What a store whose values read as `V` takes as a value: either form (string or
+ * Uint8Array) when `V` is one of them (a 'utf8' or 'bytes' store), else `V` itself (a 'json'
+ * or 'structured' store).
+ */
+export type ValueInput<V> = [V] extends [string] ? Data : [V] extends [Uint8Array] ? Data : V;
+
+/** The key type of a read: the store's `K`, unless the call names a `keyEncoding`. */
+export type KeyAs<KE extends KeyEncoding | undefined, K> = KE extends KeyEncoding ? KeyTypes[KE] : K;
+
+/** The value type of a read: the store's `V`, unless the call names a `valueEncoding`. */
+export type ValueAs<VE extends ValueEncoding | undefined, V> = VE extends ValueEncoding ? ValueTypes[VE] : V;
+
 /**
  * Where a store lives. 'auto' picks fs in Node/Deno/Bun; OPFS in a dedicated worker, and on
  * a page where OPFS exists (`navigator.storage.getDirectory`), through a worker the package
@@ -20,7 +110,8 @@ export type ValueEncoding = Encoding | 'json';
  */
 export type StorageKind = 'auto' | 'memory' | 'fs' | 'opfs' | 'indexeddb';
 
-export interface OpenOptions {
+/** The options of `open()` but the encodings (`OpenOptions` has them). */
+export interface StoreOptions {
   /**
    * Default 'auto'. 'opfs' works in dedicated workers and on pages: a page's OPFS store
    * runs in a dedicated module worker the package starts and owns (OPFS sync access
@@ -87,8 +178,6 @@ export interface OpenOptions {
    * the first time that build loads in this context.
    */
   wasmModule?: WebAssembly.Module;
-  keyEncoding?: KeyEncoding;
-  valueEncoding?: ValueEncoding;
   /** Longest key, in bytes (default 16 KiB). */
   maxKeySize?: number;
   /** Longest value, in bytes (default 16 MiB). */
@@ -101,33 +190,86 @@ export interface OpenOptions {
   blockCacheSize?: number;
 }
 
-/** A range of keys (bytewise order). */
+/** Everything `open()` takes. `open()` types the store from the two encodings. */
+export interface OpenOptions extends StoreOptions {
+  /** How keys read back: 'utf8' (strings, the default) or 'bytes' (Uint8Array). */
+  keyEncoding?: KeyEncoding;
+  /** How values are stored and read back (default 'utf8'); see `ValueEncoding`. */
+  valueEncoding?: ValueEncoding;
+}
+
+/**
+ * A range of keys, in bytewise order (UTF-8 bytes for strings). Bounds are strings or
+ * bytes whatever the key encoding. As in Level, `gte` wins over `gt` and `lte` over `lt`
+ * when both are given.
+ */
 export interface RangeOptions {
+  /** Keys after this one. */
   gt?: Data;
+  /** Keys from this one on (wins over `gt`). */
   gte?: Data;
+  /** Keys before this one. */
   lt?: Data;
+  /** Keys up to this one (wins over `lt`). */
   lte?: Data;
+  /** Keys that start with these bytes (with the bounds, if any). */
   prefix?: Data;
+  /** Largest key first. */
   reverse?: boolean;
   /** Entries at most; -1 or Infinity for no limit. */
   limit?: number;
 }
 
-export interface IteratorOptions extends RangeOptions {
-  keyEncoding?: KeyEncoding;
-  valueEncoding?: ValueEncoding;
-  /** Read at this point in time (from `db.snapshot()`). */
-  snapshot?: Snapshot;
+/**
+ * A snapshot of the store a call reads, whatever the types of its reads: it must come
+ * from that store's `snapshot()` (another's is INVALID_ARGUMENT).
+ */
+export type AnySnapshot = Snapshot<unknown, unknown>;
+
+/** The options of a single read: a `valueEncoding` of its own. */
+export interface GetOptions<VE extends ValueEncoding | undefined = ValueEncoding> {
+  /** Decode the value(s) this way for this call only. */
+  valueEncoding?: VE;
 }
 
-export interface ReadOptions {
-  valueEncoding?: ValueEncoding;
+/** The options of `db.get()` and `db.getMany()`. */
+export interface ReadOptions<VE extends ValueEncoding | undefined = ValueEncoding> extends GetOptions<VE> {
   /** Read at this point in time (from `db.snapshot()`). */
-  snapshot?: Snapshot;
+  snapshot?: AnySnapshot;
 }
 
-export interface WriteOptions {
-  valueEncoding?: ValueEncoding;
+/** The options of `db.has()`, `db.hasMany()`. */
+export interface HasOptions {
+  /** Look at this point in time (from `db.snapshot()`). */
+  snapshot?: AnySnapshot;
+}
+
+/** A range and the encodings of its keys and values (the options of a snapshot's iterators). */
+export interface ScanOptions<KE extends KeyEncoding | undefined = KeyEncoding, VE extends ValueEncoding | undefined = ValueEncoding>
+  extends RangeOptions {
+  /** Decode keys this way for this iterator only. */
+  keyEncoding?: KE;
+  /** Decode values this way for this iterator only. */
+  valueEncoding?: VE;
+}
+
+/** The options of `db.iterator()`, `db.keys()`, `db.values()`. */
+export interface IteratorOptions<KE extends KeyEncoding | undefined = KeyEncoding, VE extends ValueEncoding | undefined = ValueEncoding>
+  extends ScanOptions<KE, VE> {
+  /** Read at this point in time (from `db.snapshot()`). */
+  snapshot?: AnySnapshot;
+}
+
+/** The options of `db.clear()`: the keys to delete. */
+export interface ClearOptions extends RangeOptions {
+  /** Delete the keys of the range that this snapshot sees (keys written since, that it does not see, stay). */
+  snapshot?: AnySnapshot;
+}
+
+/** The options of a write: the `valueEncoding` its value is encoded with. */
+export interface WriteOptions<VE extends ValueEncoding | undefined = ValueEncoding> {
+  /** Encode the value(s) this way for this call only. */
+  valueEncoding?: VE;
 }
 
 /** A condition of a batch: `key` must still be at `version` (from getWithVersion; null: absent). */
@@ -136,22 +278,31 @@ export interface Check {
   version: string | null;
 }
 
-export interface BatchOptions extends WriteOptions {
+/** The options of `db.batch(operations)`. */
+export interface BatchOptions<VE extends ValueEncoding | undefined = ValueEncoding> extends WriteOptions<VE> {
   /** Write only if every check holds; otherwise reject with CONFLICT and write nothing. */
-  checks?: Check[];
+  checks?: readonly Check[];
 }
 
-export type BatchOperation =
-  | { type: 'put'; key: Data; value: unknown; valueEncoding?: ValueEncoding }
+/**
+ * One operation of `db.batch(operations)` on a store whose values read as `V`. A put with
+ * a `valueEncoding` of its own takes what that encoding takes.
+ */
+export type BatchOperation<V = string> =
+  | { type: 'put'; key: Data; value: ValueInput<V>; valueEncoding?: undefined }
+  | { type: 'put'; key: Data; value: Data; valueEncoding: 'utf8' | 'bytes' }
+  | { type: 'put'; key: Data; value: JsonValue; valueEncoding: 'json' }
+  | { type: 'put'; key: Data; value: StructuredValue; valueEncoding: 'structured' }
   | { type: 'del'; key: Data };
 
 /** A value with the version of the write that set it. */
-export interface Versioned<V = any> {
+export interface Versioned<V = string> {
   value: V;
   /** Changes with every write of the key; compare-and-set with a batch's `checks`. */
   version: string;
 }
 
+/** A range of the log that recovery dropped (see `RecoveryReport`). */
 export interface DroppedRange {
   /** The file: a log segment (`000007.wal`), or the manifest for an edit torn by a crash. */
   file: string;
@@ -163,6 +314,7 @@ export interface DroppedRange {
   tornTail: boolean;
 }
 
+/** What opening a store found in its log (`db.recovery`). */
 export interface RecoveryReport {
   segments: number;
   records: number;
@@ -173,6 +325,7 @@ export interface RecoveryReport {
   dropped: DroppedRange[];
 }
 
+/** What `db.stats()` returns: sizes and counts. */
 export interface Stats {
   memtableEntries: number;
   memtableBytes: number;
@@ -276,24 +429,43 @@ export interface LogEntry {
   time: number;
 }
 
-/** A value to post to a Worker, where attach() opens the same store. */
-export interface ShareToken {
+/**
+ * A value to post to a Worker, where `attach()` opens the same store. `K` and `V` name the
+ * types of the store it came from, for `attach()` (they do not survive `postMessage`:
+ * name them again at `attach<K, V>(event.data)`).
+ */
+export interface ShareToken<K = string, V = string> {
   readonly ppdb: 1;
 }
 
-export interface DbIterator<T = [any, any]> extends AsyncIterableIterator<T> {
+/**
+ * An async iterator over a range (from `iterator()`, `keys()` or `values()`), yielding `T`:
+ * `[key, value]` entries, keys or values. `break` in `for await` ends it early, as
+ * `close()` does.
+ */
+export interface DbIterator<T = [string, string]> extends AsyncIterableIterator<T> {
   /** Everything left, as an array; closes the iterator. */
   all(): Promise<T[]>;
+  /**
+   * Moves the iterator: the next entries are those from the first key at or after
+   * `target` (at or before it, for a reverse iterator), within its range and snapshot,
+   * toward the same limit. Entries fetched but not read are dropped; a target outside the
+   * range ends it; on an iterator that has ended (or was closed) it does nothing.
+   */
+  seek(target: Data): void;
   /** Ends the iteration early (a `break` in `for await` does it too). */
   close(): void;
 }
 
 /** What `db.watch()` watches: a range of keys (no `reverse`), decoded as asked. */
-export interface WatchOptions extends Omit<RangeOptions, 'reverse' | 'limit'> {
+export interface WatchOptions<KE extends KeyEncoding | undefined = KeyEncoding, VE extends ValueEncoding | undefined = ValueEncoding>
+  extends Omit<RangeOptions, 'reverse' | 'limit'> {
   /** Changes to deliver, then the watch ends. */
   limit?: number;
-  keyEncoding?: KeyEncoding;
-  valueEncoding?: ValueEncoding;
+  /** Decode the changes' keys this way. */
+  keyEncoding?: KE;
+  /** Decode the changes' values this way. */
+  valueEncoding?: VE;
   /**
    * Start after this sequence number (a change's `sequence`) instead of now: the store
    * lists the changes since then while its memtables hold them, else reports a gap.
@@ -305,49 +477,84 @@ export interface WatchOptions extends Omit<RangeOptions, 'reverse' | 'limit'> {
  * One committed change. `sequence` numbers the store's writes in commit order (the
  * operations of a batch have consecutive ones). A 'gap' says changes up to `sequence` may
  * be missing (the store could no longer list them, or the reader fell far behind): read
- * what you show again.
+ * what you show again. Narrow on `type` before reading `key` or `value`.
  */
-export type Change<K = any, V = any> =
+export type Change<K = string, V = string> =
   | { type: 'put'; key: K; value: V; sequence: number }
   | { type: 'del'; key: K; sequence: number }
   | { type: 'gap'; sequence: number };
 
 /** The changes of `db.watch()`, as they commit; `break` or `close()` ends it. */
-export interface Watch<K = any, V = any> extends AsyncIterableIterator<Change<K, V>> {
+export interface Watch<K = string, V = string> extends AsyncIterableIterator<Change<K, V>> {
   /** Every change until it ends (with a `limit`), as an array. */
   all(): Promise<Change<K, V>[]>;
   /** Stops watching. */
   close(): void;
 }
 
-/** The store at one point in time (from `db.snapshot()`); release it with `close()`. */
-export interface Snapshot {
+/**
+ * The store at one point in time (from `db.snapshot()`), read with the types of that
+ * store; release it with `close()`. Each read is that store's call with `{ snapshot }`.
+ */
+export interface Snapshot<K = string, V = string> {
+  /** True once closed (reads then reject with CLOSED). */
   readonly closed: boolean;
-  get(key: Data, options?: Omit<ReadOptions, 'snapshot'>): Promise<any | undefined>;
-  getMany(keys: Data[], options?: Omit<ReadOptions, 'snapshot'>): Promise<(any | undefined)[]>;
-  iterator(options?: Omit<IteratorOptions, 'snapshot'>): DbIterator<[any, any]>;
-  keys(options?: Omit<IteratorOptions, 'snapshot'>): DbIterator<any>;
-  values(options?: Omit<IteratorOptions, 'snapshot'>): DbIterator<any>;
+  /** As `db.get`, at the snapshot. */
+  get<VE extends ValueEncoding | undefined = undefined>(key: Data, options?: GetOptions<VE>): Promise<ValueAs<VE, V> | undefined>;
+  /** As `db.getMany`, at the snapshot. */
+  getMany<VE extends ValueEncoding | undefined = undefined>(
+    keys: readonly Data[],
+    options?: GetOptions<VE>,
+  ): Promise<(ValueAs<VE, V> | undefined)[]>;
+  /** As `db.has`, at the snapshot. */
+  has(key: Data): Promise<boolean>;
+  /** As `db.hasMany`, at the snapshot. */
+  hasMany(keys: readonly Data[]): Promise<boolean[]>;
+  /** As `db.iterator`, at the snapshot. */
+  iterator<KE extends KeyEncoding | undefined = undefined, VE extends ValueEncoding | undefined = undefined>(
+    options?: ScanOptions<KE, VE>,
+  ): DbIterator<[KeyAs<KE, K>, ValueAs<VE, V>]>;
+  /** As `db.keys`, at the snapshot. */
+  keys<KE extends KeyEncoding | undefined = undefined>(options?: ScanOptions<KE>): DbIterator<KeyAs<KE, K>>;
+  /** As `db.values`, at the snapshot. */
+  values<VE extends ValueEncoding | undefined = undefined>(options?: ScanOptions<KeyEncoding, VE>): DbIterator<ValueAs<VE, V>>;
+  /** Releases the snapshot (compaction may then drop what only it read). Idempotent. */
   close(): void;
 }
 
-/** Operations collected one call at a time, written atomically by `write()`. */
-export interface ChainedBatch {
+/**
+ * Operations collected one call at a time, written atomically by `write()`, for a store
+ * whose values read as `V`.
+ */
+export interface ChainedBatch<V = string> {
+  /** Operations added so far. */
   readonly length: number;
-  put(key: Data, value: unknown, options?: WriteOptions): this;
+  /** Adds a put of a value the store takes. */
+  put(key: Data, value: ValueInput<V>): this;
+  /** Adds a put encoded with `valueEncoding` (and taking what that encoding takes). */
+  put<VE extends ValueEncoding>(key: Data, value: InputTypes[VE], options: { valueEncoding: VE }): this;
+  /** Adds a delete. */
   del(key: Data): this;
   /** Write only if `key` is still at `version` (null: absent). */
   check(key: Data, version: string | null): this;
   /** Drops the operations and checks added so far. */
   clear(): this;
+  /**
+   * Applies every operation atomically (as `db.batch`). A `valueEncoding` here encodes the
+   * puts added without one of their own (their values were typed for the store's).
+   */
   write(options?: WriteOptions): Promise<void>;
   /** Discards the batch. */
   close(): void;
 }
 
 /**
- * An open store. On a page, an OPFS store's Db is a proxy for the Db of a worker the
- * package starts: the same methods and getters, each call sent to the worker and answered
+ * An open store whose keys read back as `K` and values as `V` (what `open()` infers from
+ * `keyEncoding` and `valueEncoding`: `Db<string, string>` by default). Keys and range
+ * bounds are strings or bytes whatever `K`; values written are `ValueInput<V>`.
+ *
+ * On a page, an OPFS store's Db is a proxy for the Db of a worker the package starts, with
+ * the same type: the same methods and getters, each call sent to the worker and answered
  * through a promise, so the page never blocks. Calls made in the same task go to the
  * worker as one message, and replies come back batched the same way. Uint8Array keys,
  * values and bounds are copied and the copies transferred (the caller's buffers are never
@@ -356,17 +563,20 @@ export interface ChainedBatch {
  * Iterators and snapshots stay in the worker: an iterator pulls pages of entries, and
  * `break` or `close()` releases it there. `share()` throws UNSUPPORTED. `close()` closes
  * the store and then terminates the worker; if the worker dies, pending and later calls
- * reject with INTERNAL.
+ * reject with INTERNAL. A browser store shared by several tabs is typed the same way.
  */
-export interface Db extends EventTarget {
+export interface Db<K = string, V = string> extends EventTarget {
   /**
    * Where flushes and compactions run: 'worker' (a worker of their own: threaded build on
    * Node fs), 'steps' (bounded steps of a few milliseconds on this thread, between other
    * tasks), or 'none' (memory stores, attached handles).
    */
   readonly maintenance: 'worker' | 'steps' | 'none';
+  /** The wasm build the store runs on. */
   readonly flavour: 'threaded' | 'single';
+  /** The name the store was opened with. */
   readonly name: string;
+  /** Where the store lives ('auto' resolved). */
   readonly storage: Exclude<StorageKind, 'auto'>;
   /**
    * 'owner' if this context holds the store's files; 'client' if it forwards to the tab or
@@ -378,39 +588,74 @@ export interface Db extends EventTarget {
    * origin's storage is persisted (`persist: true` asks). False for memory stores.
    */
   readonly persisted: boolean;
+  /** True once `close()` was called. */
   readonly closed: boolean;
   /** What opening found in the log (undefined for memory stores and attached handles). */
   readonly recovery: RecoveryReport | undefined;
-  put(key: Data, value: unknown, options?: WriteOptions): Promise<void>;
-  get(key: Data, options?: ReadOptions): Promise<any | undefined>;
+  /** Sets `key` to `value`. */
+  put(key: Data, value: ValueInput<V>, options?: WriteOptions<undefined>): Promise<void>;
+  /** Sets `key` to `value`, encoded with `valueEncoding` (and taking what that encoding takes). */
+  put<VE extends ValueEncoding>(key: Data, value: InputTypes[VE], options: { valueEncoding: VE }): Promise<void>;
+  /** The value of `key`, or undefined when it is absent. */
+  get<VE extends ValueEncoding | undefined = undefined>(key: Data, options?: ReadOptions<VE>): Promise<ValueAs<VE, V> | undefined>;
   /** The values of `keys` (undefined for absent ones), read at one point in time. */
-  getMany(keys: Data[], options?: ReadOptions): Promise<(any | undefined)[]>;
+  getMany<VE extends ValueEncoding | undefined = undefined>(
+    keys: readonly Data[],
+    options?: ReadOptions<VE>,
+  ): Promise<(ValueAs<VE, V> | undefined)[]>;
+  /** True if `key` is present. */
+  has(key: Data, options?: HasOptions): Promise<boolean>;
+  /** For each of `keys`, true if it is present, all at one point in time. */
+  hasMany(keys: readonly Data[], options?: HasOptions): Promise<boolean[]>;
   /** The value and its version, for compare-and-set; undefined when absent. */
-  getWithVersion(key: Data, options?: Omit<ReadOptions, 'snapshot'>): Promise<Versioned | undefined>;
+  getWithVersion<VE extends ValueEncoding | undefined = undefined>(
+    key: Data,
+    options?: GetOptions<VE>,
+  ): Promise<Versioned<ValueAs<VE, V>> | undefined>;
+  /** Removes `key` (no error when it is absent). */
   del(key: Data): Promise<void>;
   /** Applies every operation atomically (all or none); with `checks`, only if they hold. */
-  batch(operations: BatchOperation[], options?: BatchOptions): Promise<void>;
+  batch(operations: readonly BatchOperation<V>[], options?: BatchOptions<undefined>): Promise<void>;
+  /**
+   * As above, puts without a `valueEncoding` of their own encoded with the options' one
+   * (and taking what it takes).
+   */
+  batch<VE extends ValueEncoding>(
+    operations: readonly BatchOperation<ValueTypes[VE]>[],
+    options: BatchOptions<VE> & { valueEncoding: VE },
+  ): Promise<void>;
   /** A chained batch: `db.batch().put(k, v).del(k).write()`. */
-  batch(): ChainedBatch;
-  /** `[key, value]` entries in key order. */
-  iterator(options?: IteratorOptions): DbIterator<[any, any]>;
-  /** Keys in key order. */
-  keys(options?: IteratorOptions): DbIterator<any>;
-  /** Values in key order. */
-  values(options?: IteratorOptions): DbIterator<any>;
-  /** Deletes every key in the range (all keys without options); resolves with how many. */
-  clear(options?: RangeOptions): Promise<number>;
+  batch(): ChainedBatch<V>;
+  /**
+   * `[key, value]` entries in key order (bytewise): `for await (const [key, value] of
+   * db.iterator({ gte: 'a', lt: 'b', limit: 10 }))`.
+   */
+  iterator<KE extends KeyEncoding | undefined = undefined, VE extends ValueEncoding | undefined = undefined>(
+    options?: IteratorOptions<KE, VE>,
+  ): DbIterator<[KeyAs<KE, K>, ValueAs<VE, V>]>;
+  /** Keys in key order; the options of `iterator()`. */
+  keys<KE extends KeyEncoding | undefined = undefined>(options?: IteratorOptions<KE>): DbIterator<KeyAs<KE, K>>;
+  /** Values in key order; the options of `iterator()`. */
+  values<VE extends ValueEncoding | undefined = undefined>(options?: IteratorOptions<KeyEncoding, VE>): DbIterator<ValueAs<VE, V>>;
+  /**
+   * Deletes every key in the range (all keys without options), as `snapshot` sees it if
+   * given, in atomic batches of up to 1,000 keys; resolves with how many.
+   */
+  clear(options?: ClearOptions): Promise<number>;
   /** A point-in-time view; reads through it ignore later writes. */
-  snapshot(): Snapshot;
+  snapshot(): Snapshot<K, V>;
   /**
    * The changes committed from now on, in commit order, made in any tab or worker of a
    * shared store: `for await (const change of db.watch({ prefix: 'todo:' }))`.
    */
-  watch(options?: WatchOptions): Watch;
+  watch<KE extends KeyEncoding | undefined = undefined, VE extends ValueEncoding | undefined = undefined>(
+    options?: WatchOptions<KE, VE>,
+  ): Watch<KeyAs<KE, K>, ValueAs<VE, V>>;
   /** Makes every write so far durable. */
   flush(): Promise<void>;
-  /** Writes every frozen memtable to tables. */
+  /** Writes every memtable to tables and runs the compactions the levels need. */
   compact(): Promise<void>;
+  /** Sizes and counts. */
   stats(): Promise<Stats>;
   /** Counters, latency percentiles (ms) and gauges. */
   metrics(): Promise<Metrics>;
@@ -420,29 +665,83 @@ export interface Db extends EventTarget {
    * Replaces the alert rules; a rule that becomes true dispatches an 'alert' event
    * (`event.detail`: Alert). A promise on a page's OPFS store (its engine is in a worker).
    */
-  setAlerts(rules: AlertRule[], options?: { interval?: number }): void | Promise<void>;
+  setAlerts(rules: readonly AlertRule[], options?: { interval?: number }): void | Promise<void>;
   /** Checks the rules now; returns (and dispatches) the alerts raised (a promise through the page proxy). */
   checkAlerts(): Alert[] | Promise<Alert[]>;
   /**
    * Threaded build, memory or fs stores: a token for attach() in a Worker. UNSUPPORTED on
    * OPFS and IndexedDB stores (including a page's OPFS store, which lives in its own worker).
    */
-  share(): ShareToken;
+  share(): ShareToken<K, V>;
+  /** Closes this handle; the last handle to a store syncs its log. */
   close(): Promise<void>;
 }
 
+/**
+ * The codes a `PpdbError` carries (README, "Errors"): stable and machine-readable.
+ * INTERNAL means a bug (the engine stopped); every other code is part of the API.
+ */
+export type ErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'CLOSED'
+  | 'UNSUPPORTED'
+  | 'CORRUPTION'
+  | 'IO'
+  | 'NOT_FOUND'
+  | 'STORE_FULL'
+  | 'QUOTA_EXCEEDED'
+  | 'LOCKED'
+  | 'CONFLICT'
+  | 'OWNER_CHANGED'
+  | 'INTERNAL';
+
 /** Every rejection of the package. */
 export class PpdbError extends Error {
+  /** As the package makes them (a code it does not know becomes INTERNAL). */
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown });
+  /** Always 'PpdbError'. */
   readonly name: 'PpdbError';
-  /** 'INVALID_ARGUMENT' | 'CLOSED' | 'UNSUPPORTED' | 'LOCKED' | 'STORE_FULL' | 'QUOTA_EXCEEDED' | 'IO' | 'CORRUPTION' | 'NOT_FOUND' | 'CONFLICT' | 'OWNER_CHANGED' | 'INTERNAL' */
-  readonly code: string;
+  /** What went wrong, one of the documented codes. */
+  readonly code: ErrorCode;
   /** The error behind it, when there is one: the OS or browser storage error, the caller's throwing getter. */
   readonly cause?: unknown;
 }
 
-export function open(name: string, options?: OpenOptions): Promise<Db>;
+/**
+ * Opens (creating it if needed) a store whose values are strings ('utf8', the default) or
+ * bytes ('bytes'); keys read back as `keyEncoding` says.
+ */
+export function open<KE extends KeyEncoding | undefined = undefined, VE extends 'utf8' | 'bytes' | undefined = undefined>(
+  name: string,
+  options?: StoreOptions & { keyEncoding?: KE; valueEncoding?: VE },
+): Promise<Db<KeyAs<KE, string>, ValueAs<VE, string>>>;
+/** Opens a 'json' store with string keys: its values are `V` (default `JsonValue`): `open<Todo>('todos', { valueEncoding: 'json' })`. */
+export function open<V = JsonValue>(name: string, options: StoreOptions & { keyEncoding?: 'utf8'; valueEncoding: 'json' }): Promise<Db<string, V>>;
+/** Opens a 'json' store with bytes keys: its values are `V` (default `JsonValue`). */
+export function open<V = JsonValue>(name: string, options: StoreOptions & { keyEncoding: 'bytes'; valueEncoding: 'json' }): Promise<Db<Uint8Array, V>>;
+/** Opens a 'structured' store with string keys: its values are `V` (default `StructuredValue`). */
+export function open<V = StructuredValue>(
+  name: string,
+  options: StoreOptions & { keyEncoding?: 'utf8'; valueEncoding: 'structured' },
+): Promise<Db<string, V>>;
+/** Opens a 'structured' store with bytes keys: its values are `V` (default `StructuredValue`). */
+export function open<V = StructuredValue>(
+  name: string,
+  options: StoreOptions & { keyEncoding: 'bytes'; valueEncoding: 'structured' },
+): Promise<Db<Uint8Array, V>>;
+/** Opens a store whose encodings are known only at run time: its keys and values are typed loosely. */
+export function open(name: string, options?: OpenOptions): Promise<Db<Data, unknown>>;
+
+/** Deletes a store and all its data (same `storage` and `path` as `open`); LOCKED if it is open. */
 export function destroy(name: string, options?: Pick<OpenOptions, 'storage' | 'path'>): Promise<void>;
-export function attach(token: ShareToken): Promise<Db>;
+
+/**
+ * In a Worker, opens the store another thread shared with `db.share()`, with that store's
+ * encodings. Call it before the worker opens stores of its own. The token's types do not
+ * survive `postMessage`: `attach<string, Todo>(event.data)` names them again.
+ */
+export function attach<K = string, V = string>(token: ShareToken<K, V>): Promise<Db<K, V>>;
+
 /**
  * Routes the engine's log to `onLog` (or the console) from `level` up; quiet ('off') by
  * default. Applies to every engine of this context (page, worker, Node thread).
@@ -457,11 +756,13 @@ export interface NdjsonProgress {
   bytes: number;
 }
 
-export interface ExportNdjsonOptions extends Pick<IteratorOptions, 'gt' | 'gte' | 'lt' | 'lte' | 'prefix' | 'reverse' | 'limit'> {
+/** The options of `exportNdjson()`: the range to export, and progress. */
+export interface ExportNdjsonOptions extends RangeOptions {
   /** Called every few thousand records and once at the end. */
   onProgress?: (progress: NdjsonProgress) => void;
 }
 
+/** The options of `importNdjson()`. */
 export interface ImportNdjsonOptions {
   /** Called every few thousand records and once at the end. */
   onProgress?: (progress: NdjsonProgress) => void;
@@ -473,23 +774,24 @@ export interface NdjsonReadableStream {
 }
 
 /**
- * The records of `db` as NDJSON lines (each a string ending in "\n"), in key order, from
- * one snapshot: a header line `{"ppdb":"export","version":1}`, then one record per line,
- * `{"key":"text","value":"text"}` where the bytes are UTF-8, `"keyBase64"` /
- * `"valueBase64"` (per field) where they are not. See docs/format.md.
+ * The records of `db` (any store: keys and values are read as bytes) as NDJSON lines
+ * (each a string ending in "\n"), in key order, from one snapshot: a header line
+ * `{"ppdb":"export","version":1}`, then one record per line, `{"key":"text","value":"text"}`
+ * where the bytes are UTF-8, `"keyBase64"` / `"valueBase64"` (per field) where they are
+ * not. See docs/format.md.
  */
-export function exportNdjson(db: Db, options?: ExportNdjsonOptions): AsyncIterableIterator<string>;
+export function exportNdjson(db: Db<unknown, unknown>, options?: ExportNdjsonOptions): AsyncIterableIterator<string>;
 
 /**
  * Puts the records of an NDJSON export (or record lines without the header) into `db`,
- * in batches of about 1,000 records or 1 MiB. `source`: an async or sync iterable of
- * string or Uint8Array chunks (Node streams too), a web ReadableStream, or one string or
- * Uint8Array; lines may be split anywhere between chunks. A malformed line rejects with
- * `PpdbError` `INVALID_ARGUMENT` naming its line number, after every record before it
- * has been written.
+ * in batches of about 1,000 records or 1 MiB.
+ * `source`: an async or sync iterable of string or Uint8Array chunks (Node streams too), a
+ * web ReadableStream, or one string or Uint8Array; lines may be split anywhere between
+ * chunks. A malformed line rejects with `PpdbError` `INVALID_ARGUMENT` naming its line
+ * number, after every record before it has been written.
  */
 export function importNdjson(
-  db: Db,
+  db: Db<unknown, unknown>,
   source: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array> | NdjsonReadableStream | string | Uint8Array,
   options?: ImportNdjsonOptions,
 ): Promise<NdjsonProgress>;

@@ -279,12 +279,12 @@ export async function importNdjson(db, source, options) {
  */
 async function writeBatch(db, ops, lines) {
   try {
-    await db.batch(ops);
+    await db.batch(ops, { valueEncoding: 'bytes' });
   } catch (err) {
     if (err?.code !== 'INVALID_ARGUMENT') throw err;
     for (let i = 0; i < ops.length; i++) {
       try {
-        await db.batch([ops[i]]);
+        await db.batch([ops[i]], { valueEncoding: 'bytes' });
       } catch (opErr) {
         throw malformed(lines[i], opErr.message.replace(/^operation 0: /, ''));
       }

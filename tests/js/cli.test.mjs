@@ -286,6 +286,20 @@ describe('exportNdjson and importNdjson', () => {
     await db.close();
   });
 
+  test('a json store exports and imports into a json store as the same values, whatever the store encodings', async () => {
+    const source = await open('json-source', { storage: 'memory', valueEncoding: 'json', keyEncoding: 'bytes' });
+    const todo = { title: 'write docs', done: false, tags: ['a', 'b'] };
+    await source.put('todo:1', todo);
+    await source.put('n', 42);
+    const { lines } = await exportAll(source);
+    const copy = await open('json-copy', { storage: 'memory', valueEncoding: 'json' });
+    await importNdjson(copy, lines);
+    assert.deepEqual(await copy.get('todo:1'), todo);
+    assert.equal(await copy.get('n'), 42);
+    assert.equal(await copy.get('n', { valueEncoding: 'utf8' }), '42', 'the bytes as they were, not a JSON string of them');
+    await Promise.all([source.close(), copy.close()]);
+  });
+
   test('a round trip survives chunks that split lines and UTF-8 characters', async () => {
     const db = await open('source', { storage: 'memory' });
     await fill(db, 300);

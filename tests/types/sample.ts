@@ -18,10 +18,11 @@ import {
   type LogEntry,
   setLogger,
   type NdjsonProgress,
+  type JsonValue,
 } from 'ppdb';
 
 async function everyCall(): Promise<void> {
-  const db: Db = await open('types', {
+  const db: Db<string, JsonValue> = await open('types', {
     storage: 'auto',
     persist: true,
     durability: 'relaxed',
@@ -51,7 +52,9 @@ async function everyCall(): Promise<void> {
   const one: unknown = await db.get('user:1');
   const text: unknown = await db.get('user:1', { valueEncoding: 'utf8' });
   const many: unknown[] = await db.getMany(['user:1', 'user:2']);
-  const versioned: Versioned | undefined = await db.getWithVersion('user:1');
+  const has: boolean = await db.has('user:1');
+  const hasMany: boolean[] = await db.hasMany(['user:1', 'user:2']);
+  const versioned: Versioned<JsonValue> | undefined = await db.getWithVersion('user:1');
   await db.del('raw');
   await db.batch([
     { type: 'put', key: 'a', value: 1 },
@@ -61,13 +64,14 @@ async function everyCall(): Promise<void> {
   await db.batch([{ type: 'put', key: 'user:1', value: { name: 'Ada L.' } }], {
     checks: [{ key: 'user:1', version: versioned?.version ?? null }],
   });
-  const chained: ChainedBatch = db.batch();
+  const chained: ChainedBatch<JsonValue> = db.batch();
   await chained.put('x', 1).del('y').check('z', null).write();
   db.batch().put('discarded', 0).clear().close();
   for await (const [key, value] of db.iterator({ gte: 'a', lt: 'z', reverse: true, limit: 10 })) void [key, value];
   const keys: unknown[] = await db.keys({ prefix: 'user:', keyEncoding: 'bytes' }).all();
   const values: unknown[] = await db.values({ gt: 'a', lte: 'b', limit: -1 }).all();
   const it = db.iterator();
+  it.seek('m');
   it.close();
   const cleared: number = await db.clear({ prefix: 'tmp:' });
   for await (const change of db.watch({ prefix: 'todo:', after: 0, limit: 2 })) {
@@ -77,18 +81,23 @@ async function everyCall(): Promise<void> {
   }
   const kept: boolean = db.persisted;
   void kept;
-  const watch: Watch = db.watch({ gte: 'a', valueEncoding: 'json' });
+  const watch: Watch<string, JsonValue> = db.watch({ gte: 'a', valueEncoding: 'json' });
   watch.close();
   // @ts-expect-error changes come in commit order only
   db.watch({ reverse: true });
-  const snapshot: Snapshot = db.snapshot();
+  const snapshot: Snapshot<string, JsonValue> = db.snapshot();
   await snapshot.get('a');
   await snapshot.getMany(['a']);
+  await snapshot.has('a');
+  await snapshot.hasMany(['a']);
   await snapshot.iterator().all();
   await snapshot.keys().all();
   await snapshot.values().all();
   await db.get('a', { snapshot });
   await db.iterator({ snapshot }).all();
+  await db.has('a', { snapshot });
+  await db.hasMany(['a'], { snapshot });
+  await db.clear({ prefix: 'tmp:', snapshot });
   snapshot.close();
   const closed: boolean = snapshot.closed;
   await db.flush();
@@ -107,16 +116,19 @@ async function everyCall(): Promise<void> {
   for await (const line of exportNdjson(db, { prefix: 'user:', onProgress: (p: NdjsonProgress) => void p.records })) lines.push(line);
   const imported: NdjsonProgress = await importNdjson(db, lines.join(''), { onProgress: () => {} });
   const token = db.share();
-  const attached: Db = await attach(token);
+  const attached: Db<string, JsonValue> = await attach(token);
   await attached.close();
   await db.close();
   await destroy('types', { storage: 'auto' });
+  const structured = await open('types-structured', { storage: 'memory', valueEncoding: 'structured' });
+  await structured.put('when', { at: new Date(), tags: new Set(['a']) });
+  await structured.close();
   try {
     await open('x', { storage: 'memory' });
   } catch (err) {
-    if (err instanceof PpdbError) void err.code;
+    if (err instanceof PpdbError && err.code === 'LOCKED') void err.cause;
   }
-  void [flavour, role, where, one, text, many, keys, values, cleared, closed, levels, imported];
+  void [flavour, role, where, one, text, many, has, hasMany, keys, values, cleared, closed, levels, imported];
 
   // @ts-expect-error: 'yaml' is not an encoding
   await open('x', { valueEncoding: 'yaml' });
