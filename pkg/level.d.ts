@@ -1,7 +1,7 @@
 // Types of `ppdb/level`: a ppdb store behind the abstract-level (v3) interface, for code
 // written against Level (level, classic-level, browser-level, memory-level).
 import { AbstractLevel, type AbstractDatabaseOptions } from 'abstract-level';
-import type { Data, Db, StoreOptions } from './index.js';
+import type { Db, StoreOptions } from './index.js';
 
 /**
  * The options of `new PpdbLevel(name, options)`: abstract-level's (`keyEncoding` and
@@ -19,10 +19,6 @@ export interface PpdbLevelOptions<K, V> extends AbstractDatabaseOptions<K, V>, S
 export class PpdbLevel<K = string, V = string> extends AbstractLevel<string | Uint8Array, K, V> {
   /** Opens (when first used, or on `open()`) the ppdb store `name`. */
   constructor(name: string, options?: PpdbLevelOptions<K, V>);
-  /**
-   * The ppdb store underneath, once open (undefined before and after). Its reads return
-   * strings or bytes as it was opened: name an encoding per call for a precise type
-   * (`store.get(key, { valueEncoding: 'bytes' })`).
-   */
-  readonly store: Db<Data, Data> | undefined;
+  /** The ppdb store underneath, once open (undefined before and after): bytes in and out. */
+  readonly store: Db<Uint8Array, Uint8Array> | undefined;
 }

@@ -31,8 +31,9 @@ step "build both wasm flavours"
 bash scripts/build.sh
 node scripts/size.mjs
 
-step "TypeScript: pkg/index.d.ts checked against a sample that uses every call"
+step "TypeScript: pkg/index.d.ts and pkg/level.d.ts checked against samples that use every call (with @ts-expect-error misuses)"
 node_modules/.bin/tsc -p tests/types
+node_modules/.bin/tsc -p tests/types/tsconfig.level.json
 
 step "package, browser and demo tests (node --test)"
 node --test --test-concurrency=1 tests/js/ tests/browser/

@@ -35,6 +35,11 @@ out.fromWorker = await new Promise((resolve, reject) => {
 out.workerWrite = await db.get('w');
 await db.close();
 try { await db.get('a'); } catch (e) { out.closed = e.code; }
+const { PpdbLevel } = await import('ppdb/level');
+const level = new PpdbLevel('level-app', { storage: 'memory', valueEncoding: 'json' });
+await level.sublevel('s', { valueEncoding: 'json' }).put('k', { n: 1 });
+out.level = await level.get('!s!k');
+await level.close();
 console.log(JSON.stringify(out));
 `;
 
@@ -57,6 +62,7 @@ test('a project that installs the packed package can use every call', { timeout:
       fromWorker: '1',
       workerWrite: 'hi',
       closed: 'CLOSED',
+      level: { n: 1 },
     });
     // The command line ships too, linked as node_modules/.bin/ppdb with its dependency.
     assert.ok(execFileSync('tar', ['tzf', join(dir, tarball)], { encoding: 'utf8' }).split('\n').includes('package/bin/ppdb.mjs'));
