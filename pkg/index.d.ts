@@ -24,10 +24,12 @@ export type Encoding = KeyEncoding;
  *   Map, Set, typed arrays, class instances, objects with toJSON or symbol keys,
  *   functions, symbols, BigInt, cycles) is refused with INVALID_ARGUMENT naming where it
  *   is (`$.a.when: Date`).
- * - 'structured': CBOR (through cbor-x), for what JSON cannot hold (see `StructuredValue`):
- *   also Date, Map, Set, typed arrays, ArrayBuffer, BigInt and undefined inside objects,
- *   nested at will, cycles included. What it cannot give back exactly (RegExp among them)
- *   is refused with INVALID_ARGUMENT.
+ * - 'structured': what structured clone (IndexedDB, Dexie) holds (see `StructuredValue`),
+ *   stored as devalue text (docs/format.md): also Date, Map, Set, typed arrays, ArrayBuffer,
+ *   DataView, BigInt, RegExp, undefined, NaN, ±Infinity, -0, sparse arrays, shared and
+ *   cyclic references, nested up to 500 levels. What it cannot give back exactly
+ *   (functions, symbols, class instances, Error, subclasses of the built-ins, arrays with
+ *   extra properties) is refused with INVALID_ARGUMENT.
  */
 export type ValueEncoding = 'utf8' | 'bytes' | 'json' | 'structured';
 
@@ -71,10 +73,10 @@ export type TypedArray =
   | BigUint64Array;
 
 /**
- * A value 'structured' stores exactly (CBOR): JSON's values and BigInt, Date, ArrayBuffer,
- * typed arrays, Map and Set, nested at will (cycles too); `undefined` as an object's
- * property or an array's element (not as the whole value: a read's `undefined` means
- * absent). RegExp is not one of them.
+ * A value 'structured' stores exactly: JSON's values and BigInt, Date, RegExp, ArrayBuffer,
+ * DataView, typed arrays, Map and Set, nested up to 500 levels (shared and cyclic
+ * references too); `undefined` as an object's property or an array's element (as the
+ * whole value it is stored, but a read's `undefined` means absent).
  */
 export type StructuredValue =
   | string
@@ -83,7 +85,9 @@ export type StructuredValue =
   | boolean
   | null
   | Date
+  | RegExp
   | ArrayBuffer
+  | DataView
   | TypedArray
   | (StructuredValue | undefined)[]
   | Map<StructuredValue, StructuredValue | undefined>

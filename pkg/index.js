@@ -7,7 +7,7 @@ import { loadEngine } from './engine/loader.js';
 import { joinFiles, resolveStorage, destroyFiles, opfsThroughWorker } from './storage/index.js';
 import { checkName, checkOpen, openHere, askPersistence } from './api/open.js';
 import { readOptions, readField, checkStore, RANGE } from './api/options.js';
-import { describe } from './api/encoding.js';
+import { codecReady, describe } from './api/encoding.js';
 
 export { PpdbError };
 export { setLogger } from './engine/loader.js';
@@ -73,6 +73,7 @@ export async function attach(token) {
   if (changes !== undefined && !(typeof changes?.channel === 'string' && changes.watchers instanceof Int32Array && changes.watchers.buffer instanceof SharedArrayBuffer)) {
     throw invalid('the share token lost its change feed in transit: pass the whole value db.share() returned');
   }
+  await codecReady(options.valueEncoding);
   const engine = await loadEngine('threaded', { module, memory });
   const files = options.files ? await joinFiles(options.files, engine.wasm) : null;
   let handle;

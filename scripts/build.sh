@@ -53,3 +53,15 @@ for flavour in "${flavours[@]}"; do
     *) echo "unknown flavour: $flavour" >&2; exit 2 ;;
   esac
 done
+
+# devalue (the 'structured' value encoding, pkg/api/structured.js) as plain ES modules in
+# pkg/vendor/devalue, so a page serving the package without a bundler loads it too. The
+# version is the one package.json pins; its format is pinned by tests/js/structured.test.mjs.
+if [ "${PPDB_BUILD_BENCH:-}" != 1 ]; then
+  rm -rf pkg/vendor/devalue
+  mkdir -p pkg/vendor/devalue
+  cp node_modules/devalue/LICENSE pkg/vendor/devalue/
+  for file in stringify parse utils operations base64 constants; do
+    cp "node_modules/devalue/src/$file.js" pkg/vendor/devalue/
+  done
+fi

@@ -18,21 +18,11 @@ export default {
       output: {
         entryFileNames: '[name].js',
         // One file, so config.capnp lists one module whatever the package's files are: the
-        // package's import() of its wasm glue and storages are bundled in. (Bundled in, the
-        // Node-only modules' `import ... from 'node:fs'` would become static imports that
-        // workerd rejects; this browser-style build replaces them with stubs, see below.)
+        // package's import() of its wasm glue and storages are bundled in. (Its Node-only
+        // code is not: this build is not for Node, so the package's `#node` import resolves
+        // to pkg/node/absent.js, and no `node:` import reaches workerd.)
         codeSplitting: false,
       },
-      onwarn: quietNodeBuiltins,
     },
   },
 };
-
-// A browser-style build (this is not Node) replaces the node:* modules of ppdb's Node-only
-// code (the `fs` storage, behind import() that never runs here) with empty stubs, and warns
-// about each; this hides those warnings. It also emits the package's .wasm files into
-// dist/assets, which nothing here uses: workerd gets the wasm from config.capnp.
-function quietNodeBuiltins(warning, warn) {
-  if (/Module "node:[\w/]+" has been externalized for browser compatibility/.test(warning.message)) return;
-  warn(warning);
-}

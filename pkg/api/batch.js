@@ -2,7 +2,7 @@
 // (operations collected one call at a time, written atomically).
 import { PpdbError, invalid } from './errors.js';
 import { readOptions, readField } from './options.js';
-import { checkData, checkEncoding, describe, jsonBytes } from './encoding.js';
+import { checkData, checkEncoding, describe, encodeValue } from './encoding.js';
 import { BatchWriter } from './wire.js';
 
 /**
@@ -25,7 +25,7 @@ export function encodeBatch(operations, checks, { valueEncoding, maxValueSize, k
       const encoding = own === undefined ? valueEncoding : checkEncoding(own, 'valueEncoding');
       const k = checkData(readField(op, 'key', what), `${what}: key`);
       const raw = readField(op, 'value', what);
-      const value = encoding === 'json' ? jsonBytes(raw) : checkData(raw, 'value');
+      const value = encoding === 'json' || encoding === 'structured' ? encodeValue(raw, encoding) : checkData(raw, 'value');
       const [keyBytes, valueBytes] = writer.put(k, value);
       keyLength(keyBytes, `${what}: key`);
       if (valueBytes > maxValueSize) throw invalid(`value is ${valueBytes} bytes, the limit is ${maxValueSize}`);

@@ -1,7 +1,7 @@
 // The public Db: an async API over the synchronous wasm handle. It validates its input
 // before anything reaches wasm, so bad input is a rejected promise, never a trap.
 import { PpdbError, invalid, closed, callEngine } from './errors.js';
-import { toBytes, checkData, encodeValue, decodeValue, describe } from './encoding.js';
+import { toBytes, checkData, encodeValue, decodeValue, describe, codecReady, codecLoading, CODEC_PENDING } from './encoding.js';
 import { Scratch } from '../engine/scratch.js';
 import { readOptions, RANGE, READ, WATCH } from './options.js';
 import { Iterator } from './iterator.js';
@@ -12,6 +12,7 @@ import { Durability } from './durability.js';
 import { Maintenance } from './maintenance.js';
 import { StoreFeed } from './feed.js';
 import { clearRange } from './clear.js';
+import { Observer } from './observer.js';
 
 /** Strings up to this many UTF-16 units go into the scratch region as they are (UTF-8
  * takes at most 3 bytes each); longer ones are encoded to their exact size first. */
@@ -25,9 +26,6 @@ function rangeArguments(range) {
 /** @internal Moves background work to a worker of its own (threaded flavour, see open()). */
 export const startBackgroundWorker = Symbol('startBackgroundWorker');
 
-/** How often alert rules are checked, by default (milliseconds). */
-const ALERT_INTERVAL_MS = 1000;
-
 /**
  * A store. It is an EventTarget: `db.addEventListener('alert', (event) => event.detail)`
  * receives `{ rule, value, threshold, time }` when an alert rule becomes true.
@@ -40,7 +38,8 @@ export class Db extends EventTarget {
   #durability;
   #maintenance;
   #iterators = new Set();
-  #alertTimer = null;
+  /** Metrics, stats and alert rules (pkg/api/observer.js). */
+  #observer;
   #snapshots = new Set();
   #recovery;
   /** Settles when close() has synced and released the store. */
@@ -73,6 +72,7 @@ export class Db extends EventTarget {
       call,
       alive,
     });
+    this.#observer = new Observer({ handle, engine, call, alive, dispatch: (alert) => this.dispatchEvent(new CustomEvent('alert', { detail: alert })) });
     // Where and when flushes and compactions run (pkg/api/maintenance.js).
     this.#maintenance = new Maintenance({ handle, call, alive, steps: Boolean(options.files && !options.attached) });
   }
@@ -111,6 +111,15 @@ export class Db extends EventTarget {
   /** The name the store was opened with. */
   get name() {
     return this.#options.name;
+  }
+
+  /** The store's encodings: what its calls use unless they name their own. */
+  get keyEncoding() {
+    return this.#options.keyEncoding;
+  }
+
+  get valueEncoding() {
+    return this.#options.valueEncoding;
   }
 
   /**
@@ -237,7 +246,10 @@ export class Db extends EventTarget {
     const { valueEncoding } = this.#encodings(readOptions(options, 'put() options', ['valueEncoding']));
     // The value as bytes, or (utf8 text of a reasonable size) as the string itself,
     // written straight into the scratch region after the key.
-    const direct = typeof value === 'string' && valueEncoding !== 'json' && value.length <= SCRATCH_TEXT;
+    const direct = typeof value === 'string' && (valueEncoding === 'utf8' || valueEncoding === 'bytes') && value.length <= SCRATCH_TEXT;
+    // Writes wait while a codec loads, so that they stay in the order they were made.
+    const loading = codecReady(valueEncoding) ?? codecLoading();
+    if (loading) await loading;
     const v = direct ? checkData(value, 'value') : this.#value(value, valueEncoding);
     checkData(key, 'key');
     await this.#ready();
@@ -263,6 +275,7 @@ export class Db extends EventTarget {
     const checked = readOptions(options, 'get() options', READ);
     const { valueEncoding } = this.#encodings(checked);
     const snapshot = this.#snapshotOf(checked);
+    if (codecReady(valueEncoding)) await codecReady(valueEncoding);
     if (snapshot) {
       const k = this.#key(key);
       return this.#decode(this.#call(() => snapshot.get(k)), valueEncoding);
@@ -286,6 +299,7 @@ export class Db extends EventTarget {
     const { valueEncoding } = this.#encodings(checked);
     const encoded = Array.from(keys, (key, i) => this.#key(key, `key ${i}`));
     const snapshot = this.#snapshotOf(checked);
+    if (codecReady(valueEncoding)) await codecReady(valueEncoding);
     // One crossing for all the keys, one buffer back.
     const packed = this.#call(() => (snapshot ?? this.#handle).getMany(packKeys(encoded)));
     // Array.from, not map: absent keys are holes.
@@ -320,6 +334,7 @@ export class Db extends EventTarget {
     this.#live();
     const { valueEncoding } = this.#encodings(readOptions(options, 'getWithVersion() options', ['valueEncoding']));
     const k = this.#key(key);
+    if (codecReady(valueEncoding)) await codecReady(valueEncoding);
     const found = this.#call(() => this.#handle.getWithVersion(k));
     return found && { value: this.#decode(found.value, valueEncoding), version: found.version };
   }
@@ -330,6 +345,7 @@ export class Db extends EventTarget {
     this.#maintenance.help();
     readOptions(options, 'del() options', []);
     checkData(key, 'key');
+    if (codecLoading()) await codecLoading();
     await this.#ready();
     this.#writable();
     const [region, keyLength] = this.#scratchKey(key);
@@ -360,12 +376,23 @@ export class Db extends EventTarget {
     if (!Array.isArray(operations)) throw invalid(`batch() takes an array of operations, got ${describe(operations)}`);
     const checked = readOptions(options, 'batch() options', ['valueEncoding', 'checks']);
     const { valueEncoding } = this.#encodings(checked);
-    const { batch, count, checkKeys, versions } = encodeBatch(operations, checked.checks ?? [], {
-      valueEncoding,
-      maxValueSize: this.#options.maxValueSize,
-      keyLength: (length, what) => this.#keyLength(length, what),
-      key: (key, what) => this.#key(key, what),
-    });
+    const encode = () =>
+      encodeBatch(operations, checked.checks ?? [], {
+        valueEncoding,
+        maxValueSize: this.#options.maxValueSize,
+        keyLength: (length, what) => this.#keyLength(length, what),
+        key: (key, what) => this.#key(key, what),
+      });
+    if (codecLoading()) await codecLoading();
+    let encoded;
+    try {
+      encoded = encode();
+    } catch (err) {
+      if (err !== CODEC_PENDING) throw err;
+      await codecReady('structured'); // an operation's encoding needs it
+      encoded = encode();
+    }
+    const { batch, count, checkKeys, versions } = encoded;
     await this.#ready();
     this.#writable();
     // The whole batch in one buffer, one crossing.
@@ -480,64 +507,39 @@ export class Db extends EventTarget {
   }
 
   /**
-   * Counters, latencies and gauges (see index.d.ts `Metrics`): operations by kind, bytes
-   * written and read, latency p50/p90/p99/max/mean in milliseconds for get, put, batch,
-   * walWrite, walSync, flush and compaction, memory (wasm, memtables, cache), cache hit
-   * rate, compression ratio, log bytes, tables and bytes per level, write and space
-   * amplification.
+   * Counters, latencies and gauges (see index.d.ts `Metrics`): operations by kind, bytes,
+   * latency percentiles, memory, cache hit rate, tables and amplification.
    */
   async metrics() {
     this.#live();
-    return this.#call(() => this.#handle.metrics(this.#wasmMemory()));
+    return this.#observer.metrics();
   }
 
   /** The metrics in the Prometheus text exposition format (for a /metrics endpoint). */
   async metricsText() {
     this.#live();
-    return this.#call(() => this.#handle.metricsText(this.#wasmMemory()));
-  }
-
-  #wasmMemory() {
-    return this.#engine.ownMemory?.buffer.byteLength ?? 0;
+    return this.#observer.metricsText();
   }
 
   /**
    * Replaces the alert rules: `[{ metric, above | below, name? }]`, checked every
-   * `interval` ms (default 1000); a rule that becomes true dispatches an 'alert' event.
-   * Metrics: `<op>.p50|p90|p99|max` (ms), `cacheHitRate`, `memoryUse`,
-   * `recoveryDropped`, `walUnsyncedBytes`, `writeAmplification`, `spaceAmplification`.
+   * `interval` ms (default 1000); a rule that becomes true dispatches an 'alert' event
+   * (metrics named in pkg/api/observer.js).
    */
   setAlerts(rules, options) {
     this.#live();
-    if (!Array.isArray(rules)) throw invalid(`alerts must be an array of rules, got ${describe(rules)}`);
-    const { interval = ALERT_INTERVAL_MS } = readOptions(options, 'setAlerts() options', ['interval']);
-    this.#call(() => this.#handle.setAlerts(rules));
-    clearInterval(this.#alertTimer);
-    this.#alertTimer = null;
-    if (rules.length > 0) {
-      this.#alertTimer = setInterval(() => this.checkAlerts(), interval);
-      this.#alertTimer.unref?.();
-    }
+    this.#observer.setAlerts(rules, options);
   }
 
   /** Checks the alert rules now (the timer does it too); returns the alerts raised. */
   checkAlerts() {
-    if (this.#closed || this.#engine.dead) return [];
-    const alerts = this.#call(() => this.#handle.checkAlerts());
-    for (const alert of alerts) this.dispatchEvent(new CustomEvent('alert', { detail: alert }));
-    return alerts;
+    return this.#closed || this.#engine.dead ? [] : this.#observer.checkAlerts();
   }
 
-  /**
-   * Sizes and counts: `{ memtableEntries, memtableBytes, dataBytes, frozenMemtables,
-   * sequence, unsyncedLogBytes, tablesPerLevel, tableBytesPerLevel, cacheHits, cacheMisses,
-   * cacheBytes, userBytes, flushedBytes, compactedBytes, wasmMemoryBytes }`.
-   */
+  /** Sizes and counts (see index.d.ts `Stats`). */
   async stats() {
     this.#live();
-    const stats = this.#call(() => this.#handle.stats());
-    stats.wasmMemoryBytes = this.#engine.ownMemory?.buffer.byteLength ?? 0;
-    return stats;
+    return this.#observer.stats();
   }
 
   /**
@@ -569,7 +571,7 @@ export class Db extends EventTarget {
     this.#closed = true;
     this.#durability.stop();
     this.#maintenance.stop();
-    clearInterval(this.#alertTimer);
+    this.#observer.stop();
     this.#closing = this.#release();
     return this.#closing;
   }

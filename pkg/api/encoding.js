@@ -2,13 +2,46 @@
 // a value goes through here, and everything read comes back through here: a value either
 // round-trips exactly or is refused with INVALID_ARGUMENT, never changed on the way.
 //   keys:   'utf8' (strings, the default) or 'bytes' (Uint8Array)
-//   values: those two, or 'json': what JSON.parse gives back exactly (see jsonBytes)
+//   values: those two, 'json': what JSON.parse gives back exactly (see jsonBytes), or
+//           'structured': what structured clone holds (structured.js, loaded on first use)
 // For 'utf8' and 'bytes', input may be either form; the encoding decides what reads return.
 import { invalid } from './errors.js';
 import { DECODE_SHORT, asciiText } from './text.js';
 
 export const KEY_ENCODINGS = ['utf8', 'bytes'];
-export const VALUE_ENCODINGS = ['utf8', 'bytes', 'json'];
+export const VALUE_ENCODINGS = ['utf8', 'bytes', 'json', 'structured'];
+
+/** The 'structured' codec (structured.js) once loaded, and its loading. */
+let structured = null;
+let loadingStructured = null;
+
+/**
+ * A promise to await before values are encoded or decoded in `encoding`, or null when
+ * there is nothing to wait for (the 'structured' codec is loaded on first use).
+ */
+export function codecReady(encoding) {
+  if (encoding !== 'structured' || structured !== null) return null;
+  loadingStructured ??= import('./structured.js').then((module) => {
+    structured = module;
+  });
+  return loadingStructured;
+}
+
+/** The codec loading now, if any: writes wait for it, so that they stay in the order they were made. */
+export function codecLoading() {
+  return structured === null ? loadingStructured : null;
+}
+
+/** Thrown (and caught by the caller, which awaits `codecReady`) when the codec is not loaded yet. */
+export const CODEC_PENDING = Symbol('codecPending');
+
+function structuredCodec() {
+  if (structured === null) {
+    codecReady('structured');
+    throw CODEC_PENDING;
+  }
+  return structured;
+}
 
 const encoder = new TextEncoder();
 // fatal: bytes that are not UTF-8 are refused, not turned into U+FFFD (two keys must
@@ -90,7 +123,9 @@ export function fromUtf8(bytes, what) {
 
 /** A value as bytes in `encoding`. */
 export function encodeValue(value, encoding) {
-  return encoding === 'json' ? jsonBytes(value) : toBytes(value, 'value');
+  if (encoding === 'json') return jsonBytes(value);
+  if (encoding === 'structured') return structuredCodec().structuredBytes(value);
+  return toBytes(value, 'value');
 }
 
 /**
@@ -100,6 +135,7 @@ export function encodeValue(value, encoding) {
 export function decodeValue(bytes, encoding, text = null) {
   if (encoding === 'utf8') return text ?? fromUtf8(bytes, 'the value');
   if (encoding === 'json') return fromJson(bytes, text);
+  if (encoding === 'structured') return structuredCodec().fromStructured(bytes, text);
   return bytes;
 }
 

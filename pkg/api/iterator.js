@@ -1,6 +1,6 @@
 // An async iterator over a range, pulling entries from wasm in growing pages: each page is
 // one call and one buffer (see wire.js), read entry by entry with views into it.
-import { decodeKey, decodeValue, toBytes } from './encoding.js';
+import { codecReady, decodeKey, decodeValue, toBytes } from './encoding.js';
 import { PageReader } from './wire.js';
 
 const FIRST_PAGE = 16;
@@ -29,6 +29,8 @@ export class Iterator {
   #ended = null;
   /** Released by its holder, not at its end (see holdAtEnd). */
   #hold = false;
+  /** The value encoding's codec loading, until it has loaded (see codecReady). */
+  #codec;
 
   /**
    * @internal `memory` is the engine's scratch (views of wasm memory: engine/scratch.js);
@@ -43,6 +45,7 @@ export class Iterator {
     this.#valueEncoding = valueEncoding;
     this.#mode = mode;
     this.#onClose = onClose;
+    this.#codec = mode === 'keys' ? null : codecReady(valueEncoding);
   }
 
   [Symbol.asyncIterator]() {
@@ -51,6 +54,8 @@ export class Iterator {
 
   /** The next `[key, value]` (or key, or value, for `keys()` and `values()`), as an iterator result. */
   async next() {
+    if (this.#codec) await this.#codec;
+    this.#codec = null;
     if (this.#ended) throw this.#ended;
     let more = this.#page?.next() ?? false;
     if (!more && !this.#done) {

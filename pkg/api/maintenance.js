@@ -2,7 +2,7 @@
 // compacting them (natively the engine has a thread for this; in wasm the package drives
 // it). One of:
 //   'worker'  the threaded build on Node fs: a maintenance worker of the engine's
-//             (pkg/engine/maintainer.js) steps through every store's jobs
+//             (pkg/node/maintainer.js) steps through every store's jobs
 //   'steps'   bounded engine steps on the store's own thread: slices of at most SLICE_MS
 //             between other tasks, looked for every IDLE_CHECK_MS, and one step from inside
 //             every HELP_EVERY-th write (see help())
@@ -97,7 +97,7 @@ export class Maintenance {
    * this thread stops running it. Where no worker can start, the work stays here.
    */
   async startWorker(token) {
-    const { startMaintainer } = await import('../engine/maintainer.js');
+    const { startMaintainer } = await import('#node');
     try {
       this.#worker = await startMaintainer(token);
     } catch {

@@ -39,7 +39,7 @@ export const DB_METHODS = Object.freeze({
 });
 
 /** The Db's read-only properties, read once when the proxy's store has opened. */
-export const DB_GETTERS = Object.freeze(['maintenance', 'recovery', 'storage', 'flavour', 'name', 'role', 'persisted', 'closed']);
+export const DB_GETTERS = Object.freeze(['maintenance', 'recovery', 'storage', 'flavour', 'name', 'keyEncoding', 'valueEncoding', 'role', 'persisted', 'closed']);
 
 /** True for a method the proxy worker runs on its Db when the page asks by name. */
 export const isRemoteMethod = (name) => typeof name === 'string' && Object.hasOwn(DB_METHODS, name) && DB_METHODS[name] !== 'share';

@@ -6,7 +6,7 @@
 import { Db, startBackgroundWorker } from './db.js';
 import { engineDurability } from './durability.js';
 import { invalid, callEngine } from './errors.js';
-import { describe, toBytes } from './encoding.js';
+import { codecReady, describe, toBytes } from './encoding.js';
 import { readOptions, OPEN } from './options.js';
 import { loadEngine, pickFlavour } from '../engine/loader.js';
 import { openFiles, resolveStorage } from '../storage/index.js';
@@ -71,6 +71,8 @@ export async function openHere(name, given) {
   const storage = resolveStorage(options.storage ?? 'auto');
   const keyEncoding = options.keyEncoding ?? 'utf8';
   const valueEncoding = options.valueEncoding ?? 'utf8';
+  // The 'structured' codec, if the store's values use it.
+  await codecReady(valueEncoding);
   // wasmModule: runtimes that cannot compile wasm at run time (workerd) pass it precompiled.
   const loading = loadEngine(pickFlavour(options.threads, options.wasmModule, storage), undefined, options.wasmModule);
   const settings = engineOptions(options);

@@ -14,7 +14,7 @@
 // queued and the watcher's position (every change up to that sequence number has been
 // seen), so a watcher that follows a store in another tab resumes where it stopped when
 // the store changes hands (pkg/proxy/tabs.js).
-import { decodeKey, decodeValue } from './encoding.js';
+import { codecReady, decodeKey, decodeValue } from './encoding.js';
 import { drain } from './iterator.js';
 
 const HEADER = 12;
@@ -286,6 +286,8 @@ export class Watcher extends Changes {
   #wake = null;
   #pending = null;
   #ended = false;
+  /** The value encoding's codec loading, until it has loaded (see codecReady). */
+  #codec;
 
   /**
    * @internal `range`: checked range options; `position`: the sequence number it starts
@@ -300,6 +302,7 @@ export class Watcher extends Changes {
     this.#start = position;
     this.#left = limit ?? Infinity;
     this.#onClose = onClose;
+    this.#codec = codecReady(valueEncoding);
   }
 
   /** Every change up to this sequence number has been queued (or was out of range). */
@@ -373,6 +376,12 @@ export class Watcher extends Changes {
    * ms passed first, or it ended). One take at a time; a second waits with the first.
    */
   take(wait) {
+    if (this.#codec) {
+      return this.#codec.then(() => {
+        this.#codec = null;
+        return this.take(wait);
+      });
+    }
     if (this.#queue.length > 0 || this.#ended) {
       try {
         return Promise.resolve(this.#drain());

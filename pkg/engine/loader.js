@@ -52,8 +52,7 @@ export function pickFlavour(threads, wasmModule, storage) {
 async function compile(flavour) {
   const url = flavours[flavour].url();
   if (url.protocol === 'file:') {
-    const { readFile } = await import('node:fs/promises');
-    return WebAssembly.compile(await readFile(url));
+    return WebAssembly.compile(await (await import('#node')).readWasm(url));
   }
   const response = await fetch(url);
   if (!response.ok) throw new PpdbError('IO', `could not load ${url}: HTTP ${response.status}`);

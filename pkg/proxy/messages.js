@@ -17,7 +17,8 @@ export function isPlainObject(value) {
  * what it passed) every Uint8Array is copied into a buffer of its own first, so no caller's
  * buffer is ever detached. Without it (the worker: results are its own) only views that do
  * not span a whole ArrayBuffer (subarrays, shared memory) are copied. Arrays and plain
- * objects are rebuilt, never changed in place (cycles included); other values are left to
+ * objects are rebuilt as they are (holes, an array's other properties, a null prototype, a
+ * `__proto__` key and cycles included), never changed in place; other values are left to
  * structured cloning. A detached Uint8Array is INVALID_ARGUMENT.
  */
 export function transferable(value, transfer, copy, seen = new Map()) {
@@ -30,19 +31,16 @@ export function transferable(value, transfer, copy, seen = new Map()) {
   }
   if (value === null || typeof value !== 'object') return value;
   if (seen.has(value)) return seen.get(value);
-  if (Array.isArray(value)) {
-    const out = [];
-    seen.set(value, out);
-    for (const item of value) out.push(transferable(item, transfer, copy, seen));
-    return out;
+  let out;
+  if (Array.isArray(value)) out = new Array(value.length);
+  else if (isPlainObject(value)) out = Object.create(Object.getPrototypeOf(value));
+  else return value;
+  seen.set(value, out);
+  for (const key of Object.keys(value)) {
+    const item = transferable(value[key], transfer, copy, seen);
+    Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
   }
-  if (isPlainObject(value)) {
-    const out = {};
-    seen.set(value, out);
-    for (const [key, item] of Object.entries(value)) out[key] = transferable(item, transfer, copy, seen);
-    return out;
-  }
-  return value;
+  return out;
 }
 
 /**

@@ -35,6 +35,7 @@ import { PpdbError, invalid } from '../api/errors.js';
 import { checkData } from '../api/encoding.js';
 import { Outbox, isPlainObject, transferable } from './messages.js';
 import { DB_METHODS, DB_GETTERS } from '../api/methods.js';
+import { encodeArguments } from './values.js';
 
 /** Items per 'iterator.next' request: the first, then doubling up to the largest. */
 const FIRST_PAGE = 16;
@@ -402,7 +403,13 @@ export class ProxyDb extends EventTarget {
 
   #call(method, args) {
     if (this.#closed) return Promise.reject(closedError());
-    return this.#connection.call(method, args);
+    try {
+      const encoded = encodeArguments(method, args, this.#getters.valueEncoding);
+      if (Array.isArray(encoded)) return this.#connection.call(method, encoded);
+      return encoded.then((ready) => (this.#closed ? Promise.reject(closedError()) : this.#connection.call(method, ready)));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** True once `close()` was called. */

@@ -1,5 +1,5 @@
 // Where a store's files live: which storages exist here, and opening their JS side.
-//   fs         Node, Deno, Bun: a folder (pkg/storage/node-fs.js), a LOCK file
+//   fs         Node, Deno, Bun: a folder, a LOCK file (pkg/node/, imported as #node)
 //   opfs       dedicated workers: OPFS sync access handles (pkg/storage/opfs.js); pages
 //              reach it through a worker of the package's (pkg/proxy/page.js)
 //   indexeddb  pages and workers: in memory, committed behind (pkg/storage/idb.js)
@@ -38,11 +38,6 @@ export function resolveStorage(choice) {
   }
   if (choice === 'indexeddb' && !hasIdb()) throw new PpdbError('UNSUPPORTED', 'IndexedDB is not available here');
   return choice;
-}
-
-async function folder(name, options) {
-  const { resolve } = await import('node:path');
-  return resolve(options.path ?? name);
 }
 
 /** Tells the engine to forget files `id`; an engine that stopped (a trap) is past caring. */
@@ -128,19 +123,7 @@ async function openBrowserFiles(storage, name, wasmReady, lockTimeout) {
  */
 export async function openFiles(storage, name, options, wasmReady) {
   if (storage !== 'fs') return openBrowserFiles(storage, name, wasmReady, options.lockTimeout);
-  const dir = await folder(name, options);
-  const [{ mkdirSync }, { NodeFiles }, { lockFolder }] = await Promise.all([
-    import('node:fs'),
-    import('./node-fs.js'),
-    import('./node-lock.js'),
-  ]);
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (err) {
-    throw storageError(`could not create the folder ${dir}`, err);
-  }
-  const unlock = lockFolder(dir);
-  const files = new NodeFiles(dir);
+  const { dir, files, unlock } = (await import('#node')).openFolder(name, options);
   const wasm = await engineOr(wasmReady, () => {
     files.close();
     unlock();
@@ -165,8 +148,7 @@ export async function openFiles(storage, name, options, wasmReady) {
 
 /** This thread's files for a store another thread opened (a worker attaching). */
 export async function joinFiles(descriptor, wasm) {
-  const { NodeFiles } = await import('./node-fs.js');
-  const files = new NodeFiles(descriptor.dir);
+  const files = (await import('#node')).joinFolder(descriptor.dir);
   wasm.registerFilesAs(descriptor.id, files);
   return {
     id: descriptor.id,
@@ -195,15 +177,5 @@ export async function destroyFiles(storage, name, options) {
     }
     return;
   }
-  const dir = await folder(name, options);
-  const [{ existsSync, statSync, rmSync }, { lockFolder }] = await Promise.all([import('node:fs'), import('./node-lock.js')]);
-  if (!existsSync(dir)) return;
-  if (!statSync(dir).isDirectory()) throw invalid(`${dir} is not a store's folder`);
-  const unlock = lockFolder(dir);
-  unlock();
-  try {
-    rmSync(dir, { recursive: true, force: true });
-  } catch (err) {
-    throw storageError(`could not delete ${dir}`, err);
-  }
+  (await import('#node')).destroyFolder(name, options);
 }

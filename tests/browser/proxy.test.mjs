@@ -138,6 +138,66 @@ for (const isolated of [true, false]) {
       });
     });
 
+    test("valueEncoding 'structured' through the worker: Dates, Maps, Sets, typed arrays, BigInt, cycles, deep nesting", { timeout: TIMEOUT }, async () => {
+      const got = await page.evaluate(async () => {
+        const db = await ppdb.open('structured', { storage: 'opfs', valueEncoding: 'structured' });
+        const loop = { name: 'loop' };
+        loop.self = loop;
+        let deep = { end: true };
+        for (let i = 0; i < 498; i++) deep = { deep }; // 500 levels with the value around it
+        const value = { when: new Date(86_400_000), tags: new Set(['a', 'b']), counts: new Map([['x', 10n]]), samples: new Float32Array([1.5]), buffer: new Uint8Array([1, 2]).buffer, missing: undefined, minusZero: -0, loop, deep };
+        await db.put('v', value);
+        await db.batch([{ type: 'put', key: 'w', value: [1, , 3] }]); // eslint-disable-line no-sparse-arrays
+        const back = await db.get('v');
+        const [[, listed]] = await db.iterator({ gte: 'w' }).all();
+        let depth = 0;
+        for (let d = back.deep; d.deep; d = d.deep) depth++;
+        const refused = await db.put('x', { f: () => 1 }).then(() => 'stored', (err) => err.code);
+        // Checked on the page: cloned to the worker, a class instance would be a plain object by then.
+        class Point {
+          x = 1;
+        }
+        const point = await db.put('p', new Point()).then(() => 'stored', (err) => err.code);
+        const pointJson = await db.batch([{ type: 'put', key: 'p', value: { at: new Point() }, valueEncoding: 'json' }]).then(() => 'stored', (err) => err.code);
+        const symbolKey = await db.put('s', { [Symbol('k')]: 1 }, { valueEncoding: 'json' }).then(() => 'stored', (err) => err.code);
+        const nullProto = await db.put('n', Object.create(null)).then(() => 'stored', (err) => err.code);
+        const out = {
+          when: back.when instanceof Date && back.when.getTime(),
+          tags: back.tags instanceof Set && [...back.tags],
+          counts: back.counts instanceof Map && String(back.counts.get('x')),
+          samples: back.samples instanceof Float32Array && [...back.samples],
+          buffer: back.buffer instanceof ArrayBuffer && [...new Uint8Array(back.buffer)],
+          missing: 'missing' in back && back.missing === undefined,
+          minusZero: Object.is(back.minusZero, -0),
+          loop: back.loop.self === back.loop,
+          depth,
+          hole: listed.length === 3 && !(1 in listed),
+          refused,
+          classes: [point, pointJson, symbolKey, await db.has('p'), await db.has('s')],
+          nullProto,
+          text: (await db.get('w', { valueEncoding: 'utf8' })),
+        };
+        await db.close();
+        return out;
+      });
+      assert.deepEqual(got, {
+        when: 86_400_000,
+        tags: ['a', 'b'],
+        counts: '10',
+        samples: [1.5],
+        buffer: [1, 2],
+        missing: true,
+        minusZero: true,
+        loop: true,
+        depth: 498,
+        hole: true,
+        refused: 'INVALID_ARGUMENT',
+        classes: ['INVALID_ARGUMENT', 'INVALID_ARGUMENT', 'INVALID_ARGUMENT', false, false],
+        nullProto: 'INVALID_ARGUMENT',
+        text: '[[1,-2,2],1,3]',
+      });
+    });
+
     test('iterator: bounds, reverse, limit, pages, a snapshot, and break closes it in the worker', { timeout: TIMEOUT }, async () => {
       const got = await page.evaluate(async () => {
         const db = await ppdb.open('ranges', { storage: 'opfs' });

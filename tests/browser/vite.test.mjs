@@ -5,11 +5,11 @@
 // app's own worker's OPFS store works.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { build, preview } from 'vite';
+import { build, createLogger, preview } from 'vite';
 import { launch, openPage, repoRoot, TIMEOUT } from './harness.mjs';
 
 const example = join(repoRoot, 'examples/vite-app');
@@ -17,6 +17,20 @@ const tmp = mkdtempSync(join(tmpdir(), 'ppdb-vite-'));
 const app = join(tmp, 'app');
 
 let server, browser, page;
+
+/** A Vite logger that also keeps every warning (and error) it prints. */
+function recordingLogger(into) {
+  const logger = createLogger('warn');
+  for (const level of ['warn', 'warnOnce', 'error']) {
+    const print = logger[level].bind(logger);
+    logger[level] = (message, options) => {
+      into.push(message);
+      print(message, options);
+    };
+  }
+  return logger;
+}
+const appWarnings = [];
 
 before(async () => {
   // The package as published: `--ignore-scripts` skips `prepack` (the wasm is already built).
@@ -41,7 +55,7 @@ before(async () => {
     stdio: 'pipe',
   });
 
-  await build({ root: app, logLevel: 'warn' });
+  await build({ root: app, logLevel: 'warn', customLogger: recordingLogger(appWarnings) });
   // Port 0: any free port. The app's vite.config.js adds COOP/COEP to every response.
   server = await preview({ root: app, logLevel: 'warn', preview: { host: '127.0.0.1', port: 0, strictPort: true } });
   browser = await launch();
@@ -51,6 +65,25 @@ after(async () => {
   await browser?.close();
   await server?.close();
   rmSync(tmp, { recursive: true, force: true });
+});
+
+test('the sample app builds without a warning', () => {
+  assert.deepEqual(appWarnings, []);
+});
+
+test('a page that imports ppdb builds with no Vite config at all, without a warning', { timeout: 120_000 }, async () => {
+  const root = join(app, 'no-config');
+  mkdirSync(root);
+  writeFileSync(join(root, 'index.html'), '<!doctype html><script type="module" src="./main.js"></script>\n');
+  writeFileSync(join(root, 'main.js'), "import { open } from 'ppdb';\nconst db = await open('notes');\nawait db.put('a', 'b');\n");
+  const warnings = [];
+  await build({ root, configFile: false, logLevel: 'warn', customLogger: recordingLogger(warnings) });
+  assert.deepEqual(warnings, []);
+  const assets = readdirSync(join(root, 'dist/assets'));
+  assert.equal(assets.filter((f) => f.endsWith('.wasm')).length, 2, `both wasm builds: ${assets.join(', ')}`);
+  // The Node-only code stays out: the page's build has pkg/node/absent.js, never a node: module.
+  const js = assets.filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(root, 'dist/assets', f), 'utf8')).join('\n');
+  assert.ok(!/node:(fs|path|worker_threads)/.test(js), 'a node: import in the browser build');
 });
 
 test('the build emits both wasm builds as assets, byte for byte', () => {

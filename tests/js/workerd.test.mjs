@@ -5,21 +5,22 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
+import { build, createLogger } from 'vite';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const workerd = join(repo, 'node_modules/.bin/workerd');
 const example = join(repo, 'examples/workerd');
 const config = join(example, 'config.capnp');
 const START_TIMEOUT = 60_000;
+/** An older compatibility date the README promises (config.capnp names the current one). */
+const OLDER_DATE = '2024-01-01';
 
 let child;
 let base;
-let output = '';
 
 /** A port that was free a moment ago (workerd binds it itself). */
 function freePort() {
@@ -39,35 +40,53 @@ function stop() {
 // Even if the test process is interrupted, do not leave workerd running.
 process.once('exit', stop);
 
-before(async () => {
-  assert.ok(existsSync(join(repo, 'pkg/wasm/single/ppdb_bg.wasm')), 'build the package first (npm run build)');
-  // worker.js and the package -> examples/workerd/dist/worker.js (examples/workerd/vite.config.js).
-  await build({ root: example, logLevel: 'warn' });
+/**
+ * Starts workerd on `configFile` on a free port; resolves once the worker answers, with
+ * `{ child, base, log }` (`log()` what workerd printed so far).
+ */
+async function serveWorkerd(configFile) {
   const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  child = spawn(workerd, ['serve', config, '--socket-addr', `http=127.0.0.1:${port}`, '--verbose'], {
+  const url = `http://127.0.0.1:${port}`;
+  let printed = '';
+  const proc = spawn(workerd, ['serve', configFile, '--socket-addr', `http=127.0.0.1:${port}`, '--verbose'], {
     cwd: repo,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  proc.stdout.on('data', (d) => (printed += d));
+  proc.stderr.on('data', (d) => (printed += d));
+  const exited = new Promise((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
 
   // Poll until the worker answers: workerd compiles the config, the wasm and the modules first,
   // which takes a while on a busy machine.
   const deadline = Date.now() + START_TIMEOUT;
   for (;;) {
     const gone = await Promise.race([exited, new Promise((r) => setTimeout(r, 100))]);
-    if (gone) throw new Error(`workerd exited (${JSON.stringify(gone)}) before answering:\n${output}`);
+    if (gone) throw new Error(`workerd exited (${JSON.stringify(gone)}) before answering:\n${printed}`);
     try {
-      const res = await fetch(`${base}/`, { signal: AbortSignal.timeout(2_000) });
+      const res = await fetch(`${url}/`, { signal: AbortSignal.timeout(2_000) });
       if (res.ok) break;
-      throw new Error(`GET / answered HTTP ${res.status}: ${await res.text()}\n${output}`);
+      throw new Error(`GET / answered HTTP ${res.status}: ${await res.text()}\n${printed}`);
     } catch (err) {
       if (err.message.startsWith('GET / answered')) throw err;
-      if (Date.now() > deadline) throw new Error(`workerd did not answer within ${START_TIMEOUT} ms:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`workerd did not answer within ${START_TIMEOUT} ms:\n${printed}`);
     }
   }
+  return { child: proc, base: url, log: () => printed };
+}
+
+const buildWarnings = [];
+
+before(async () => {
+  assert.ok(existsSync(join(repo, 'pkg/wasm/single/ppdb_bg.wasm')), 'build the package first (npm run build)');
+  // worker.js and the package -> examples/workerd/dist/worker.js (examples/workerd/vite.config.js).
+  const logger = createLogger('warn');
+  const warn = logger.warn.bind(logger);
+  logger.warn = (message, options) => {
+    buildWarnings.push(message);
+    warn(message, options);
+  };
+  await build({ root: example, logLevel: 'warn', customLogger: logger });
+  ({ child, base } = await serveWorkerd(config));
 }, { timeout: START_TIMEOUT + 30_000 });
 
 after(async () => {
@@ -166,4 +185,29 @@ test('a batch is applied; an invalid one is a 400 and writes nothing', async () 
   assert.equal(res.status, 400);
   assert.equal((await res.json()).code, 'INVALID_ARGUMENT');
   assert.equal((await fetch(kv('b:3'))).status, 404);
+});
+
+test('the bundle builds without a warning', () => {
+  assert.deepEqual(buildWarnings, []);
+});
+
+test(`an older compatibility date works too: ${OLDER_DATE}, before workerd had MessageChannel`, { timeout: START_TIMEOUT + 30_000 }, async () => {
+  // The same config with the older date, beside the bundle (its embeds are relative to it).
+  const older = join(example, 'dist/config-older.capnp');
+  const text = readFileSync(config, 'utf8')
+    .replace(/compatibilityDate = "[\d-]+"/, `compatibilityDate = "${OLDER_DATE}"`)
+    .replace('embed "dist/worker.js"', 'embed "worker.js"')
+    .replace('embed "../../pkg/', 'embed "../../../pkg/');
+  assert.match(text, new RegExp(OLDER_DATE));
+  writeFileSync(older, text);
+  const other = await serveWorkerd(older);
+  try {
+    assert.deepEqual(await (await fetch(`${other.base}/`)).json(), { flavour: 'single', storage: 'memory' });
+    let res = await fetch(`${other.base}/kv/old`, { method: 'PUT', body: 'date' });
+    assert.equal(res.status, 204, await res.text());
+    res = await fetch(`${other.base}/kv/old`);
+    assert.equal(await res.text(), 'date');
+  } finally {
+    other.child.kill('SIGKILL');
+  }
 });

@@ -107,8 +107,9 @@ async function encodings(): Promise<void> {
     missing: undefined,
     list: [1, undefined, 'three'],
   });
-  // @ts-expect-error RegExp is not a structured value
-  await structured.put('k', { pattern: /x/ });
+  await structured.put('k', { pattern: /x/g, view: new DataView(new ArrayBuffer(2)) });
+  // @ts-expect-error a function is not a structured value
+  await structured.put('k', { callback: () => 1 });
   // @ts-expect-error the whole value cannot be undefined (a read's undefined means absent)
   await structured.put('k', undefined);
 

@@ -1,7 +1,7 @@
 // The body of the maintenance worker (see maintainer.js): it attaches to the stores of one
 // engine's shared memory and runs their flushes and compactions whenever they need them.
 // It may block: it is a worker, and nothing else runs on it.
-import { loadEngine } from './loader.js';
+import { loadEngine } from '../engine/loader.js';
 import { joinFiles } from '../storage/index.js';
 import { callEngine } from '../api/errors.js';
 

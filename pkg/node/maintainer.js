@@ -10,7 +10,7 @@
 // Messages: to the worker `{ type: 'attach', store, token }`, `{ type: 'compact' | 'stop',
 // store, id }`; back `{ id, error? }` (an answer), or `{ log }` (a log record).
 import { PpdbError } from '../api/errors.js';
-import { deliverLog } from './loader.js';
+import { deliverLog } from '../engine/loader.js';
 
 /** The worker of each engine, by its memory. */
 const workers = new Map();
