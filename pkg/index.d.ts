@@ -580,6 +580,10 @@ export interface Db<K = string, V = string> extends EventTarget {
   readonly flavour: 'threaded' | 'single';
   /** The name the store was opened with. */
   readonly name: string;
+  /** The store's key encoding: what its calls use unless they name their own. */
+  readonly keyEncoding: KeyEncoding;
+  /** The store's value encoding: what its calls use unless they name their own. */
+  readonly valueEncoding: ValueEncoding;
   /** Where the store lives ('auto' resolved). */
   readonly storage: Exclude<StorageKind, 'auto'>;
   /**

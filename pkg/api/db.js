@@ -385,12 +385,13 @@ export class Db extends EventTarget {
       });
     if (codecLoading()) await codecLoading();
     let encoded;
-    try {
-      encoded = encode();
-    } catch (err) {
-      if (err !== CODEC_PENDING) throw err;
-      await codecReady('structured'); // an operation's encoding needs it
-      encoded = encode();
+    while (!encoded) {
+      try {
+        encoded = encode();
+      } catch (err) {
+        if (err !== CODEC_PENDING) throw err;
+        await codecLoading(); // an operation's encoding needs a codec: once loaded, again
+      }
     }
     const { batch, count, checkKeys, versions } = encoded;
     await this.#ready();

@@ -84,7 +84,7 @@ function check(root) {
 }
 
 /** A value as the bytes of its devalue text, if it reads back exactly; else INVALID_ARGUMENT. */
-export function structuredBytes(value) {
+export function encode(value) {
   let text;
   try {
     check(value);
@@ -102,7 +102,7 @@ export function structuredBytes(value) {
 }
 
 /** The value of structured bytes (`text`, when given, is those bytes decoded). */
-export function fromStructured(bytes, text = null) {
+export function decode(bytes, text = null) {
   text ??= fromUtf8(bytes, 'the value');
   try {
     return parse(text);

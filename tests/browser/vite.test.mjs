@@ -11,6 +11,7 @@ import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { build, createLogger, preview } from 'vite';
 import { launch, openPage, repoRoot, TIMEOUT } from './harness.mjs';
+import { readmeBlock } from '../js/fixtures/readme.mjs';
 
 const example = join(repoRoot, 'examples/vite-app');
 const tmp = mkdtempSync(join(tmpdir(), 'ppdb-vite-'));
@@ -71,11 +72,12 @@ test('the sample app builds without a warning', () => {
   assert.deepEqual(appWarnings, []);
 });
 
-test('a page that imports ppdb builds with no Vite config at all, without a warning', { timeout: 120_000 }, async () => {
-  const root = join(app, 'no-config');
-  mkdirSync(root);
-  writeFileSync(join(root, 'index.html'), '<!doctype html><script type="module" src="./main.js"></script>\n');
-  writeFileSync(join(root, 'main.js'), "import { open } from 'ppdb';\nconst db = await open('notes');\nawait db.put('a', 'b');\n");
+test("the README's browser quick start, as pasted into a Vite page with no config: builds without a warning, keeps its todos", { timeout: 120_000 }, async () => {
+  // As `npm create vite -- --template vanilla` lays it out: index.html loading /src/main.js.
+  const root = join(app, 'quick-start');
+  mkdirSync(join(root, 'src'), { recursive: true });
+  writeFileSync(join(root, 'index.html'), '<!doctype html>\n<html><body><script type="module" src="/src/main.js"></script></body></html>\n');
+  writeFileSync(join(root, 'src/main.js'), readmeBlock('**Browser page**'));
   const warnings = [];
   await build({ root, configFile: false, logLevel: 'warn', customLogger: recordingLogger(warnings) });
   assert.deepEqual(warnings, []);
@@ -84,6 +86,25 @@ test('a page that imports ppdb builds with no Vite config at all, without a warn
   // The Node-only code stays out: the page's build has pkg/node/absent.js, never a node: module.
   const js = assets.filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(root, 'dist/assets', f), 'utf8')).join('\n');
   assert.ok(!/node:(fs|path|worker_threads)/.test(js), 'a node: import in the browser build');
+
+  const site = await preview({ root, configFile: false, logLevel: 'warn', preview: { host: '127.0.0.1', port: 0, strictPort: true } });
+  const quick = await openPage(browser.context, site.resolvedUrls.local[0]);
+  try {
+    await quick.waitForSelector('#title');
+    for (const title of ['write docs', 'ship it']) {
+      await quick.fill('#title', title);
+      await quick.press('#title', 'Enter');
+      await quick.waitForFunction((n) => document.querySelectorAll('li').length === n, title === 'ship it' ? 2 : 1);
+    }
+    await quick.reload();
+    await quick.waitForFunction(() => document.querySelectorAll('li').length === 2);
+    const items = await quick.$$eval('li', (lis) => lis.map((li) => li.textContent));
+    assert.deepEqual(items.map((text) => text.split(' (')[0]), ['write docs', 'ship it']);
+    assert.ok(items.every((text) => /\(.+\)$/.test(text)), `each todo shows the Date it was added: ${items}`);
+  } finally {
+    await quick.close();
+    await site.close();
+  }
 });
 
 test('the build emits both wasm builds as assets, byte for byte', () => {

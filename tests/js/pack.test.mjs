@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readmeBlock } from './fixtures/readme.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -64,6 +65,16 @@ test('a project that installs the packed package can use every call', { timeout:
       closed: 'CLOSED',
       level: { n: 1 },
     });
+    // The README's Node quick start, as pasted: twice, the second run finding the first's notes.
+    writeFileSync(join(dir, 'app.mjs'), readmeBlock('**Node** (20+'));
+    const first = execFileSync('node', ['app.mjs'], { cwd: dir, encoding: 'utf8' });
+    assert.equal(first, 'note:1 buy milk 2027-01-01T00:00:00.000Z [ \'home\' ]\nnote:2 call Ada undefined []\n');
+    assert.equal(execFileSync('node', ['app.mjs'], { cwd: dir, encoding: 'utf8' }), first);
+    // The examples ship.
+    const listed = execFileSync('tar', ['tzf', join(dir, tarball)], { encoding: 'utf8' }).split('\n');
+    for (const file of ['examples/vite-app/vite.config.js', 'examples/workerd/config.capnp', 'examples/workerd/vite.config.js']) {
+      assert.ok(listed.includes(`package/${file}`), `${file} is not in the package`);
+    }
     // The command line ships too, linked as node_modules/.bin/ppdb with its dependency.
     assert.ok(execFileSync('tar', ['tzf', join(dir, tarball)], { encoding: 'utf8' }).split('\n').includes('package/bin/ppdb.mjs'));
     const ppdb = join(dir, 'node_modules', '.bin', 'ppdb');

@@ -45,6 +45,8 @@ async function everyCall(): Promise<void> {
     latencySwitch: { averageMicros: 2000, minMemtableBytes: 1 << 20 },
   });
   const flavour: 'threaded' | 'single' = db.flavour;
+  const encodings: ['utf8' | 'bytes', 'utf8' | 'bytes' | 'json' | 'structured'] = [db.keyEncoding, db.valueEncoding];
+  void encodings;
   const role: 'owner' | 'client' = db.role;
   const where: string = `${db.name} ${db.storage} ${db.maintenance} ${db.closed} ${db.recovery?.records ?? 0}`;
   await db.put('user:1', { name: 'Ada' });
