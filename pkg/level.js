@@ -61,7 +61,10 @@ export class PpdbLevel extends AbstractLevel {
 
   async _open() {
     const store = await open(this.#name, { ...this.#storeOptions, keyEncoding: 'bytes', valueEncoding: 'bytes' });
-    if (this.#kept) await store.batch(this.#kept.map(([key, value]) => ({ type: 'put', key, value })));
+    const kept = this.#kept ?? [];
+    for (let i = 0; i < kept.length; i += 1000) {
+      await store.batch(kept.slice(i, i + 1000).map(([key, value]) => ({ type: 'put', key, value })));
+    }
     this.#kept = null;
     this.#store = store;
   }

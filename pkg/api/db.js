@@ -228,6 +228,12 @@ export class Db extends EventTarget {
     return options.snapshot[snapshotHandle](this);
   }
 
+  /** Waits for the codec of `encoding` (see codecReady); CLOSED if the store closed meanwhile. */
+  async #codec(encoding) {
+    await codecReady(encoding);
+    this.#live();
+  }
+
   /** Makes every write so far durable; once close() has begun, its final sync does. */
   async #flushNow() {
     if (this.#closed) return this.#closing;
@@ -274,8 +280,9 @@ export class Db extends EventTarget {
     this.#live();
     const checked = readOptions(options, 'get() options', READ);
     const { valueEncoding } = this.#encodings(checked);
+    // (After a wait for the codec, the store or the snapshot may have closed meanwhile.)
+    if (codecReady(valueEncoding)) await this.#codec(valueEncoding);
     const snapshot = this.#snapshotOf(checked);
-    if (codecReady(valueEncoding)) await codecReady(valueEncoding);
     if (snapshot) {
       const k = this.#key(key);
       return this.#decode(this.#call(() => snapshot.get(k)), valueEncoding);
@@ -298,8 +305,8 @@ export class Db extends EventTarget {
     const checked = readOptions(options, 'getMany() options', READ);
     const { valueEncoding } = this.#encodings(checked);
     const encoded = Array.from(keys, (key, i) => this.#key(key, `key ${i}`));
+    if (codecReady(valueEncoding)) await this.#codec(valueEncoding);
     const snapshot = this.#snapshotOf(checked);
-    if (codecReady(valueEncoding)) await codecReady(valueEncoding);
     // One crossing for all the keys, one buffer back.
     const packed = this.#call(() => (snapshot ?? this.#handle).getMany(packKeys(encoded)));
     // Array.from, not map: absent keys are holes.
@@ -334,7 +341,7 @@ export class Db extends EventTarget {
     this.#live();
     const { valueEncoding } = this.#encodings(readOptions(options, 'getWithVersion() options', ['valueEncoding']));
     const k = this.#key(key);
-    if (codecReady(valueEncoding)) await codecReady(valueEncoding);
+    if (codecReady(valueEncoding)) await this.#codec(valueEncoding);
     const found = this.#call(() => this.#handle.getWithVersion(k));
     return found && { value: this.#decode(found.value, valueEncoding), version: found.version };
   }

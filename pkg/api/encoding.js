@@ -5,7 +5,7 @@
 //   values: those two, 'json': what JSON.parse gives back exactly (json.js), or
 //           'structured': what structured clone holds (structured.js); both loaded on first use
 // For 'utf8' and 'bytes', input may be either form; the encoding decides what reads return.
-import { invalid } from './errors.js';
+import { PpdbError, invalid } from './errors.js';
 import { DECODE_SHORT, asciiText } from './text.js';
 
 export const KEY_ENCODINGS = ['utf8', 'bytes'];
@@ -26,9 +26,16 @@ const loading = {};
  */
 export function codecReady(encoding) {
   if (!Object.hasOwn(CODECS, encoding) || codecs[encoding]) return null;
-  loading[encoding] ??= CODECS[encoding]().then((module) => {
-    codecs[encoding] = module;
-  });
+  loading[encoding] ??= CODECS[encoding]().then(
+    (module) => {
+      codecs[encoding] = module;
+    },
+    (err) => {
+      // A page that lost its connection: the next call tries again.
+      delete loading[encoding];
+      throw new PpdbError('IO', `the '${encoding}' encoding could not be loaded: ${err?.message ?? err}`, { cause: err });
+    },
+  );
   return loading[encoding];
 }
 
