@@ -11,12 +11,30 @@
 // on the timer and by the engine's size limit. A commit that fails poisons the store: its
 // writes are not acknowledged, and every later write is refused with the same error until
 // the store is reopened (a later commit would otherwise make some of them durable).
+//
+// A process (Node, Deno, Bun) that ends without closing its stores (it reaches its end, or
+// calls process.exit()) syncs their relaxed writes as it exits: the engine's sync of an fs
+// store is synchronous, so it runs in the process's 'exit' event. A kill (SIGKILL, or a
+// signal with no handler) loses what was not synced yet, up to relaxedFlushInterval.
 import { PpdbError } from './errors.js';
 import { nextTask } from '../engine/tasks.js';
 
 /** The durability the engine is told for a store on `files` (null: memory). */
 export function engineDurability(files, durability) {
   return files?.groupCommit ? 'relaxed' : durability;
+}
+
+/** Stores with relaxed writes the engine syncs itself, synced once more as the process exits. */
+const atExit = new Set();
+let exitHook = false;
+
+function syncAtExit(durability) {
+  atExit.add(durability);
+  if (exitHook || typeof globalThis.process?.once !== 'function') return;
+  exitHook = true;
+  globalThis.process.once('exit', () => {
+    for (const store of atExit) store.syncNow();
+  });
 }
 
 export class Durability {
@@ -46,6 +64,17 @@ export class Durability {
         if (this.#alive()) this.commit().catch(() => {});
       }, interval);
       this.#timer.unref?.();
+    }
+    if (files && !files.groupCommit && durability === 'relaxed') syncAtExit(this);
+  }
+
+  /** Syncs the log at once, synchronously (the process exits); errors are past reporting. */
+  syncNow() {
+    if (!this.#alive() || this.#failed) return;
+    try {
+      this.#call(() => this.#handle.flush());
+    } catch {
+      // The process is ending: nothing is left to tell.
     }
   }
 
@@ -88,5 +117,6 @@ export class Durability {
   stop() {
     clearInterval(this.#timer);
     this.#timer = null;
+    atExit.delete(this);
   }
 }
