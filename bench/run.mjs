@@ -6,6 +6,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { runWasm, runPackage } from './node/memtable.mjs';
 import { runNodeRecovery } from './node/recovery.mjs';
+import { runBulkLoad } from './node/bulk-load.mjs';
 import { runBrowser, runBrowserDbBench } from './browser/run.mjs';
 import { runNodeDbBench } from './node/db-bench.mjs';
 import { WORKLOADS as DB_WORKLOADS } from './js/db-bench.mjs';
@@ -82,6 +83,22 @@ markdown.push(
   ]),
   '',
 );
+
+// A bulk load on Node fs with and without level 0's slowdown and stop triggers, and the
+// reads right after it (bench/node/bulk-load.mjs).
+const bulkN = Number(process.env.PPDB_BENCH_BULK_N ?? 3_000_000);
+const bulkReads = Number(process.env.PPDB_BENCH_BULK_READS ?? 200_000);
+const bulkRounds = Math.max(1, Math.min(runs, 3));
+const bulk = await runBulkLoad({ n: bulkN, reads: bulkReads, rounds: bulkRounds });
+console.log(`\nbulk load of ${bulkN.toLocaleString('en-US')} records on Node fs (batches of 1,000, relaxed), then ${bulkReads.toLocaleString('en-US')} random gets, median of ${bulkRounds}:`);
+const bulkRows = [['build', 'level-0 triggers', 'load ops/s', 'most level-0 tables', 'level 0 after load', 'readrandom ops/s', 'readrandom x no triggers']];
+for (const r of bulk) {
+  const off = bulk.find((x) => x.build === r.build && !x.triggers);
+  bulkRows.push([r.build, r.triggers ? 'on' : 'off', fmt(r.load), String(r.mostLevel0), String(r.level0AfterLoad), fmt(r.readrandom), ratio(r.readrandom, off.readrandom)]);
+}
+printTable(bulkRows);
+report.bulkLoad = { n: bulkN, reads: bulkReads, rounds: bulkRounds, results: bulk };
+markdown.push(`### Bulk load of ${bulkN.toLocaleString('en-US')} records on Node fs, then ${bulkReads.toLocaleString('en-US')} random gets (median of ${bulkRounds})`, '', markdownTable(bulkRows), '');
 
 // LevelDB's db_bench workloads natively: ppdb and fjall side by side (bench/db, its own crate).
 const dbBench = JSON.parse(

@@ -228,6 +228,15 @@ export class Db extends EventTarget {
     return options.snapshot[snapshotHandle](this);
   }
 
+  /**
+   * What a write awaits once it wrote `bytes`: the background work it owes, if level 0 is
+   * past its stop trigger (pkg/api/maintenance.js), then its durability.
+   */
+  #afterWrite(bytes) {
+    const stall = this.#maintenance.help(bytes);
+    return stall ? stall.then(() => this.#durability.afterWrite()) : this.#durability.afterWrite();
+  }
+
   /** Waits for the codec of `encoding` (see codecReady); CLOSED if the store closed meanwhile. */
   async #codec(encoding) {
     await codecReady(encoding);
@@ -248,7 +257,6 @@ export class Db extends EventTarget {
   /** Sets `key` to `value`. Options: valueEncoding. */
   async put(key, value, options) {
     this.#writable();
-    this.#maintenance.help();
     const { valueEncoding } = this.#encodings(readOptions(options, 'put() options', ['valueEncoding']));
     // The value as bytes, or (utf8 text of a reasonable size) as the string itself,
     // written straight into the scratch region after the key.
@@ -269,7 +277,7 @@ export class Db extends EventTarget {
     const op = this.#feed.watched ? { put: true, key: region.slice(0, keyLength), value: region.slice(keyLength, keyLength + valueLength) } : null;
     const sequence = this.#scratchAnswer(this.#call(() => this.#handle.putScratch(keyLength, valueLength)));
     if (op) this.#feed.publish(sequence, [op]);
-    await this.#durability.afterWrite();
+    await this.#afterWrite(keyLength + valueLength);
   }
 
   /**
@@ -349,7 +357,6 @@ export class Db extends EventTarget {
   /** Removes `key` (no error when it is absent). */
   async del(key, options) {
     this.#writable();
-    this.#maintenance.help();
     readOptions(options, 'del() options', []);
     checkData(key, 'key');
     if (codecLoading()) await codecLoading();
@@ -359,7 +366,7 @@ export class Db extends EventTarget {
     const op = this.#feed.watched ? { put: false, key: region.slice(0, keyLength) } : null;
     const sequence = this.#scratchAnswer(this.#call(() => this.#handle.delScratch(keyLength)));
     if (op) this.#feed.publish(sequence, [op]);
-    await this.#durability.afterWrite();
+    await this.#afterWrite(keyLength);
   }
 
   /**
@@ -379,7 +386,6 @@ export class Db extends EventTarget {
 
   async #batch(operations, options) {
     this.#writable();
-    this.#maintenance.help();
     if (!Array.isArray(operations)) throw invalid(`batch() takes an array of operations, got ${describe(operations)}`);
     const checked = readOptions(options, 'batch() options', ['valueEncoding', 'checks']);
     const { valueEncoding } = this.#encodings(checked);
@@ -411,7 +417,7 @@ export class Db extends EventTarget {
       sequence = this.#call(() => this.#handle.write(batch));
     }
     if (count > 0 && this.#feed.watched) this.#feed.publish(sequence, batch);
-    await this.#durability.afterWrite();
+    await this.#afterWrite(batch.length);
   }
 
   /**

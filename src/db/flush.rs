@@ -144,6 +144,15 @@ impl Db {
             || crate::version::compaction::pick(&versions.current()).is_some()
     }
 
+    /// How many tables level 0 holds now (0 for a store in memory). Writers look at it to
+    /// pay for the compaction work they make (see the package's maintenance).
+    pub fn level0_tables(&self) -> usize {
+        self.inner
+            .versions
+            .as_ref()
+            .map_or(0, |versions| versions.current().levels[0].len())
+    }
+
     /// Writes every memtable to tables (the active one too, so the log it held is
     /// deleted), waiting for in-flight writers, then runs compactions until no level needs
     /// one.

@@ -104,6 +104,12 @@ impl DbHandle {
         Ok(self.db()?.needs_maintenance())
     }
 
+    /// How many tables level 0 holds now.
+    #[wasm_bindgen(js_name = level0Tables)]
+    pub fn level0_tables(&self) -> JsResult<u32> {
+        Ok(self.db()?.level0_tables() as u32)
+    }
+
     /// What recovery found on open: `{ segments, records, entries, bytes, millis,
     /// lastSequence, dropped: [{ file, offset, bytes, reason, tornTail }] }`.
     pub fn recovery(&self) -> JsResult<js_sys::Object> {
