@@ -230,7 +230,8 @@ export class Db extends EventTarget {
 
   /**
    * What a write awaits once it wrote `bytes`: the background work it owes, if level 0 is
-   * past its stop trigger (pkg/api/maintenance.js), then its durability.
+   * past its stop trigger (pkg/api/maintenance.js), then its durability; undefined when
+   * there is nothing to wait for (a relaxed write's usual case: no await, no extra tick).
    */
   #afterWrite(bytes) {
     const stall = this.#maintenance.help(bytes);
@@ -249,9 +250,12 @@ export class Db extends EventTarget {
     return this.#durability.commit();
   }
 
-  /** Waits, if needed, until the storage can create files (OPFS opens them asynchronously). */
-  async #ready() {
-    await this.#options.files?.ready?.();
+  /**
+   * Until the storage can create files (OPFS opens them asynchronously): a promise to
+   * await, or undefined when it can already (so a write awaits nothing here).
+   */
+  #ready() {
+    return this.#options.files?.ready?.();
   }
 
   /** Sets `key` to `value`. Options: valueEncoding. */
@@ -266,7 +270,8 @@ export class Db extends EventTarget {
     if (loading) await loading;
     const v = direct ? checkData(value, 'value') : this.#value(value, valueEncoding);
     checkData(key, 'key');
-    await this.#ready();
+    const ready = this.#ready();
+    if (ready) await ready;
     this.#writable();
     const [region, keyLength] = this.#scratchKey(key, Scratch.room(v));
     const valueLength = this.#engine.scratch.write(region, keyLength, v);
@@ -277,7 +282,8 @@ export class Db extends EventTarget {
     const op = this.#feed.watched ? { put: true, key: region.slice(0, keyLength), value: region.slice(keyLength, keyLength + valueLength) } : null;
     const sequence = this.#scratchAnswer(this.#call(() => this.#handle.putScratch(keyLength, valueLength)));
     if (op) this.#feed.publish(sequence, [op]);
-    await this.#afterWrite(keyLength + valueLength);
+    const after = this.#afterWrite(keyLength + valueLength);
+    if (after) await after;
   }
 
   /**
@@ -360,13 +366,15 @@ export class Db extends EventTarget {
     readOptions(options, 'del() options', []);
     checkData(key, 'key');
     if (codecLoading()) await codecLoading();
-    await this.#ready();
+    const ready = this.#ready();
+    if (ready) await ready;
     this.#writable();
     const [region, keyLength] = this.#scratchKey(key);
     const op = this.#feed.watched ? { put: false, key: region.slice(0, keyLength) } : null;
     const sequence = this.#scratchAnswer(this.#call(() => this.#handle.delScratch(keyLength)));
     if (op) this.#feed.publish(sequence, [op]);
-    await this.#afterWrite(keyLength);
+    const after = this.#afterWrite(keyLength);
+    if (after) await after;
   }
 
   /**
@@ -407,7 +415,8 @@ export class Db extends EventTarget {
       }
     }
     const { batch, count, checkKeys, versions } = encoded;
-    await this.#ready();
+    const ready = this.#ready();
+    if (ready) await ready;
     this.#writable();
     // The whole batch in one buffer, one crossing.
     let sequence;
@@ -417,7 +426,8 @@ export class Db extends EventTarget {
       sequence = this.#call(() => this.#handle.write(batch));
     }
     if (count > 0 && this.#feed.watched) this.#feed.publish(sequence, batch);
-    await this.#afterWrite(batch.length);
+    const after = this.#afterWrite(batch.length);
+    if (after) await after;
   }
 
   /**
@@ -514,7 +524,8 @@ export class Db extends EventTarget {
    */
   async compact() {
     this.#writable();
-    await this.#ready();
+    const ready = this.#ready();
+    if (ready) await ready;
     this.#writable();
     this.#call(() => this.#handle.freezeMemtable());
     await this.#maintenance.compact({ ready: () => this.#ready(), live: () => this.#live() });
