@@ -230,8 +230,7 @@ export class Db extends EventTarget {
 
   /**
    * What a write awaits once it wrote `bytes`: the background work it owes, if level 0 is
-   * past its stop trigger (pkg/api/maintenance.js), then its durability; undefined when
-   * there is nothing to wait for (a relaxed write's usual case: no await, no extra tick).
+   * past its stop trigger (pkg/api/maintenance.js), then its durability.
    */
   #afterWrite(bytes) {
     const stall = this.#maintenance.help(bytes);
@@ -250,12 +249,9 @@ export class Db extends EventTarget {
     return this.#durability.commit();
   }
 
-  /**
-   * Until the storage can create files (OPFS opens them asynchronously): a promise to
-   * await, or undefined when it can already (so a write awaits nothing here).
-   */
-  #ready() {
-    return this.#options.files?.ready?.();
+  /** Waits, if needed, until the storage can create files (OPFS opens them asynchronously). */
+  async #ready() {
+    await this.#options.files?.ready?.();
   }
 
   /** Sets `key` to `value`. Options: valueEncoding. */
@@ -270,8 +266,7 @@ export class Db extends EventTarget {
     if (loading) await loading;
     const v = direct ? checkData(value, 'value') : this.#value(value, valueEncoding);
     checkData(key, 'key');
-    const ready = this.#ready();
-    if (ready) await ready;
+    await this.#ready();
     this.#writable();
     const [region, keyLength] = this.#scratchKey(key, Scratch.room(v));
     const valueLength = this.#engine.scratch.write(region, keyLength, v);
@@ -282,8 +277,7 @@ export class Db extends EventTarget {
     const op = this.#feed.watched ? { put: true, key: region.slice(0, keyLength), value: region.slice(keyLength, keyLength + valueLength) } : null;
     const sequence = this.#scratchAnswer(this.#call(() => this.#handle.putScratch(keyLength, valueLength)));
     if (op) this.#feed.publish(sequence, [op]);
-    const after = this.#afterWrite(keyLength + valueLength);
-    if (after) await after;
+    await this.#afterWrite(keyLength + valueLength);
   }
 
   /**
@@ -366,15 +360,13 @@ export class Db extends EventTarget {
     readOptions(options, 'del() options', []);
     checkData(key, 'key');
     if (codecLoading()) await codecLoading();
-    const ready = this.#ready();
-    if (ready) await ready;
+    await this.#ready();
     this.#writable();
     const [region, keyLength] = this.#scratchKey(key);
     const op = this.#feed.watched ? { put: false, key: region.slice(0, keyLength) } : null;
     const sequence = this.#scratchAnswer(this.#call(() => this.#handle.delScratch(keyLength)));
     if (op) this.#feed.publish(sequence, [op]);
-    const after = this.#afterWrite(keyLength);
-    if (after) await after;
+    await this.#afterWrite(keyLength);
   }
 
   /**
@@ -415,8 +407,7 @@ export class Db extends EventTarget {
       }
     }
     const { batch, count, checkKeys, versions } = encoded;
-    const ready = this.#ready();
-    if (ready) await ready;
+    await this.#ready();
     this.#writable();
     // The whole batch in one buffer, one crossing.
     let sequence;
@@ -426,8 +417,7 @@ export class Db extends EventTarget {
       sequence = this.#call(() => this.#handle.write(batch));
     }
     if (count > 0 && this.#feed.watched) this.#feed.publish(sequence, batch);
-    const after = this.#afterWrite(batch.length);
-    if (after) await after;
+    await this.#afterWrite(batch.length);
   }
 
   /**
@@ -524,8 +514,7 @@ export class Db extends EventTarget {
    */
   async compact() {
     this.#writable();
-    const ready = this.#ready();
-    if (ready) await ready;
+    await this.#ready();
     this.#writable();
     this.#call(() => this.#handle.freezeMemtable());
     await this.#maintenance.compact({ ready: () => this.#ready(), live: () => this.#live() });
