@@ -136,20 +136,34 @@ pub fn read_block(
     handle: BlockHandle,
     file_len: u64,
 ) -> Result<Vec<u8>> {
-    let end = handle
-        .offset
-        .checked_add(handle.size)
-        .and_then(|e| e.checked_add(BLOCK_TRAILER_LEN as u64))
-        .filter(|&e| e <= file_len)
-        .ok_or_else(|| {
-            Error::Corruption(format!("{name}: block handle points outside the file"))
-        })?;
+    let end = block_end(name, handle, file_len)?;
     let mut buf = vec![0u8; (end - handle.offset) as usize];
     let n = storage.read_at(name, handle.offset, &mut buf)?;
     if n != buf.len() {
         return Err(Error::Corruption(format!("{name}: block cut short")));
     }
-    let (stored, trailer) = buf.split_at(handle.size as usize);
+    decode_block(name, handle, &buf)
+}
+
+/// Where the block at `handle` ends, its trailer included, checked against the file's length.
+///
+/// # Errors
+/// [`Error::Corruption`] for a handle that points outside the file.
+pub(crate) fn block_end(name: &str, handle: BlockHandle, file_len: u64) -> Result<u64> {
+    handle
+        .offset
+        .checked_add(handle.size)
+        .and_then(|e| e.checked_add(BLOCK_TRAILER_LEN as u64))
+        .filter(|&e| e <= file_len)
+        .ok_or_else(|| Error::Corruption(format!("{name}: block handle points outside the file")))
+}
+
+/// Checks and decompresses `raw`, the stored bytes of the block at `handle` and its trailer.
+///
+/// # Errors
+/// [`Error::Corruption`] for a checksum mismatch or an unknown codec.
+pub(crate) fn decode_block(name: &str, handle: BlockHandle, raw: &[u8]) -> Result<Vec<u8>> {
+    let (stored, trailer) = raw.split_at(handle.size as usize);
     let tag = trailer[0];
     let checksum = u32::from_le_bytes([trailer[1], trailer[2], trailer[3], trailer[4]]);
     if unmask(checksum) != unmask(block_checksum(stored, tag)) {

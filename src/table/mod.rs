@@ -7,6 +7,7 @@
 //! - `format`: block handles, block trailers, the footer.
 //! - `builder` / `reader`: writing and reading a whole table.
 //! - `cache`: the block cache shared by all tables.
+//! - `readahead`: a forward scan's window of a file, several blocks per read.
 
 pub mod block;
 pub mod bloom;
@@ -14,6 +15,7 @@ pub mod builder;
 pub mod cache;
 pub mod compression;
 pub mod format;
+pub(crate) mod readahead;
 pub mod reader;
 
 pub use builder::{TableBuilder, TableMeta, TableOptions};

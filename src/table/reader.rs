@@ -5,6 +5,7 @@ use super::block::{Block, BlockIter};
 use super::bloom;
 use super::cache::BlockCache;
 use super::format::{read_block, BlockHandle, Footer, FOOTER_LEN};
+use super::readahead::Readahead;
 use crate::error::{Error, Result};
 use crate::iter::InternalIterator;
 use crate::key;
@@ -69,7 +70,13 @@ impl Table {
         self.size
     }
 
-    fn block(&self, handle_bytes: &[u8]) -> Result<Arc<Block>> {
+    /// The data block at `handle_bytes` (an index entry's value): from the cache, else read
+    /// (through `readahead` for a stepping cursor, with its direction) and cached.
+    fn block(
+        &self,
+        handle_bytes: &[u8],
+        readahead: Option<(&mut Readahead, Step)>,
+    ) -> Result<Arc<Block>> {
         let (handle, _) = BlockHandle::decode(handle_bytes)?;
         if let Some(block) = self
             .cache
@@ -78,12 +85,14 @@ impl Table {
         {
             return Ok(block);
         }
-        let block = Arc::new(Block::new(read_block(
-            &*self.storage,
-            &self.name,
-            handle,
-            self.size,
-        )?)?);
+        let storage = &*self.storage;
+        let bytes = match readahead {
+            Some((window, step)) => {
+                window.block(storage, &self.name, handle, self.size, step == Step::Back)?
+            }
+            None => read_block(storage, &self.name, handle, self.size)?,
+        };
+        let block = Arc::new(Block::new(bytes)?);
         if let Some(cache) = &self.cache {
             cache.insert(self.id, handle.offset, Arc::clone(&block));
         }
@@ -106,7 +115,7 @@ impl Table {
         if !index.valid() {
             return Ok(None);
         }
-        let block = self.block(index.value())?;
+        let block = self.block(index.value(), None)?;
         let mut entries = block.iter(key::compare);
         entries.seek(target);
         entries.status()?;
@@ -129,6 +138,7 @@ impl Table {
             table: Arc::clone(self),
             data: None,
             error: None,
+            readahead: Readahead::new(),
         }
     }
 }
@@ -144,22 +154,40 @@ pub struct Found {
     pub value: Vec<u8>,
 }
 
+/// How a table cursor came to the data block it loads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    /// From the block before it.
+    Forward,
+    /// From the block after it.
+    Back,
+    /// From anywhere: a seek.
+    Jump,
+}
+
 /// A two-level cursor: the index picks a data block, the block's cursor walks it.
 pub struct TableIter {
     table: Arc<Table>,
     index: BlockIter,
     data: Option<BlockIter>,
     error: Option<Error>,
+    /// The file read ahead of a forward scan (see readahead.rs).
+    readahead: Readahead,
 }
 
 impl TableIter {
-    /// Loads the data block the index points at (or clears it).
-    fn load_block(&mut self) -> bool {
+    /// Loads the data block the index points at (or clears it). A cursor that stepped to it
+    /// from the block beside it reads the file ahead; one that jumped (a seek) starts over.
+    fn load_block(&mut self, moved: Step) -> bool {
         self.data = None;
         if !self.index.valid() {
             return false;
         }
-        match self.table.block(self.index.value()) {
+        if moved == Step::Jump {
+            self.readahead.reset();
+        }
+        let readahead = (moved != Step::Jump).then_some((&mut self.readahead, moved));
+        match self.table.block(self.index.value(), readahead) {
             Ok(block) => {
                 self.data = Some(block.iter(key::compare));
                 true
@@ -179,7 +207,7 @@ impl TableIter {
     fn skip_forward(&mut self) {
         while !self.data_valid() && self.error.is_none() && self.index.valid() {
             self.index.next();
-            if self.load_block() {
+            if self.load_block(Step::Forward) {
                 if let Some(d) = &mut self.data {
                     d.seek_to_first();
                 }
@@ -191,7 +219,7 @@ impl TableIter {
     fn skip_backward(&mut self) {
         while !self.data_valid() && self.error.is_none() && self.index.valid() {
             self.index.prev();
-            if self.load_block() {
+            if self.load_block(Step::Back) {
                 if let Some(d) = &mut self.data {
                     d.seek_to_last();
                 }
@@ -231,7 +259,7 @@ impl InternalIterator for TableIter {
     }
     fn seek(&mut self, target: &[u8]) {
         self.index.seek(target);
-        if self.load_block() {
+        if self.load_block(Step::Jump) {
             if let Some(d) = &mut self.data {
                 d.seek(target);
             }
@@ -250,7 +278,7 @@ impl InternalIterator for TableIter {
     }
     fn seek_to_first(&mut self) {
         self.index.seek_to_first();
-        if self.load_block() {
+        if self.load_block(Step::Jump) {
             if let Some(d) = &mut self.data {
                 d.seek_to_first();
             }
@@ -259,7 +287,7 @@ impl InternalIterator for TableIter {
     }
     fn seek_to_last(&mut self) {
         self.index.seek_to_last();
-        if self.load_block() {
+        if self.load_block(Step::Jump) {
             if let Some(d) = &mut self.data {
                 d.seek_to_last();
             }
