@@ -1,12 +1,10 @@
 // ppdb: an embedded key-value store in WebAssembly.
 //   import { open } from 'ppdb'
 //   const db = await open('name', { storage: 'auto' })
-import { Db } from './api/db.js';
 import { PpdbError, invalid, callEngine } from './api/errors.js';
-import { loadEngine } from './engine/loader.js';
-import { joinFiles, resolveStorage, destroyFiles, opfsThroughWorker } from './storage/index.js';
-import { checkName, checkOpen, openHere, askPersistence } from './api/open.js';
-import { readOptions, readField, checkStore, RANGE } from './api/options.js';
+import { loadEngine, pickFlavour } from './engine/loader.js';
+import { askPersistence, browserFiles, joinFiles, resolveStorage, destroyFiles, opfsThroughWorker } from './storage/index.js';
+import { checkName, checkOpen, readOptions, readField, checkStore, RANGE } from './api/options.js';
 import { codecReady, describe } from './api/encoding.js';
 
 export { PpdbError };
@@ -28,6 +26,7 @@ export async function open(name, given) {
   // Browser stores are shared by every tab and worker of the origin that opens them
   // (pkg/proxy/tabs.js), unless `exclusive`.
   if ((storage === 'opfs' || storage === 'indexeddb') && !options.exclusive && canShare()) {
+    warmUp(name, options, storage);
     const { openShared } = await import('./proxy/tabs.js');
     return openShared(name, { ...options, storage }, openInThisContext);
   }
@@ -37,13 +36,38 @@ export async function open(name, given) {
 /** True where contexts can elect an owner and talk to it (Web Locks, BroadcastChannel). */
 const canShare = () => typeof BroadcastChannel === 'function' && Boolean(globalThis.navigator?.locks) && typeof crypto?.randomUUID === 'function';
 
-/** Opens the store's files in this context (on a page, OPFS through a worker of its own). */
+/**
+ * While a shared store's election runs (pkg/proxy/tabs.js and its modules load, the owner
+ * lock is asked for), starts loading what owning it in this context takes: the engine's
+ * module, compiled, and the storage's and the Db's modules. Skipped where the store would
+ * open in a worker (a page's OPFS: the worker loads them) or another context owns it
+ * already (this one will forward to it). Nothing waits for it; its failures are left to the
+ * open that needs what failed.
+ */
+function warmUp(name, options, storage) {
+  if (storage === 'opfs' && opfsThroughWorker()) return;
+  navigator.locks
+    .query()
+    .then(({ held }) => {
+      if (held.some((lock) => lock.name === `ppdb-owner:${name}`)) return;
+      loadEngine(pickFlavour(options.threads, options.wasmModule, storage), undefined, options.wasmModule).catch(() => {});
+      browserFiles(storage).catch(() => {});
+      import('./api/open.js').catch(() => {});
+    })
+    .catch(() => {});
+}
+
+/**
+ * Opens the store's files in this context (on a page, OPFS through a worker of its own).
+ * The Db and what it needs load on the first open here: a page whose stores all open in
+ * workers (OPFS) never loads them.
+ */
 async function openInThisContext(name, options) {
   if (options.storage === 'opfs' && opfsThroughWorker()) {
     const { openThroughWorker } = await import('./proxy/page.js');
     return openThroughWorker(name, options);
   }
-  return openHere(name, options);
+  return (await import('./api/open.js')).openHere(name, options);
 }
 
 /** Deletes a store and all its data. It must not be open anywhere. */
@@ -74,7 +98,7 @@ export async function attach(token) {
     throw invalid('the share token lost its change feed in transit: pass the whole value db.share() returned');
   }
   await codecReady(options.valueEncoding);
-  const engine = await loadEngine('threaded', { module, memory });
+  const [engine, { Db }] = await Promise.all([loadEngine('threaded', { module, memory }), import('./api/db.js')]);
   const files = options.files ? await joinFiles(options.files, engine.wasm) : null;
   let handle;
   try {

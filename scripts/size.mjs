@@ -1,10 +1,12 @@
 // `npm run size`: raw and gzipped (zlib level 9) sizes of what the package ships: both wasm
 // builds, each build's wasm-bindgen JS glue, the package's own JS, and the JS a page loads to
 // open a store (Vite's production build of pkg/index.js: the entry's static module graph and
-// the single build's glue, minified, gzipped together as a bundler would serve them; the
-// proxy, NDJSON and the maintenance worker load later, on first use). Exits non-zero when the
+// the chunks open() imports on its way, minified, gzipped together as a bundler would serve
+// them: for a store opened on the page, the Db and the single build's glue; for an OPFS store,
+// the tab-sharing and proxy modules, its worker loading the rest). NDJSON, the change feed's
+// watch and the maintenance worker load later, on first use. Exits non-zero when the
 // single-threaded wasm (what pages without cross-origin isolation and edge runtimes download)
-// or the page's JS is over its budget.
+// or the JS a page loads to open a memory store is over its budget.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +17,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'pkg');
 const KIB = 1024;
 const BUDGET = 150 * KIB; // the single-threaded wasm, gzipped
-const PAGE_BUDGET = 18.5 * KIB; // the JS a page loads for open(), minified and gzipped (17 until the change feed: telling watchers of writes is always loaded, watch.js on first use; 18 until level 0's triggers, pkg/api/maintenance.js)
+const PAGE_BUDGET = 18.5 * KIB; // the JS a page loads for open() of a memory store, minified and gzipped (17 until the change feed: telling watchers of writes is always loaded, watch.js on first use; 18 until level 0's triggers, pkg/api/maintenance.js)
 
 function measure(files) {
   let raw = 0;
@@ -56,7 +58,12 @@ const rows = [
 ];
 const single = rows[0][1];
 
-/** The JS a page loads for `open()`: pkg/index.js's static graph and the single glue, built by Vite. */
+/**
+ * The JS a page loads to open a store, built by Vite: pkg/index.js's static graph, then the
+ * chunks `open()` imports on the way (each with its own static graph): for a memory or
+ * IndexedDB store, api/open.js (the Db) and the single build's glue; for an OPFS store
+ * (opened in the proxy worker), the tab-sharing and proxy modules (the worker loads the rest).
+ */
 async function pageJs() {
   const { output } = await build({
     configFile: false,
@@ -71,20 +78,38 @@ async function pageJs() {
     },
   });
   const chunks = new Map(output.filter((c) => c.type === 'chunk').map((c) => [c.fileName, c]));
-  const graph = new Set();
-  const visit = (chunk) => {
-    if (graph.has(chunk)) return;
-    graph.add(chunk);
-    for (const name of chunk.imports) if (chunks.has(name)) visit(chunks.get(name));
+  const of = (module) => {
+    const chunk = [...chunks.values()].find((c) => c.facadeModuleId?.endsWith(module));
+    if (!chunk) throw new Error(`size: no chunk for ${module}`);
+    return chunk;
   };
-  visit([...chunks.values()].find((c) => c.isEntry));
-  // The single build's glue: the loader imports it when open() loads the engine.
-  const glue = [...chunks.values()].filter((c) => c.facadeModuleId?.endsWith(join('wasm', 'single', 'ppdb.js')));
-  const code = [...graph, ...glue].map((c) => c.code).join('\n');
-  return { raw: Buffer.byteLength(code), gzip: gzipSync(code, { level: 9 }).length, files: graph.size + glue.length };
+  const measurePath = (modules) => {
+    const graph = new Set();
+    const visit = (chunk) => {
+      if (graph.has(chunk)) return;
+      graph.add(chunk);
+      for (const name of chunk.imports) if (chunks.has(name)) visit(chunks.get(name));
+    };
+    visit([...chunks.values()].find((c) => c.isEntry));
+    for (const module of modules) visit(of(module));
+    const code = [...graph].map((c) => c.code).join('\n');
+    const ids = [...graph].flatMap((c) => Object.keys(c.modules));
+    return { raw: Buffer.byteLength(code), gzip: gzipSync(code, { level: 9 }).length, files: graph.size, modules: ids };
+  };
+  return {
+    here: measurePath([join('api', 'open.js'), join('wasm', 'single', 'ppdb.js')]),
+    opfs: measurePath([join('proxy', 'tabs.js'), join('proxy', 'page.js')]),
+  };
 }
-const page = await pageJs();
-rows.push([`JS a page loads for open() (Vite build, ${page.files} chunks, minified)`, page]);
+const { here: page, opfs: pageOpfs } = await pageJs();
+// A page whose store opens in a worker loads neither the Db nor the engine's glue.
+const misplaced = pageOpfs.modules.filter((id) => id.endsWith(join('api', 'db.js')) || id.includes(join('pkg', 'wasm')));
+if (misplaced.length) {
+  console.error(`size: a page opening an OPFS store would load ${misplaced.map((id) => relative(root, id)).join(', ')}`);
+  process.exit(1);
+}
+rows.push([`JS a page loads for open() of a memory store (Vite build, ${page.files} chunks, minified)`, page]);
+rows.push([`JS a page loads for open() of an OPFS store (${pageOpfs.files} chunks; the rest loads in its worker)`, pageOpfs]);
 
 const kib = (n) => `${(n / KIB).toFixed(1)} KiB`;
 const width = Math.max(...rows.map(([name]) => name.length));
@@ -94,7 +119,7 @@ for (const [name, { raw, gzip }] of rows) {
 }
 
 let over = false;
-for (const [what, size, budget] of [['single-threaded wasm', single, BUDGET], ['JS a page loads for open()', page, PAGE_BUDGET]]) {
+for (const [what, size, budget] of [['single-threaded wasm', single, BUDGET], ['JS a page loads for open() of a memory store', page, PAGE_BUDGET]]) {
   if (size.gzip > budget) {
     console.error(`size: the ${what} is ${kib(size.gzip)} gzipped, over its budget of ${kib(budget)}`);
     over = true;

@@ -1,8 +1,9 @@
 // The public Db: an async API over the synchronous wasm handle. It validates its input
 // before anything reaches wasm, so bad input is a rejected promise, never a trap.
 import { PpdbError, invalid, closed, callEngine } from './errors.js';
-import { toBytes, checkData, encodeValue, decodeValue, describe, codecReady, codecLoading, CODEC_PENDING } from './encoding.js';
+import { checkData, decodeValue, describe, codecReady, codecLoading, CODEC_PENDING } from './encoding.js';
 import { Scratch } from '../engine/scratch.js';
+import { StoreData } from './data.js';
 import { readOptions, RANGE, READ, WATCH } from './options.js';
 import { Iterator } from './iterator.js';
 import { packKeys, unpackValues } from './wire.js';
@@ -46,6 +47,8 @@ export class Db extends EventTarget {
   #closing = null;
   /** Tells watchers of the writes committed here, and starts watches (pkg/api/feed.js). */
   #feed;
+  /** Its keys and values checked and encoded for the engine (pkg/api/data.js). */
+  #data;
 
   /** @internal Use `open()` or `attach()`. */
   constructor(handle, engine, options) {
@@ -53,6 +56,7 @@ export class Db extends EventTarget {
     this.#handle = handle;
     this.#engine = engine;
     this.#options = options;
+    this.#data = new StoreData(engine, options, (fn) => this.#call(fn));
     this.#feed = new StoreFeed(
       {
         lastSequence: () => this.#call(() => handle.lastSequence()),
@@ -161,66 +165,6 @@ export class Db extends EventTarget {
     if (this.#durability.failed) throw this.#durability.failed;
   }
 
-  #key(key, what = 'key') {
-    const bytes = toBytes(key, what);
-    this.#keyLength(bytes.length, what);
-    return bytes;
-  }
-
-  /** Checks the length of an encoded key. */
-  #keyLength(length, what = 'key') {
-    if (length > this.#options.maxKeySize) {
-      throw invalid(`${what} is ${length} bytes, the limit is ${this.#options.maxKeySize}`);
-    }
-  }
-
-  /**
-   * Writes the key of a single-key call into the engine's scratch region (with `room`
-   * bytes more after it); returns `[region, keyLength]`.
-   */
-  #scratchKey(key, room = 0) {
-    const input = checkData(key, 'key');
-    const scratch = this.#scratch();
-    const region = scratch.region(Scratch.room(input) + room);
-    const length = scratch.write(region, 0, input);
-    this.#keyLength(length);
-    return [region, length];
-  }
-
-  /** The engine's scratch region (engine/scratch.js), made on first use. */
-  #scratch() {
-    return (this.#engine.scratch ??= new Scratch(this.#engine));
-  }
-
-  /** The answer of a scratch call: its number, or the error it left (as #call reports it). */
-  #scratchAnswer(answer) {
-    if (answer !== -2) return answer;
-    const err = this.#engine.scratch.error();
-    return this.#call(() => {
-      throw err;
-    });
-  }
-
-  #value(value, encoding) {
-    const bytes = encodeValue(value, encoding);
-    if (bytes.length > this.#options.maxValueSize) {
-      throw invalid(`value is ${bytes.length} bytes, the limit is ${this.#options.maxValueSize}`);
-    }
-    return bytes;
-  }
-
-  /** The encodings of a call (checked options): its own, else the store's. */
-  #encodings(options) {
-    return {
-      keyEncoding: options.keyEncoding ?? this.#options.keyEncoding,
-      valueEncoding: options.valueEncoding ?? this.#options.valueEncoding,
-    };
-  }
-
-  #decode(bytes, encoding) {
-    return bytes === undefined ? undefined : decodeValue(bytes, encoding);
-  }
-
   /** The wasm snapshot handle a read asks for with `{ snapshot }`, or null. */
   #snapshotOf(options) {
     if (options.snapshot === undefined) return null;
@@ -257,25 +201,23 @@ export class Db extends EventTarget {
   /** Sets `key` to `value`. Options: valueEncoding. */
   async put(key, value, options) {
     this.#writable();
-    const { valueEncoding } = this.#encodings(readOptions(options, 'put() options', ['valueEncoding']));
+    const { valueEncoding } = this.#data.encodings(readOptions(options, 'put() options', ['valueEncoding']));
     // The value as bytes, or (utf8 text of a reasonable size) as the string itself,
     // written straight into the scratch region after the key.
     const direct = typeof value === 'string' && (valueEncoding === 'utf8' || valueEncoding === 'bytes') && value.length <= SCRATCH_TEXT;
     // Writes wait while a codec loads, so that they stay in the order they were made.
     const loading = codecReady(valueEncoding) ?? codecLoading();
     if (loading) await loading;
-    const v = direct ? checkData(value, 'value') : this.#value(value, valueEncoding);
+    const v = direct ? checkData(value, 'value') : this.#data.value(value, valueEncoding);
     checkData(key, 'key');
     await this.#ready();
     this.#writable();
-    const [region, keyLength] = this.#scratchKey(key, Scratch.room(v));
-    const valueLength = this.#engine.scratch.write(region, keyLength, v);
-    if (valueLength > this.#options.maxValueSize) {
-      throw invalid(`value is ${valueLength} bytes, the limit is ${this.#options.maxValueSize}`);
-    }
+    const [region, keyLength] = this.#data.scratchKey(key, Scratch.room(v));
+    const valueLength = this.#data.scratch.write(region, keyLength, v);
+    this.#data.valueLength(valueLength);
     // Watched: the operation's bytes, taken before the call (which may move wasm memory).
     const op = this.#feed.watched ? { put: true, key: region.slice(0, keyLength), value: region.slice(keyLength, keyLength + valueLength) } : null;
-    const sequence = this.#scratchAnswer(this.#call(() => this.#handle.putScratch(keyLength, valueLength)));
+    const sequence = this.#data.scratchAnswer(this.#call(() => this.#handle.putScratch(keyLength, valueLength)));
     if (op) this.#feed.publish(sequence, [op]);
     await this.#afterWrite(keyLength + valueLength);
   }
@@ -287,18 +229,18 @@ export class Db extends EventTarget {
   async get(key, options) {
     this.#live();
     const checked = readOptions(options, 'get() options', READ);
-    const { valueEncoding } = this.#encodings(checked);
+    const { valueEncoding } = this.#data.encodings(checked);
     // (After a wait for the codec, the store or the snapshot may have closed meanwhile.)
     if (codecReady(valueEncoding)) await this.#codec(valueEncoding);
     const snapshot = this.#snapshotOf(checked);
     if (snapshot) {
-      const k = this.#key(key);
-      return this.#decode(this.#call(() => snapshot.get(k)), valueEncoding);
+      const k = this.#data.key(key);
+      return this.#data.decode(this.#call(() => snapshot.get(k)), valueEncoding);
     }
-    const [, keyLength] = this.#scratchKey(key);
-    const length = this.#scratchAnswer(this.#call(() => this.#handle.getScratch(keyLength)));
+    const [, keyLength] = this.#data.scratchKey(key);
+    const length = this.#data.scratchAnswer(this.#call(() => this.#handle.getScratch(keyLength)));
     if (length === -1) return undefined;
-    const scratch = this.#engine.scratch;
+    const scratch = this.#data.scratch;
     // Bytes are the caller's own (a copy); text and JSON are decoded from the region.
     return valueEncoding === 'bytes' ? scratch.result(length) : decodeValue(scratch.peek(length), valueEncoding);
   }
@@ -311,14 +253,14 @@ export class Db extends EventTarget {
     this.#live();
     if (!Array.isArray(keys)) throw invalid(`getMany() takes an array of keys, got ${describe(keys)}`);
     const checked = readOptions(options, 'getMany() options', READ);
-    const { valueEncoding } = this.#encodings(checked);
-    const encoded = Array.from(keys, (key, i) => this.#key(key, `key ${i}`));
+    const { valueEncoding } = this.#data.encodings(checked);
+    const encoded = Array.from(keys, (key, i) => this.#data.key(key, `key ${i}`));
     if (codecReady(valueEncoding)) await this.#codec(valueEncoding);
     const snapshot = this.#snapshotOf(checked);
     // One crossing for all the keys, one buffer back.
     const packed = this.#call(() => (snapshot ?? this.#handle).getMany(packKeys(encoded)));
     // Array.from, not map: absent keys are holes.
-    return Array.from(unpackValues(packed, encoded.length), (bytes) => this.#decode(bytes, valueEncoding));
+    return Array.from(unpackValues(packed, encoded.length), (bytes) => this.#data.decode(bytes, valueEncoding));
   }
 
   /** True if `key` is present. Options: snapshot. */
@@ -326,11 +268,11 @@ export class Db extends EventTarget {
     this.#live();
     const snapshot = this.#snapshotOf(readOptions(options, 'has() options', ['snapshot']));
     if (snapshot) {
-      const k = this.#key(key);
+      const k = this.#data.key(key);
       return this.#call(() => snapshot.get(k)) !== undefined;
     }
-    const [, keyLength] = this.#scratchKey(key);
-    return this.#scratchAnswer(this.#call(() => this.#handle.getScratch(keyLength))) !== -1;
+    const [, keyLength] = this.#data.scratchKey(key);
+    return this.#data.scratchAnswer(this.#call(() => this.#handle.getScratch(keyLength))) !== -1;
   }
 
   /** For each of `keys`, true if it is present, all at one point in time. Options: snapshot. */
@@ -347,11 +289,11 @@ export class Db extends EventTarget {
    */
   async getWithVersion(key, options) {
     this.#live();
-    const { valueEncoding } = this.#encodings(readOptions(options, 'getWithVersion() options', ['valueEncoding']));
-    const k = this.#key(key);
+    const { valueEncoding } = this.#data.encodings(readOptions(options, 'getWithVersion() options', ['valueEncoding']));
+    const k = this.#data.key(key);
     if (codecReady(valueEncoding)) await this.#codec(valueEncoding);
     const found = this.#call(() => this.#handle.getWithVersion(k));
-    return found && { value: this.#decode(found.value, valueEncoding), version: found.version };
+    return found && { value: this.#data.decode(found.value, valueEncoding), version: found.version };
   }
 
   /** Removes `key` (no error when it is absent). */
@@ -362,9 +304,9 @@ export class Db extends EventTarget {
     if (codecLoading()) await codecLoading();
     await this.#ready();
     this.#writable();
-    const [region, keyLength] = this.#scratchKey(key);
+    const [region, keyLength] = this.#data.scratchKey(key);
     const op = this.#feed.watched ? { put: false, key: region.slice(0, keyLength) } : null;
-    const sequence = this.#scratchAnswer(this.#call(() => this.#handle.delScratch(keyLength)));
+    const sequence = this.#data.scratchAnswer(this.#call(() => this.#handle.delScratch(keyLength)));
     if (op) this.#feed.publish(sequence, [op]);
     await this.#afterWrite(keyLength);
   }
@@ -388,13 +330,13 @@ export class Db extends EventTarget {
     this.#writable();
     if (!Array.isArray(operations)) throw invalid(`batch() takes an array of operations, got ${describe(operations)}`);
     const checked = readOptions(options, 'batch() options', ['valueEncoding', 'checks']);
-    const { valueEncoding } = this.#encodings(checked);
+    const { valueEncoding } = this.#data.encodings(checked);
     const encode = () =>
       encodeBatch(operations, checked.checks ?? [], {
         valueEncoding,
         maxValueSize: this.#options.maxValueSize,
-        keyLength: (length, what) => this.#keyLength(length, what),
-        key: (key, what) => this.#key(key, what),
+        keyLength: (length, what) => this.#data.keyLength(length, what),
+        key: (key, what) => this.#data.key(key, what),
       });
     if (codecLoading()) await codecLoading();
     let encoded;
@@ -443,11 +385,11 @@ export class Db extends EventTarget {
   #iterate(options, mode, what) {
     this.#live();
     const checked = readOptions(options, what, [...RANGE, ...READ]);
-    const { keyEncoding, valueEncoding } = this.#encodings(checked);
+    const { keyEncoding, valueEncoding } = this.#data.encodings(checked);
     const source = this.#snapshotOf(checked) ?? this.#handle;
     const handle = this.#call(() => source.iterator(...rangeArguments(checked)));
     const iterator = new Iterator(handle, {
-      memory: this.#scratch(),
+      memory: this.#data.scratch,
       call: (fn) => this.#call(fn),
       keyEncoding,
       valueEncoding,
@@ -471,7 +413,7 @@ export class Db extends EventTarget {
     this.#live();
     const checked = readOptions(options, 'watch() options', WATCH);
     if (checked.reverse) throw invalid('watch() delivers changes in commit order: reverse is not one of its options');
-    const { keyEncoding, valueEncoding } = this.#encodings(checked);
+    const { keyEncoding, valueEncoding } = this.#data.encodings(checked);
     return this.#feed.watch(checked, keyEncoding, valueEncoding);
   }
 

@@ -5,24 +5,11 @@
 // (bundlers such as Vite reject a worker that starts itself).
 import { Db, startBackgroundWorker } from './db.js';
 import { engineDurability } from './durability.js';
-import { invalid, callEngine } from './errors.js';
-import { codecReady, describe, toBytes } from './encoding.js';
-import { readOptions, OPEN } from './options.js';
+import { callEngine } from './errors.js';
+import { codecReady } from './encoding.js';
+import { checkOpen } from './options.js';
 import { loadEngine, pickFlavour } from '../engine/loader.js';
-import { openFiles, resolveStorage } from '../storage/index.js';
-
-/** Checks the name and options of `open()`; returns the options, checked (see options.js). */
-export function checkOpen(name, options) {
-  checkName(name);
-  return readOptions(options, 'open() options', OPEN);
-}
-
-/** A store name: a non-empty string of valid Unicode without NUL. */
-export function checkName(name) {
-  if (typeof name !== 'string' || name.length === 0) throw invalid(`the store name must be a non-empty string, got ${describe(name)}`);
-  if (name.includes('\0')) throw invalid('the store name must not contain a NUL character');
-  toBytes(name, 'the store name'); // refuses lone surrogates
-}
+import { openFiles, persistence, resolveStorage } from '../storage/index.js';
 
 /**
  * The block cache of a store on files, unless the caller sets one. Every block the cache
@@ -36,30 +23,6 @@ const BLOCK_CACHE = 32 << 20;
 function engineOptions(options) {
   const { maxKeySize, maxValueSize, memtableSize, memoryLimit, durability, relaxedFlushBytes, recovery, blockCacheSize = BLOCK_CACHE, latencySwitch, stallTimeout } = options;
   return { maxKeySize, maxValueSize, memtableSize, memoryLimit, durability, relaxedFlushBytes, recovery, blockCacheSize, latencySwitch, stallTimeout };
-}
-
-/**
- * Whether the store's data stays under storage pressure: a browser keeps an origin's
- * storage only while it is "persisted" (`navigator.storage.persist()`, which a page may
- * ask: see askPersistence), else may evict it all; files in Node stay; memory does not.
- */
-export async function persistence(storage) {
-  if (storage === 'memory') return false;
-  if (storage === 'fs') return true;
-  try {
-    return (await globalThis.navigator?.storage?.persisted?.()) ?? false;
-  } catch {
-    return false;
-  }
-}
-
-/** `open(name, { persist: true })` on a page: asks the browser to keep the origin's storage. */
-export async function askPersistence() {
-  try {
-    await globalThis.navigator?.storage?.persist?.();
-  } catch {
-    // Refused or unavailable: `db.persisted` reports what holds.
-  }
 }
 
 /**

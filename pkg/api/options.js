@@ -154,3 +154,16 @@ export function checkStore(db, what) {
     throw invalid(`${what} takes a store (from open()) first`);
   }
 }
+
+/** Checks the name and options of `open()`; returns the options, checked (see options.js). */
+export function checkOpen(name, options) {
+  checkName(name);
+  return readOptions(options, 'open() options', OPEN);
+}
+
+/** A store name: a non-empty string of valid Unicode without NUL. */
+export function checkName(name) {
+  if (typeof name !== 'string' || name.length === 0) throw invalid(`the store name must be a non-empty string, got ${describe(name)}`);
+  if (name.includes('\0')) throw invalid('the store name must not contain a NUL character');
+  toBytes(name, 'the store name'); // refuses lone surrogates
+}

@@ -17,6 +17,30 @@ const hasIdb = () => typeof indexedDB !== 'undefined';
 export const opfsThroughWorker = () =>
   !hasOpfs() && typeof document !== 'undefined' && typeof Worker === 'function' && Boolean(globalThis.navigator?.storage?.getDirectory);
 
+/**
+ * Whether the store's data stays under storage pressure: a browser keeps an origin's
+ * storage only while it is "persisted" (`navigator.storage.persist()`, which a page may
+ * ask: see askPersistence), else may evict it all; files in Node stay; memory does not.
+ */
+export async function persistence(storage) {
+  if (storage === 'memory') return false;
+  if (storage === 'fs') return true;
+  try {
+    return (await globalThis.navigator?.storage?.persisted?.()) ?? false;
+  } catch {
+    return false;
+  }
+}
+
+/** `open(name, { persist: true })` on a page: asks the browser to keep the origin's storage. */
+export async function askPersistence() {
+  try {
+    await globalThis.navigator?.storage?.persist?.();
+  } catch {
+    // Refused or unavailable: `db.persisted` reports what holds.
+  }
+}
+
 export const STORAGES = ['auto', 'memory', 'fs', 'opfs', 'indexeddb'];
 
 /** The storage `choice` means here. 'auto': fs in Node, Deno and Bun; OPFS in a dedicated
@@ -80,13 +104,16 @@ async function engineOr(wasmReady, undo) {
   }
 }
 
+/** The module of a browser storage's files: OpfsFiles or IdbFiles (imported once, on first use). */
+export async function browserFiles(storage) {
+  return storage === 'opfs' ? (await import('./opfs.js')).OpfsFiles : (await import('./idb.js')).IdbFiles;
+}
+
 async function openBrowserFiles(storage, name, wasmReady, lockTimeout) {
   const release = await webLock(name, lockTimeout);
   let files;
   try {
-    files = storage === 'opfs'
-      ? await (await import('./opfs.js')).OpfsFiles.open(name)
-      : await (await import('./idb.js')).IdbFiles.open(name);
+    files = await (await browserFiles(storage)).open(name);
   } catch (err) {
     release();
     throw storageError(`could not open the ${storage === 'opfs' ? 'OPFS' : 'IndexedDB'} files of store '${name}'`, err);
@@ -168,8 +195,7 @@ export async function destroyFiles(storage, name, options) {
   if (storage !== 'fs') {
     const release = await webLock(name);
     try {
-      if (storage === 'opfs') await (await import('./opfs.js')).OpfsFiles.destroy(name);
-      else await (await import('./idb.js')).IdbFiles.destroy(name);
+      await (await browserFiles(storage)).destroy(name);
     } catch (err) {
       throw storageError(`could not delete store '${name}'`, err);
     } finally {
