@@ -26,7 +26,7 @@ for (const build of ['single', 'threaded']) {
   for (const durability of ['sync', 'relaxed']) {
     test(`${build} build, ${durability}: close() during a stall at level 0's stop trigger`, { timeout: 120_000 }, async (t) => {
       const path = join(root, `${build}-${durability}`);
-      const options = { storage: 'fs', path, durability, threads: build === 'threaded', memtableSize: 64 * 1024 };
+      const options = { storage: 'fs', path, durability, threads: build === 'threaded', memtableSize: 256 * 1024 };
       const db = await open('stall', options);
       const value = 'v'.repeat(1000);
       const outcomes = new Map(); // key -> undefined (waiting), 'resolved' or an error code
