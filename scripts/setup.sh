@@ -30,6 +30,12 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends chromium chromium-driver
 fi
 
+say "debian: firefox-esr (the browser tests' second engine)"
+if ! command -v firefox-esr >/dev/null; then
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends firefox-esr
+fi
+
 say "python: prometheus-client (its parser checks the metrics text in tests)"
 python3 -c 'import prometheus_client' 2>/dev/null ||
   python3 -m pip install --quiet --disable-pip-version-check prometheus-client==0.26.0

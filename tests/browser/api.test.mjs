@@ -2,7 +2,13 @@
 // page that is not isolated (single flavour).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { launch, openPage, ppdbLoaded, repoRoot, serve, TIMEOUT } from './harness.mjs';
+import { ENGINE, launch, openPage, ppdbLoaded, repoRoot, serve, TIMEOUT } from './harness.mjs';
+
+/** What `storage: 'auto'` opens, and on which build, per engine (the README's table of engines). */
+const AUTO = {
+  chromium: { page: { storage: 'opfs', flavour: 'single' }, worker: { storage: 'opfs', flavour: 'single' } },
+  firefox: { page: { storage: 'opfs', flavour: 'single' }, worker: { storage: 'opfs', flavour: 'single' } },
+};
 
 const FIXTURE = 'tests/browser/fixtures/api.html';
 
@@ -288,6 +294,34 @@ describe('on a cross-origin isolated page', () => {
       assert.equal(result.code, 'CLOSED', `${call}: ${result.message}`);
       assert.equal(result.isPpdbError, true, `${call} should reject with a PpdbError`);
     }
+  });
+
+  test(`storage 'auto' and the build it runs, on the page and in a dedicated worker (${ENGINE})`, { timeout: TIMEOUT }, async () => {
+    const got = await page.evaluate(async () => {
+      const probe = async (ppdb, name) => {
+        const db = await ppdb.open(name);
+        const found = { storage: db.storage, flavour: db.flavour };
+        await db.put('k', 'v');
+        found.readBack = await db.get('k');
+        await db.close();
+        await ppdb.destroy(name);
+        return found;
+      };
+      const onPage = await probe(window.ppdb, 'auto-page');
+      const source = `self.onmessage = async ({ data }) => {
+        try { const ppdb = await import(data.url); postMessage(await (${probe})(ppdb, 'auto-worker')); }
+        catch (err) { postMessage({ error: String(err) }); }
+      };`;
+      const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), { type: 'module' });
+      const inWorker = await new Promise((resolve) => {
+        worker.onmessage = ({ data }) => resolve(data);
+        worker.postMessage({ url: new URL('/pkg/index.js', location.href).href });
+      });
+      worker.terminate();
+      return { page: onPage, worker: inWorker };
+    });
+    const expected = AUTO[ENGINE];
+    assert.deepEqual(got, { page: { ...expected.page, readBack: 'v' }, worker: { ...expected.worker, readBack: 'v' } });
   });
 
   test('threads: false gives the single flavour even on an isolated page', { timeout: TIMEOUT }, async () => {

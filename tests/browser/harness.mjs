@@ -1,6 +1,7 @@
-// Shared setup for the browser tests: Debian's Chromium driven by playwright-core, and the repo's
-// static server. Page console errors, uncaught exceptions and failed requests are forwarded to the
-// test output so a failing test says why.
+// Shared setup for the browser tests: Debian's Chromium driven by playwright-core (or, with
+// PPDB_BROWSER=firefox, Debian's Firefox ESR driven by puppeteer-core over WebDriver BiDi), and
+// the repo's static server. Page console errors, uncaught exceptions and failed requests are
+// forwarded to the test output so a failing test says why.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,8 @@ import { serve } from '../../scripts/serve.mjs';
 export { serve };
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const TIMEOUT = 30_000;
+/** The browser engine the tests drive: 'chromium' (the default) or 'firefox'. */
+export const ENGINE = process.env.PPDB_BROWSER ?? 'chromium';
 
 const ARGS = [
   '--no-sandbox',
@@ -22,8 +25,13 @@ const ARGS = [
   '--disable-sync',
 ];
 
-/** Launches headless Chromium with a fresh profile; `close()` removes the profile again. */
+/**
+ * Launches the headless browser (ENGINE) with a fresh profile; `close()` removes the profile
+ * again. `context.newPage()` gives a page; the tests use what Playwright's and Puppeteer's
+ * pages have in common (goto, evaluate with one argument, waitForFunction, reload, events).
+ */
 export async function launch() {
+  if (ENGINE === 'firefox') return launchFirefox();
   const profile = await mkdtemp(join(tmpdir(), 'ppdb-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -39,13 +47,21 @@ export async function launch() {
   };
 }
 
+/** Debian's Firefox ESR through puppeteer-core (WebDriver BiDi), in a profile of its own. */
+async function launchFirefox() {
+  const { default: puppeteer } = await import('puppeteer-core');
+  const browser = await puppeteer.launch({ browser: 'firefox', executablePath: process.env.FIREFOX ?? '/usr/bin/firefox-esr', headless: true });
+  return { context: { newPage: () => browser.newPage() }, close: () => browser.close() };
+}
+
 /** Opens `url` in a new page whose problems are logged; resolves once the load event fired. */
 export async function openPage(context, url) {
   const page = await context.newPage();
   page.setDefaultTimeout(TIMEOUT);
   const log = (...args) => console.error(`[browser ${new URL(url).pathname}]`, ...args);
   page.on('console', (msg) => {
-    if (msg.type() === 'error' || msg.type() === 'warning') log(`console.${msg.type()}:`, msg.text());
+    // ('warning' in Playwright, 'warn' in Puppeteer)
+    if (['error', 'warning', 'warn'].includes(msg.type())) log(`console.${msg.type()}:`, msg.text());
   });
   page.on('pageerror', (err) => log('pageerror:', err.stack ?? err.message));
   page.on('requestfailed', (req) => log('request failed:', req.url(), req.failure()?.errorText));
