@@ -171,7 +171,7 @@ pub struct TableIter {
     index: BlockIter,
     data: Option<BlockIter>,
     error: Option<Error>,
-    /// The file read ahead of a forward scan (see readahead.rs).
+    /// The file read ahead of a scan (see readahead.rs).
     readahead: Readahead,
 }
 
