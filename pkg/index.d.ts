@@ -151,6 +151,8 @@ export interface StoreOptions {
   /**
    * Browser stores: ask the browser to keep the origin's storage under storage pressure
    * (`navigator.storage.persist()`, from a page); `db.persisted` tells the answer.
+   * `open()` waits for it at most 250 ms (Firefox asks the user, whose answer may take
+   * long or never come); the question stays asked.
    */
   persist?: boolean;
   /**

@@ -32,12 +32,26 @@ export async function persistence(storage) {
   }
 }
 
+/**
+ * How long `open()` waits for the browser's answer to `persist()`. Chromium answers at once
+ * (its heuristics, about 1 ms here); Firefox asks the user, and its promise settles only
+ * once the user has answered (headless: never), so an open that waited for it could wait
+ * for good. The question stays asked: a later grant persists the whole origin, this
+ * store included.
+ */
+const PERSIST_WAIT_MS = 250;
+
 /** `open(name, { persist: true })` on a page: asks the browser to keep the origin's storage. */
 export async function askPersistence() {
+  let timer;
   try {
-    await globalThis.navigator?.storage?.persist?.();
+    const asked = globalThis.navigator?.storage?.persist?.();
+    await Promise.race([asked, new Promise((resolve) => (timer = setTimeout(resolve, PERSIST_WAIT_MS)))]);
+    asked?.catch?.(() => {});
   } catch {
     // Refused or unavailable: `db.persisted` reports what holds.
+  } finally {
+    clearTimeout(timer);
   }
 }
 

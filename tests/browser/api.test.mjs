@@ -324,6 +324,23 @@ describe('on a cross-origin isolated page', () => {
     assert.deepEqual(got, { page: { ...expected.page, readBack: 'v' }, worker: { ...expected.worker, readBack: 'v' } });
   });
 
+  test('open() with persist: true does not wait for a permission prompt, and db.persisted is what the browser says', { timeout: TIMEOUT }, async () => {
+    const got = await page.evaluate(async () => {
+      const started = performance.now();
+      const db = await ppdb.open('persist-asked', { storage: 'indexeddb', exclusive: true, persist: true });
+      const took = performance.now() - started;
+      const found = { persisted: db.persisted, browser: await navigator.storage.persisted(), quick: took < 5000 };
+      await db.put('k', 'v');
+      found.readBack = await db.get('k');
+      await db.close();
+      await ppdb.destroy('persist-asked', { storage: 'indexeddb' });
+      return found;
+    });
+    assert.equal(got.quick, true, 'open() waited for the answer to a permission prompt');
+    assert.equal(got.persisted, got.browser);
+    assert.equal(got.readBack, 'v');
+  });
+
   test('threads: false gives the single flavour even on an isolated page', { timeout: TIMEOUT }, async () => {
     const got = await page.evaluate(async () => {
       const db = await ppdb.open('x', { storage: 'memory', threads: false });
