@@ -155,7 +155,7 @@ export function checkStore(db, what) {
   }
 }
 
-/** Checks the name and options of `open()`; returns the options, checked (see options.js). */
+/** Checks the name and options of `open()`; returns the options, checked (see OPEN). */
 export function checkOpen(name, options) {
   checkName(name);
   return readOptions(options, 'open() options', OPEN);
