@@ -1,8 +1,8 @@
 // close() while writes wait at level 0's stop trigger (pkg/api/maintenance.js): the close
 // finishes, every stalled write's promise settles (resolved, or rejected with CLOSED), and
 // a reopen finds every write whose promise resolved, and no write that was never made.
-// The triggers are lowered (slowdown 2, stop 3 tables) and the memtables made small, so a
-// few hundred KB of writes reach the stop trigger.
+// The triggers are lowered (slowdown 2, stop 3 tables) and the memtables are 1 MiB, so a few
+// MB of writes reach the stop trigger and compacting level 0 takes several 4 ms slices.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +19,9 @@ after(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
+/** Writes fired per round, with no task between them (the background timer cannot drain level 0 during a round). */
+const ROUND = 1000;
+
 const settledWithin = (promise, ms) =>
   Promise.race([promise.then(() => true, () => true), new Promise((resolve) => setTimeout(() => resolve(false), ms))]);
 
@@ -26,7 +29,7 @@ for (const build of ['single', 'threaded']) {
   for (const durability of ['sync', 'relaxed']) {
     test(`${build} build, ${durability}: close() during a stall at level 0's stop trigger`, { timeout: 120_000 }, async (t) => {
       const path = join(root, `${build}-${durability}`);
-      const options = { storage: 'fs', path, durability, threads: build === 'threaded', memtableSize: 256 * 1024 };
+      const options = { storage: 'fs', path, durability, threads: build === 'threaded', memtableSize: 1024 * 1024 };
       const db = await open('stall', options);
       const value = 'v'.repeat(1000);
       const outcomes = new Map(); // key -> undefined (waiting), 'resolved' or an error code
@@ -37,9 +40,9 @@ for (const build of ['single', 'threaded']) {
       // Rounds of writes fired without waiting, until, one task later, some are still held
       // back with level 0 past its slowdown trigger: then close(), at once. (Between the
       // stats and close() only microtasks run, and a stall ends only in a later task.)
-      for (let round = 0; round < 400 && !closing; round++) {
-        for (let i = 0; i < 50; i++) {
-          const key = `k${String(round * 50 + i).padStart(6, '0')}`;
+      for (let round = 0; round < 150 && !closing; round++) {
+        for (let i = 0; i < ROUND; i++) {
+          const key = `k${String(round * ROUND + i).padStart(6, '0')}`;
           outcomes.set(key, undefined);
           const write = db.put(key, value).then(
             () => outcomes.set(key, 'resolved'),
