@@ -14,7 +14,9 @@ export * from './reports.js';
 /**
  * Where a store lives. 'auto' picks fs in Node/Deno/Bun; OPFS in a dedicated worker, and on
  * a page where OPFS exists (`navigator.storage.getDirectory`), through a worker the package
- * starts (see `Db`); IndexedDB elsewhere in a browser; memory where nothing persists.
+ * starts (see `Db`); IndexedDB where the browser refuses OPFS (private browsing in Firefox
+ * and Safari) or its workers cannot make OPFS sync access handles (WebKitGTK), and elsewhere
+ * in a browser; memory where nothing persists. `db.storage` tells which.
  */
 export type StorageKind = 'auto' | 'memory' | 'fs' | 'opfs' | 'indexeddb';
 
@@ -25,7 +27,8 @@ export interface StoreOptions {
    * runs in a dedicated module worker the package starts and owns (OPFS sync access
    * handles exist only in workers), and `open()` resolves to a proxy `Db` whose every
    * call is answered from that worker. Options then cross to the worker by structured
-   * cloning. 'indexeddb' keeps a page's store on the page itself.
+   * cloning. 'indexeddb' keeps a page's store on the page itself. 'opfs' where the browser
+   * refuses OPFS or cannot make sync access handles rejects with `UNSUPPORTED`.
    */
   storage?: StorageKind;
   /** fs: the store's folder (default `./<name>`). */

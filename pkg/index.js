@@ -20,7 +20,8 @@ export { setLogger } from './engine/loader.js';
  */
 export async function open(name, given) {
   const options = checkOpen(name, given);
-  const storage = resolveStorage(options.storage ?? 'auto');
+  const choice = options.storage ?? 'auto';
+  const storage = await resolveStorage(choice);
   // Asked here: only a page can ask (its store may open in a worker, or at another tab).
   if (options.persist && storage !== 'memory' && storage !== 'fs') await askPersistence();
   // Browser stores are shared by every tab and worker of the origin that opens them
@@ -28,9 +29,9 @@ export async function open(name, given) {
   if ((storage === 'opfs' || storage === 'indexeddb') && !options.exclusive && canShare()) {
     warmUp(name, options, storage);
     const { openShared } = await import('./proxy/tabs.js');
-    return openShared(name, { ...options, storage }, openInThisContext);
+    return openShared(name, { ...options, storage }, (owned, opening) => openInThisContext(owned, opening, choice));
   }
-  return openInThisContext(name, { ...options, storage });
+  return openInThisContext(name, { ...options, storage }, choice);
 }
 
 /** True where contexts can elect an owner and talk to it (Web Locks, BroadcastChannel). */
@@ -60,12 +61,13 @@ function warmUp(name, options, storage) {
 /**
  * Opens the store's files in this context (on a page, OPFS through a worker of its own).
  * The Db and what it needs load on the first open here: a page whose stores all open in
- * workers (OPFS) never loads them.
+ * workers (OPFS) never loads them. `choice`: the storage asked for; 'auto' goes to the worker
+ * as it is, which opens IndexedDB where it cannot make OPFS sync access handles.
  */
-async function openInThisContext(name, options) {
+async function openInThisContext(name, options, choice) {
   if (options.storage === 'opfs' && opfsThroughWorker()) {
     const { openThroughWorker } = await import('./proxy/page.js');
-    return openThroughWorker(name, options);
+    return openThroughWorker(name, choice === 'auto' ? { ...options, storage: choice } : options);
   }
   return (await import('./api/open.js')).openHere(name, options);
 }
@@ -74,7 +76,8 @@ async function openInThisContext(name, options) {
 export async function destroy(name, given) {
   checkName(name);
   const options = readOptions(given, 'destroy() options', ['storage', 'path']);
-  const storage = resolveStorage(options.storage ?? 'auto');
+  // On a page, 'auto' must name the storage its OPFS worker would pick (see openInThisContext).
+  const storage = await resolveStorage(options.storage ?? 'auto', { worker: true });
   if (storage !== 'memory') await destroyFiles(storage, name, options);
 }
 

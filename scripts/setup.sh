@@ -36,6 +36,13 @@ if ! command -v firefox-esr >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends firefox-esr
 fi
 
+say "debian: WebKitGTK, its WebDriver, its Python bindings and Xvfb (the browser tests' third engine: tests/browser/webkit.mjs)"
+if ! command -v WebKitWebDriver >/dev/null || ! command -v Xvfb >/dev/null ||
+  ! /usr/bin/python3 -c "import gi; gi.require_version('WebKit2', '4.1')" 2>/dev/null; then
+  $SUDO apt-get update
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends webkit2gtk-driver gir1.2-webkit2-4.1 python3-gi xvfb
+fi
+
 say "python: prometheus-client (its parser checks the metrics text in tests)"
 python3 -c 'import prometheus_client' 2>/dev/null ||
   python3 -m pip install --quiet --disable-pip-version-check prometheus-client==0.26.0

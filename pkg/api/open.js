@@ -31,7 +31,7 @@ function engineOptions(options) {
  */
 export async function openHere(name, given) {
   const options = checkOpen(name, given);
-  const storage = resolveStorage(options.storage ?? 'auto');
+  const storage = await resolveStorage(options.storage ?? 'auto');
   const keyEncoding = options.keyEncoding ?? 'utf8';
   const valueEncoding = options.valueEncoding ?? 'utf8';
   // The 'structured' codec, if the store's values use it.

@@ -58,24 +58,34 @@ export async function askPersistence() {
 export const STORAGES = ['auto', 'memory', 'fs', 'opfs', 'indexeddb'];
 
 /** The storage `choice` means here. 'auto': fs in Node, Deno and Bun; OPFS in a dedicated
- * worker, and on a page where OPFS exists (through a worker); IndexedDB elsewhere in a
- * browser; memory where nothing persists. */
-export function resolveStorage(choice) {
+ * worker, and on a page where OPFS exists (through a worker), unless OPFS cannot hold a
+ * store here (opfsRefused); IndexedDB elsewhere in a browser; memory where nothing persists.
+ * `worker`: on a page, settle what its OPFS worker would find too (else 'auto' may give
+ * 'opfs' there, and the worker decide). */
+export async function resolveStorage(choice, { worker = false } = {}) {
   if (!STORAGES.includes(choice)) {
     throw invalid(`storage must be one of ${STORAGES.join(', ')}, got ${String(choice)}`);
   }
+  const opfsHere = hasOpfs() || opfsThroughWorker();
   if (choice === 'auto') {
     if (isNode) return 'fs';
-    if (hasOpfs() || opfsThroughWorker()) return 'opfs';
+    if (opfsHere && !(await opfsRefused(worker))) return 'opfs';
     if (hasIdb()) return 'indexeddb';
     return 'memory';
   }
   if (choice === 'fs' && !isNode) throw new PpdbError('UNSUPPORTED', "storage 'fs' needs Node, Deno or Bun");
-  if (choice === 'opfs' && !hasOpfs() && !opfsThroughWorker()) {
-    throw new PpdbError('UNSUPPORTED', "storage 'opfs' needs a dedicated worker or a page where OPFS exists");
+  if (choice === 'opfs') {
+    if (!opfsHere) throw new PpdbError('UNSUPPORTED', "storage 'opfs' needs a dedicated worker or a page where OPFS exists");
+    const refused = await opfsRefused(worker);
+    if (refused) throw new PpdbError('UNSUPPORTED', `${refused.message}; IndexedDB may still work`);
   }
   if (choice === 'indexeddb' && !hasIdb()) throw new PpdbError('UNSUPPORTED', 'IndexedDB is not available here');
   return choice;
+}
+
+/** Why OPFS cannot hold a store here, or null (./probe.js, loaded where OPFS exists). */
+async function opfsRefused(worker) {
+  return (await import('./probe.js')).opfsRefused({ worker });
 }
 
 /** Tells the engine to forget files `id`; an engine that stopped (a trap) is past caring. */

@@ -2,15 +2,67 @@
 // page that is not isolated (single flavour).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ENGINE, launch, openPage, ppdbLoaded, repoRoot, serve, TIMEOUT } from './harness.mjs';
+import { ENGINE, SHARED_MEMORY, launch, openPage, ppdbLoaded, repoRoot, serve, TIMEOUT } from './harness.mjs';
 
-/** What `storage: 'auto'` opens, and on which build, per engine (the README's table of engines). */
+/**
+ * Per engine (the README's table of engines): what `storage: 'auto'` opens and on which
+ * build, on the page and in a dedicated worker; what `storage: 'opfs'` gives ('opens' or the
+ * error's code). WebKitGTK (tests/browser/webkit.mjs) has OPFS, but its workers cannot make
+ * sync access handles.
+ */
 const AUTO = {
-  chromium: { page: { storage: 'opfs', flavour: 'single' }, worker: { storage: 'opfs', flavour: 'single' } },
-  firefox: { page: { storage: 'opfs', flavour: 'single' }, worker: { storage: 'opfs', flavour: 'single' } },
+  chromium: {
+    page: { storage: 'opfs', flavour: 'single', opfs: 'opens' },
+    worker: { storage: 'opfs', flavour: 'single', opfs: 'opens' },
+  },
+  firefox: {
+    page: { storage: 'opfs', flavour: 'single', opfs: 'opens' },
+    worker: { storage: 'opfs', flavour: 'single', opfs: 'opens' },
+  },
+  webkit: {
+    page: { storage: 'indexeddb', flavour: 'single', opfs: 'UNSUPPORTED' },
+    worker: { storage: 'indexeddb', flavour: 'single', opfs: 'UNSUPPORTED' },
+  },
 };
 
 const FIXTURE = 'tests/browser/fixtures/api.html';
+
+/**
+ * In `page` and in a dedicated worker it starts: what `open(name)` opens ('auto') and on
+ * which build, and what `open(name, { storage: 'opfs' })` gives ('opens' or the error code).
+ */
+const storagesHere = (page) =>
+  page.evaluate(async () => {
+    const probe = async (ppdb, name) => {
+      const db = await ppdb.open(name);
+      const found = { storage: db.storage, flavour: db.flavour };
+      await db.put('k', 'v');
+      found.readBack = await db.get('k');
+      await db.close();
+      await ppdb.destroy(name);
+      found.opfs = await ppdb.open(`${name}-opfs`, { storage: 'opfs' }).then(
+        async (opfs) => {
+          await opfs.close();
+          await ppdb.destroy(`${name}-opfs`, { storage: 'opfs' });
+          return 'opens';
+        },
+        (err) => err.code,
+      );
+      return found;
+    };
+    const onPage = await probe(window.ppdb, 'auto-page');
+    const source = `self.onmessage = async ({ data }) => {
+      try { const ppdb = await import(data.url); postMessage(await (${probe})(ppdb, 'auto-worker')); }
+      catch (err) { postMessage({ error: String(err) }); }
+    };`;
+    const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), { type: 'module' });
+    const inWorker = await new Promise((resolve) => {
+      worker.onmessage = ({ data }) => resolve(data);
+      worker.postMessage({ url: new URL('/pkg/index.js', location.href).href });
+    });
+    worker.terminate();
+    return { page: onPage, worker: inWorker };
+  });
 
 // Installs `window.outcome(promise)`: resolves to { ok, value } or { ok: false, code, name,
 // isPpdbError, message } so rejections can be compared in Node.
@@ -48,14 +100,14 @@ describe('on a cross-origin isolated page', () => {
     await server?.close();
   });
 
-  test('the page is cross-origin isolated and open() picks the threaded flavour', { timeout: TIMEOUT }, async () => {
+  test('the page is cross-origin isolated and open() picks the threaded flavour where shared memory exists', { timeout: TIMEOUT }, async () => {
     const got = await page.evaluate(async () => {
       const db = await ppdb.open('flavour', { storage: 'memory' });
       const flavour = db.flavour;
       await db.close();
       return { isolated: globalThis.crossOriginIsolated, flavour };
     });
-    assert.deepEqual(got, { isolated: true, flavour: 'threaded' });
+    assert.deepEqual(got, { isolated: true, flavour: SHARED_MEMORY ? 'threaded' : 'single' });
   });
 
   test('strings of every short length, ASCII or not, round-trip through put, batch, get, getMany and scans (the short-string loops)', { timeout: TIMEOUT }, async () => {
@@ -297,31 +349,9 @@ describe('on a cross-origin isolated page', () => {
   });
 
   test(`storage 'auto' and the build it runs, on the page and in a dedicated worker (${ENGINE})`, { timeout: TIMEOUT }, async () => {
-    const got = await page.evaluate(async () => {
-      const probe = async (ppdb, name) => {
-        const db = await ppdb.open(name);
-        const found = { storage: db.storage, flavour: db.flavour };
-        await db.put('k', 'v');
-        found.readBack = await db.get('k');
-        await db.close();
-        await ppdb.destroy(name);
-        return found;
-      };
-      const onPage = await probe(window.ppdb, 'auto-page');
-      const source = `self.onmessage = async ({ data }) => {
-        try { const ppdb = await import(data.url); postMessage(await (${probe})(ppdb, 'auto-worker')); }
-        catch (err) { postMessage({ error: String(err) }); }
-      };`;
-      const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })), { type: 'module' });
-      const inWorker = await new Promise((resolve) => {
-        worker.onmessage = ({ data }) => resolve(data);
-        worker.postMessage({ url: new URL('/pkg/index.js', location.href).href });
-      });
-      worker.terminate();
-      return { page: onPage, worker: inWorker };
-    });
-    const expected = AUTO[ENGINE];
-    assert.deepEqual(got, { page: { ...expected.page, readBack: 'v' }, worker: { ...expected.worker, readBack: 'v' } });
+    const got = await storagesHere(page);
+    const { page: onPage, worker } = AUTO[ENGINE];
+    assert.deepEqual(got, { page: { ...onPage, readBack: 'v' }, worker: { ...worker, readBack: 'v' } });
   });
 
   test('open() with persist: true does not wait for a permission prompt, and db.persisted is what the browser says', { timeout: TIMEOUT }, async () => {
@@ -392,5 +422,35 @@ describe('on a page that is not cross-origin isolated', () => {
       value: 'v',
       deleted: true,
     });
+  });
+});
+
+/**
+ * Private windows (launch({ private: true })): what 'auto' opens there, per engine. Firefox
+ * and WebKit (as Safari) refuse OPFS in private browsing; 'auto' then opens IndexedDB.
+ */
+const PRIVATE = {
+  chromium: { storage: 'opfs', flavour: 'single', opfs: 'opens', readBack: 'v' },
+  firefox: { storage: 'indexeddb', flavour: 'single', opfs: 'UNSUPPORTED', readBack: 'v' },
+  webkit: { storage: 'indexeddb', flavour: 'single', opfs: 'UNSUPPORTED', readBack: 'v' },
+};
+
+describe('in a private window', () => {
+  let server, browser, page;
+
+  before(async () => {
+    server = await serve({ root: repoRoot, port: 0 });
+    browser = await launch({ private: true });
+    page = await openPage(browser.context, server.url + FIXTURE);
+    await ppdbLoaded(page);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test(`storage 'auto' opens what the browser allows there, on the page and in a worker (${ENGINE})`, { timeout: TIMEOUT }, async () => {
+    assert.deepEqual(await storagesHere(page), { page: PRIVATE[ENGINE], worker: PRIVATE[ENGINE] });
   });
 });

@@ -1,5 +1,6 @@
 // Shared setup for the browser tests: Debian's Chromium driven by playwright-core (or, with
-// PPDB_BROWSER=firefox, Debian's Firefox ESR driven by puppeteer-core over WebDriver BiDi), and
+// PPDB_BROWSER=firefox, Debian's Firefox ESR driven by puppeteer-core over WebDriver BiDi; with
+// PPDB_BROWSER=webkit, Debian's WebKitGTK MiniBrowser over W3C WebDriver: webkit.mjs), and
 // the repo's static server. Page console errors, uncaught exceptions and failed requests are
 // forwarded to the test output so a failing test says why.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,8 +13,10 @@ import { serve } from '../../scripts/serve.mjs';
 export { serve };
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const TIMEOUT = 30_000;
-/** The browser engine the tests drive: 'chromium' (the default) or 'firefox'. */
+/** The browser engine the tests drive: 'chromium' (the default), 'firefox' or 'webkit'. */
 export const ENGINE = process.env.PPDB_BROWSER ?? 'chromium';
+/** Whether ENGINE has SharedArrayBuffer on cross-origin isolated pages (WebKitGTK 2.50 has not). */
+export const SHARED_MEMORY = ENGINE !== 'webkit';
 
 const ARGS = [
   '--no-sandbox',
@@ -29,15 +32,19 @@ const ARGS = [
  * Launches the headless browser (ENGINE) with a fresh profile; `close()` removes the profile
  * again. `context.newPage()` gives a page; the tests use what Playwright's and Puppeteer's
  * pages have in common (goto, evaluate with one argument, waitForFunction, reload, events).
+ * `{ private: true }`: a private window instead (Chromium's incognito context, Firefox's
+ * private browsing, WebKit's ephemeral session), whose storage goes with it.
  */
-export async function launch() {
-  if (ENGINE === 'firefox') return launchFirefox();
+export async function launch({ private: inPrivate = false } = {}) {
+  if (ENGINE === 'firefox') return launchFirefox(inPrivate);
+  if (ENGINE === 'webkit') return (await import('./webkit.mjs')).launchWebKit({ private: inPrivate });
+  const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+  if (inPrivate) {
+    const browser = await chromium.launch({ executablePath, headless: true, args: ARGS });
+    return { context: await browser.newContext(), close: () => browser.close() };
+  }
   const profile = await mkdtemp(join(tmpdir(), 'ppdb-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    headless: true,
-    args: ARGS,
-  });
+  const context = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args: ARGS });
   return {
     context,
     async close() {
@@ -48,9 +55,14 @@ export async function launch() {
 }
 
 /** Debian's Firefox ESR through puppeteer-core (WebDriver BiDi), in a profile of its own. */
-async function launchFirefox() {
+async function launchFirefox(inPrivate) {
   const { default: puppeteer } = await import('puppeteer-core');
-  const browser = await puppeteer.launch({ browser: 'firefox', executablePath: process.env.FIREFOX ?? '/usr/bin/firefox-esr', headless: true });
+  const browser = await puppeteer.launch({
+    browser: 'firefox',
+    executablePath: process.env.FIREFOX ?? '/usr/bin/firefox-esr',
+    headless: true,
+    extraPrefsFirefox: inPrivate ? { 'browser.privatebrowsing.autostart': true } : {},
+  });
   return { context: { newPage: () => browser.newPage() }, close: () => browser.close() };
 }
 

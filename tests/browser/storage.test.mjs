@@ -1,14 +1,17 @@
-// Durable storage in Chromium: OPFS in dedicated workers, IndexedDB on pages; persistence,
-// locking between contexts, and crashes (a worker terminated mid-write, a page left
-// mid-write) that lose no acknowledged write.
+// Durable storage: OPFS in dedicated workers, IndexedDB on pages; persistence, locking
+// between contexts, and crashes (a worker terminated mid-write, a page left mid-write) that
+// lose no acknowledged write. The workers' stores ask for WORKER_STORAGE: 'opfs', or in
+// WebKitGTK, whose workers cannot make OPFS sync access handles, 'auto', which opens
+// IndexedDB there (tests/browser/api.test.mjs).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { installStorageWorkerHelpers, launch, openPage, ppdbLoaded, repoRoot, serve, TIMEOUT } from './harness.mjs';
+import { ENGINE, installStorageWorkerHelpers, launch, openPage, ppdbLoaded, repoRoot, serve, TIMEOUT } from './harness.mjs';
 
 let browser;
 let server;
 let page;
 const at = (path) => new URL(path, server.url).href;
+const WORKER_STORAGE = ENGINE === 'webkit' ? 'auto' : 'opfs';
 
 before(async () => {
   server = await serve({ root: repoRoot, port: 0 });
@@ -16,6 +19,9 @@ before(async () => {
   page = await openPage(browser.context, at('/tests/browser/fixtures/api.html'));
   await ppdbLoaded(page);
   await installStorageWorkerHelpers(page);
+  await page.evaluate((storage) => {
+    window.WORKER_STORAGE = storage;
+  }, WORKER_STORAGE);
 });
 
 after(async () => {
@@ -23,14 +29,14 @@ after(async () => {
   await server?.close();
 });
 
-describe('OPFS in a dedicated worker', () => {
+describe(`${WORKER_STORAGE === 'opfs' ? 'OPFS' : 'IndexedDB'} in a dedicated worker`, () => {
   test('a store written in one worker is read back in another', { timeout: TIMEOUT }, async () => {
     const result = await page.evaluate(async () => {
       const first = await startWorker();
-      const a = await ask(first, { cmd: 'put-get', name: 'opfs-basic', storage: 'opfs', key: 'k', value: 'v1' });
+      const a = await ask(first, { cmd: 'put-get', name: 'opfs-basic', storage: WORKER_STORAGE, key: 'k', value: 'v1' });
       first.terminate();
       const second = await startWorker();
-      const b = await ask(second, { cmd: 'put-get', name: 'opfs-basic', storage: 'opfs', key: 'k', value: 'v2' });
+      const b = await ask(second, { cmd: 'put-get', name: 'opfs-basic', storage: WORKER_STORAGE, key: 'k', value: 'v2' });
       second.terminate();
       return { a, b };
     });
@@ -41,9 +47,9 @@ describe('OPFS in a dedicated worker', () => {
   test('a second worker opening the same store exclusively gets LOCKED', { timeout: TIMEOUT }, async () => {
     const result = await page.evaluate(async () => {
       const holder = await startWorker();
-      const held = await ask(holder, { cmd: 'open-hold', name: 'opfs-locked', storage: 'opfs', exclusive: true });
+      const held = await ask(holder, { cmd: 'open-hold', name: 'opfs-locked', storage: WORKER_STORAGE, exclusive: true });
       const other = await startWorker();
-      const second = await ask(other, { cmd: 'open-hold', name: 'opfs-locked', storage: 'opfs', exclusive: true });
+      const second = await ask(other, { cmd: 'open-hold', name: 'opfs-locked', storage: WORKER_STORAGE, exclusive: true });
       holder.terminate();
       other.terminate();
       return { held, second };
@@ -57,7 +63,7 @@ describe('OPFS in a dedicated worker', () => {
       const name = `opfs-crash-${round}`;
       const outcome = await page.evaluate(async (name) => {
         const writer = await startWorker();
-        writer.postMessage({ cmd: 'write-loop', name, storage: 'opfs' });
+        writer.postMessage({ cmd: 'write-loop', name, storage: WORKER_STORAGE });
         const target = 150 + Math.floor(Math.random() * 150);
         while (writer.acks.length < target) {
           if (writer.last?.error) return { error: writer.last.error };
@@ -66,7 +72,7 @@ describe('OPFS in a dedicated worker', () => {
         writer.terminate();
         const acked = [...writer.acks];
         const checker = await startWorker();
-        const checked = await ask(checker, { cmd: 'check', name, storage: 'opfs', acked });
+        const checked = await ask(checker, { cmd: 'check', name, storage: WORKER_STORAGE, acked });
         checker.terminate();
         return { acked: acked.length, checked };
       }, name);
@@ -84,12 +90,12 @@ describe('OPFS in a dedicated worker', () => {
 });
 
 describe('larger than memory', () => {
-  test('a worker writes 16x its memory budget to OPFS, reads it all back, and wasm memory stays bounded', { timeout: 180_000 }, async () => {
+  test('a worker writes 16x its memory budget to its storage, reads it all back, and wasm memory stays bounded', { timeout: 180_000 }, async () => {
     const budget = 2 << 20;
     const megabytes = 32;
     const outcome = await page.evaluate(async ({ budget, megabytes }) => {
       const worker = await startWorker();
-      const answer = await ask(worker, { cmd: 'larger-than-memory', name: 'big', storage: 'opfs', megabytes, budget });
+      const answer = await ask(worker, { cmd: 'larger-than-memory', name: 'big', storage: WORKER_STORAGE, megabytes, budget });
       worker.terminate();
       return answer;
     }, { budget, megabytes });

@@ -1,0 +1,9 @@
+// A dedicated worker a page starts to learn whether OPFS can hold a store (sync access
+// handles exist only in workers; see opfsRefused in ./probe.js): posts null, or the
+// refusal's { name, message }.
+import { opfsRefused } from './probe.js';
+
+opfsRefused().then(
+  (refusal) => postMessage(refusal),
+  () => postMessage(null),
+);
