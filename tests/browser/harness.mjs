@@ -54,7 +54,11 @@ export async function launch({ private: inPrivate = false } = {}) {
   };
 }
 
-/** Debian's Firefox ESR through puppeteer-core (WebDriver BiDi), in a profile of its own. */
+/**
+ * Debian's Firefox ESR through puppeteer-core (WebDriver BiDi), in a profile of its own. Its
+ * pages take Playwright's `waitForFunction(fn, arg, options)`, and the context Playwright's
+ * `exposeBinding(name, fn)` (on every page, opened before or after).
+ */
 async function launchFirefox(inPrivate) {
   const { default: puppeteer } = await import('puppeteer-core');
   const browser = await puppeteer.launch({
@@ -63,7 +67,50 @@ async function launchFirefox(inPrivate) {
     headless: true,
     extraPrefsFirefox: inPrivate ? { 'browser.privatebrowsing.autostart': true } : {},
   });
-  return { context: { newPage: () => browser.newPage() }, close: () => browser.close() };
+  const bindings = new Map();
+  const pages = new Set();
+  const expose = (page, name, fn) => page.exposeFunction(name, (...args) => fn(null, ...args));
+  const context = {
+    async newPage() {
+      const page = await browser.newPage();
+      for (const [name, fn] of bindings) await expose(page, name, fn);
+      pages.add(page);
+      page.once('close', () => pages.delete(page));
+      const waitForFunction = page.waitForFunction.bind(page);
+      page.waitForFunction = (fn, arg, options) => waitForFunction(fn, options ?? {}, ...(arg === undefined ? [] : [arg]));
+      return page;
+    },
+    async exposeBinding(name, fn) {
+      bindings.set(name, fn);
+      for (const page of pages) await expose(page, name, fn);
+    },
+  };
+  return { context, browser, close: () => browser.close() };
+}
+
+/**
+ * Gives `page`'s origin the permission to persist its storage, as the browser gives an
+ * installed app: Chromium's `durableStorage` (CDP), Firefox's `persistent-storage`
+ * (WebDriver BiDi). WebKit's driver has no way to.
+ */
+export async function grantPersistence(page, origin) {
+  if (ENGINE === 'chromium') {
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Browser.grantPermissions', { origin, permissions: ['durableStorage'] });
+  } else if (ENGINE === 'firefox') {
+    await page.browserContext().setPermission(origin, { permission: { name: 'persistent-storage' }, state: 'granted' });
+  } else throw new Error(`grantPersistence: not in ${ENGINE}`);
+}
+
+/**
+ * Kills `page`'s renderer, the page and its workers at once, with no unload and no close
+ * of anything (Chromium: CDP Page.crash); false where the engine's driver cannot.
+ */
+export async function crashPage(page) {
+  if (ENGINE !== 'chromium') return false;
+  const cdp = await page.context().newCDPSession(page);
+  cdp.send('Page.crash').catch(() => {}); // answered by no one: the page is gone
+  return true;
 }
 
 /** Opens `url` in a new page whose problems are logged; resolves once the load event fired. */
