@@ -57,6 +57,9 @@ export function storageCode(err) {
       return 'INVALID_ARGUMENT';
     case 'NoModificationAllowedError':
       return 'LOCKED';
+    // An engine with the API but not what backs it (WebKitGTK's sync access handles).
+    case 'NotSupportedError':
+      return 'UNSUPPORTED';
     default:
       return 'IO';
   }

@@ -60,23 +60,23 @@ export const STORAGES = ['auto', 'memory', 'fs', 'opfs', 'indexeddb'];
 /** The storage `choice` means here. 'auto': fs in Node, Deno and Bun; OPFS in a dedicated
  * worker, and on a page where OPFS exists (through a worker), unless OPFS cannot hold a
  * store here (opfsRefused); IndexedDB elsewhere in a browser; memory where nothing persists.
- * `worker`: on a page, settle what its OPFS worker would find too (else 'auto' may give
- * 'opfs' there, and the worker decide). */
-export async function resolveStorage(choice, { worker = false } = {}) {
+ * `syncHandles`: also find out whether sync access handles work (an open in a worker asks
+ * while its engine loads: openHere in pkg/api/open.js). */
+export async function resolveStorage(choice, { syncHandles = false } = {}) {
   if (!STORAGES.includes(choice)) {
     throw invalid(`storage must be one of ${STORAGES.join(', ')}, got ${String(choice)}`);
   }
   const opfsHere = hasOpfs() || opfsThroughWorker();
   if (choice === 'auto') {
     if (isNode) return 'fs';
-    if (opfsHere && !(await opfsRefused(worker))) return 'opfs';
+    if (opfsHere && !(await opfsRefused(syncHandles))) return 'opfs';
     if (hasIdb()) return 'indexeddb';
     return 'memory';
   }
   if (choice === 'fs' && !isNode) throw new PpdbError('UNSUPPORTED', "storage 'fs' needs Node, Deno or Bun");
   if (choice === 'opfs') {
     if (!opfsHere) throw new PpdbError('UNSUPPORTED', "storage 'opfs' needs a dedicated worker or a page where OPFS exists");
-    const refused = await opfsRefused(worker);
+    const refused = await opfsRefused(syncHandles);
     if (refused) throw new PpdbError('UNSUPPORTED', `${refused.message}; IndexedDB may still work`);
   }
   if (choice === 'indexeddb' && !hasIdb()) throw new PpdbError('UNSUPPORTED', 'IndexedDB is not available here');
@@ -84,8 +84,8 @@ export async function resolveStorage(choice, { worker = false } = {}) {
 }
 
 /** Why OPFS cannot hold a store here, or null (./probe.js, loaded where OPFS exists). */
-async function opfsRefused(worker) {
-  return (await import('./probe.js')).opfsRefused({ worker });
+export async function opfsRefused(syncHandles) {
+  return (await import('./probe.js')).opfsRefused({ syncHandles });
 }
 
 /** Tells the engine to forget files `id`; an engine that stopped (a trap) is past caring. */
@@ -140,6 +140,7 @@ async function openBrowserFiles(storage, name, wasmReady, lockTimeout) {
     files = await (await browserFiles(storage)).open(name);
   } catch (err) {
     release();
+    // OPFS without sync access handles behind it (WebKitGTK): NotSupportedError, UNSUPPORTED.
     throw storageError(`could not open the ${storage === 'opfs' ? 'OPFS' : 'IndexedDB'} files of store '${name}'`, err);
   }
   const wasm = await engineOr(wasmReady, async () => {

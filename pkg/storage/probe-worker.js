@@ -3,7 +3,7 @@
 // refusal's { name, message }.
 import { opfsRefused } from './probe.js';
 
-opfsRefused().then(
+opfsRefused({ syncHandles: true }).then(
   (refusal) => postMessage(refusal),
   () => postMessage(null),
 );

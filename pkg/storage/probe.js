@@ -4,59 +4,64 @@ import { describeError } from '../api/errors.js';
 /** Sync access handles are an API of dedicated workers only. */
 const syncHandlesHere = () => typeof FileSystemSyncAccessHandle !== 'undefined';
 
-let opfsRefusal;
+let refusal;
+let syncRefusal;
 /**
  * Why OPFS, whose API exists here, cannot hold a store, or null; found once per context.
  * - `getDirectory()` rejects in private browsing: Safari (and WebKit on an ephemeral data
  *   store) with UnknownError, Firefox with SecurityError.
- * - `createSyncAccessHandle()` rejects with NotSupportedError where the engine has the API
- *   but cannot back it (WebKitGTK 2.50: only Apple's ports pass file handles to the web
- *   process). On a page, which has no sync access handles, a worker finds it out
- *   (probe-worker.js) when `worker` is set; otherwise the page's store opens in a worker
- *   that finds out for itself (openInThisContext in pkg/index.js).
+ * - With `syncHandles`: `createSyncAccessHandle()` rejects with NotSupportedError where the
+ *   engine has the API but cannot back it (WebKitGTK 2.50: only Apple's ports pass file
+ *   handles to the web process). On a page, which has no sync access handles, a worker
+ *   finds out (probe-worker.js).
  * Anything else is left to the store's own open, which reports it.
  */
-export function opfsRefused({ worker = false } = {}) {
-  if (!syncHandlesHere() && worker) return syncHandlesRefusedInWorker();
-  opfsRefusal ??= probeOpfs();
-  return opfsRefusal;
+export function opfsRefused({ syncHandles = false } = {}) {
+  refusal ??= navigator.storage.getDirectory().then(
+    () => null,
+    (err) => ({ name: err?.name ?? 'Error', message: `the browser refuses OPFS here, as in private browsing (${describeError(err)})` }),
+  );
+  if (!syncHandles) return refusal;
+  syncRefusal ??= refusal.then((refused) => refused ?? (syncHandlesHere() ? probeSyncHandles() : askWorker()));
+  return syncRefusal;
 }
 
-async function probeOpfs() {
-  let root;
-  try {
-    root = await navigator.storage.getDirectory();
-  } catch (err) {
-    return { name: err?.name ?? 'Error', message: `the browser refuses OPFS here, as in private browsing (${describeError(err)})` };
-  }
-  if (!syncHandlesHere()) return null;
+/** A sync access handle on a scratch file: 2-5 ms in Chromium and Firefox. */
+async function probeSyncHandles() {
+  const root = await navigator.storage.getDirectory();
+  const refused = await trySyncHandle(root, '.ppdb-probe');
+  // Held: another context probing, or WebKitGTK, which keeps a file locked once a handle
+  // on it failed (InvalidStateError ever after); a fresh file tells (8-30 ms).
+  if (refused !== 'locked') return refused;
   const name = `.ppdb-probe-${Math.random().toString(36).slice(2)}`;
   try {
-    (await (await root.getFileHandle(name, { create: true })).createSyncAccessHandle()).close();
-  } catch (err) {
-    if (err?.name === 'NotSupportedError') {
-      return { name: err.name, message: `this browser cannot make OPFS sync access handles (${describeError(err)})` };
-    }
+    const fresh = await trySyncHandle(root, name);
+    return fresh === 'locked' ? null : fresh;
   } finally {
     await root.removeEntry(name).catch(() => {});
   }
-  return null;
 }
 
-let workerRefusal;
-function syncHandlesRefusedInWorker() {
-  workerRefusal ??= (async () => {
-    const onPage = await probeOpfs();
-    if (onPage) return onPage;
-    const worker = new Worker(new URL('./probe-worker.js', import.meta.url), { type: 'module' });
-    try {
-      return await new Promise((resolve) => {
-        worker.onmessage = ({ data }) => resolve(data);
-        worker.onerror = () => resolve(null);
-      });
-    } finally {
-      worker.terminate();
-    }
-  })();
-  return workerRefusal;
+/** null: a handle on file `name` opened; 'locked'; or the refusal of an engine without them. */
+async function trySyncHandle(root, name) {
+  try {
+    (await (await root.getFileHandle(name, { create: true })).createSyncAccessHandle()).close();
+    return null;
+  } catch (err) {
+    if (err?.name === 'NoModificationAllowedError' || err?.name === 'InvalidStateError') return 'locked';
+    if (err?.name === 'NotSupportedError') return { name: err.name, message: `this browser cannot make OPFS sync access handles (${describeError(err)})` };
+    return null;
+  }
+}
+
+async function askWorker() {
+  const worker = new Worker(new URL('./probe-worker.js', import.meta.url), { type: 'module' });
+  try {
+    return await new Promise((resolve) => {
+      worker.onmessage = ({ data }) => resolve(data);
+      worker.onerror = () => resolve(null);
+    });
+  } finally {
+    worker.terminate();
+  }
 }

@@ -1,6 +1,6 @@
 // Shared setup for the browser tests: Debian's Chromium driven by playwright-core (or, with
 // PPDB_BROWSER=firefox, Debian's Firefox ESR driven by puppeteer-core over WebDriver BiDi; with
-// PPDB_BROWSER=webkit, Debian's WebKitGTK MiniBrowser over W3C WebDriver: webkit.mjs), and
+// PPDB_BROWSER=webkit, Debian's WebKitGTK over W3C WebDriver: webkit.mjs), and
 // the repo's static server. Page console errors, uncaught exceptions and failed requests are
 // forwarded to the test output so a failing test says why.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -85,7 +85,7 @@ async function launchFirefox(inPrivate) {
       for (const page of pages) await expose(page, name, fn);
     },
   };
-  return { context, browser, close: () => browser.close() };
+  return { context, close: () => browser.close() };
 }
 
 /**

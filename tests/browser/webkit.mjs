@@ -186,7 +186,7 @@ class Page {
     this.timeout = ms;
   }
 
-  /** 'console': every page's messages (see launchWebKit); no other event is reported. */
+  /** 'console': every page's messages (see consoleOf); no other event is reported. */
   on(event, listener) {
     if (event === 'console') this.session.listeners.add(listener);
   }
