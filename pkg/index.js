@@ -61,24 +61,23 @@ function warmUp(name, options, storage) {
 /**
  * Opens the store's files in this context (on a page, OPFS through a worker of its own).
  * The Db and what it needs load on the first open here: a page whose stores all open in
- * workers (OPFS) never loads them. `choice`: the storage asked for; 'auto' goes on as it is
- * (to the page's worker too): openHere opens IndexedDB where sync access handles fail.
+ * workers (OPFS) never loads them. `choice`: the storage asked for; 'auto' goes to the page's
+ * worker as it is, which opens IndexedDB where it cannot make sync access handles.
  */
 async function openInThisContext(name, options, choice) {
-  const asked = choice === 'auto' ? { ...options, storage: choice } : options;
   if (options.storage === 'opfs' && opfsThroughWorker()) {
     const { openThroughWorker } = await import('./proxy/page.js');
-    return openThroughWorker(name, asked);
+    return openThroughWorker(name, choice === 'auto' ? { ...options, storage: choice } : options);
   }
-  return (await import('./api/open.js')).openHere(name, asked);
+  return (await import('./api/open.js')).openHere(name, options);
 }
 
 /** Deletes a store and all its data. It must not be open anywhere. */
 export async function destroy(name, given) {
   checkName(name);
   const options = readOptions(given, 'destroy() options', ['storage', 'path']);
-  // 'auto' must name the storage an open would end up with (see openHere in api/open.js).
-  const storage = await resolveStorage(options.storage ?? 'auto', { syncHandles: true });
+  // On a page, 'auto' must name the storage its OPFS worker would pick (see openInThisContext).
+  const storage = await resolveStorage(options.storage ?? 'auto', { askWorker: true });
   if (storage !== 'memory') await destroyFiles(storage, name, options);
 }
 

@@ -9,7 +9,7 @@ import { callEngine } from './errors.js';
 import { codecReady } from './encoding.js';
 import { checkOpen } from './options.js';
 import { loadEngine, pickFlavour } from '../engine/loader.js';
-import { openFiles, opfsRefused, persistence, resolveStorage } from '../storage/index.js';
+import { openFiles, persistence, resolveStorage } from '../storage/index.js';
 
 /**
  * The block cache of a store on files, unless the caller sets one. Every block the cache
@@ -31,8 +31,7 @@ function engineOptions(options) {
  */
 export async function openHere(name, given) {
   const options = checkOpen(name, given);
-  const choice = options.storage ?? 'auto';
-  let storage = await resolveStorage(choice);
+  const storage = await resolveStorage(options.storage ?? 'auto');
   const keyEncoding = options.keyEncoding ?? 'utf8';
   const valueEncoding = options.valueEncoding ?? 'utf8';
   // The 'structured' codec, if the store's values use it.
@@ -40,9 +39,6 @@ export async function openHere(name, given) {
   // wasmModule: runtimes that cannot compile wasm at run time (workerd) pass it precompiled.
   const loading = loadEngine(pickFlavour(options.threads, options.wasmModule, storage), undefined, options.wasmModule);
   const settings = engineOptions(options);
-  // 'auto': OPFS only where sync access handles work (WebKitGTK has the API, not them),
-  // found out while the engine loads; else IndexedDB, on the build picked for OPFS.
-  if (choice === 'auto' && storage === 'opfs' && (await opfsRefused(true))) storage = 'indexeddb';
   let engine;
   let handle;
   let files = null;

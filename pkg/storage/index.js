@@ -60,32 +60,31 @@ export const STORAGES = ['auto', 'memory', 'fs', 'opfs', 'indexeddb'];
 /** The storage `choice` means here. 'auto': fs in Node, Deno and Bun; OPFS in a dedicated
  * worker, and on a page where OPFS exists (through a worker), unless OPFS cannot hold a
  * store here (opfsRefused); IndexedDB elsewhere in a browser; memory where nothing persists.
- * `syncHandles`: also find out whether sync access handles work (an open in a worker asks
- * while its engine loads: openHere in pkg/api/open.js). */
-export async function resolveStorage(choice, { syncHandles = false } = {}) {
+ * `askWorker`: on a page, also what its workers find (see opfsRefused in ./probe.js). */
+export async function resolveStorage(choice, { askWorker = false } = {}) {
   if (!STORAGES.includes(choice)) {
     throw invalid(`storage must be one of ${STORAGES.join(', ')}, got ${String(choice)}`);
   }
   const opfsHere = hasOpfs() || opfsThroughWorker();
   if (choice === 'auto') {
     if (isNode) return 'fs';
-    if (opfsHere && !(await opfsRefused(syncHandles))) return 'opfs';
+    if (opfsHere && !(await opfsRefused(askWorker))) return 'opfs';
     if (hasIdb()) return 'indexeddb';
     return 'memory';
   }
   if (choice === 'fs' && !isNode) throw new PpdbError('UNSUPPORTED', "storage 'fs' needs Node, Deno or Bun");
   if (choice === 'opfs') {
     if (!opfsHere) throw new PpdbError('UNSUPPORTED', "storage 'opfs' needs a dedicated worker or a page where OPFS exists");
-    const refused = await opfsRefused(syncHandles);
-    if (refused) throw new PpdbError('UNSUPPORTED', `${refused.message}; IndexedDB may still work`);
+    const refused = await opfsRefused(askWorker);
+    if (refused) throw new PpdbError('UNSUPPORTED', `${refused}; IndexedDB may still work`);
   }
   if (choice === 'indexeddb' && !hasIdb()) throw new PpdbError('UNSUPPORTED', 'IndexedDB is not available here');
   return choice;
 }
 
 /** Why OPFS cannot hold a store here, or null (./probe.js, loaded where OPFS exists). */
-export async function opfsRefused(syncHandles) {
-  return (await import('./probe.js')).opfsRefused({ syncHandles });
+async function opfsRefused(askWorker) {
+  return (await import('./probe.js')).opfsRefused({ askWorker });
 }
 
 /** Tells the engine to forget files `id`; an engine that stopped (a trap) is past caring. */

@@ -7,22 +7,23 @@ const syncHandlesHere = () => typeof FileSystemSyncAccessHandle !== 'undefined';
 let refusal;
 let syncRefusal;
 /**
- * Why OPFS, whose API exists here, cannot hold a store, or null; found once per context.
+ * Why OPFS, whose API exists here, cannot hold a store (a message), or null; found once
+ * per context.
  * - `getDirectory()` rejects in private browsing: Safari (and WebKit on an ephemeral data
  *   store) with UnknownError, Firefox with SecurityError.
- * - With `syncHandles`: `createSyncAccessHandle()` rejects with NotSupportedError where the
- *   engine has the API but cannot back it (WebKitGTK 2.50: only Apple's ports pass file
- *   handles to the web process). On a page, which has no sync access handles, a worker
- *   finds out (probe-worker.js).
+ * - In a worker, `createSyncAccessHandle()` rejects with NotSupportedError where the engine
+ *   has the API but cannot back it (WebKitGTK 2.50: only Apple's ports pass file handles
+ *   to the web process). A page has no sync access handles: with `askWorker` a worker
+ *   finds out for it (probe-worker.js); else the store's worker does, when it opens.
  * Anything else is left to the store's own open, which reports it.
  */
-export function opfsRefused({ syncHandles = false } = {}) {
+export function opfsRefused({ askWorker = false } = {}) {
   refusal ??= navigator.storage.getDirectory().then(
     () => null,
-    (err) => ({ name: err?.name ?? 'Error', message: `the browser refuses OPFS here, as in private browsing (${describeError(err)})` }),
+    (err) => `the browser refuses OPFS here, as in private browsing (${describeError(err)})`,
   );
-  if (!syncHandles) return refusal;
-  syncRefusal ??= refusal.then((refused) => refused ?? (syncHandlesHere() ? probeSyncHandles() : askWorker()));
+  if (!syncHandlesHere() && !askWorker) return refusal;
+  syncRefusal ??= refusal.then((refused) => refused ?? (syncHandlesHere() ? probeSyncHandles() : verdictOfWorker()));
   return syncRefusal;
 }
 
@@ -42,19 +43,19 @@ async function probeSyncHandles() {
   }
 }
 
-/** null: a handle on file `name` opened; 'locked'; or the refusal of an engine without them. */
+/** null: a handle on file `name` opened; 'locked'; or why an engine without them refuses. */
 async function trySyncHandle(root, name) {
   try {
     (await (await root.getFileHandle(name, { create: true })).createSyncAccessHandle()).close();
     return null;
   } catch (err) {
     if (err?.name === 'NoModificationAllowedError' || err?.name === 'InvalidStateError') return 'locked';
-    if (err?.name === 'NotSupportedError') return { name: err.name, message: `this browser cannot make OPFS sync access handles (${describeError(err)})` };
+    if (err?.name === 'NotSupportedError') return `this browser cannot make OPFS sync access handles (${describeError(err)})`;
     return null;
   }
 }
 
-async function askWorker() {
+async function verdictOfWorker() {
   const worker = new Worker(new URL('./probe-worker.js', import.meta.url), { type: 'module' });
   try {
     return await new Promise((resolve) => {

@@ -4,16 +4,14 @@
 // both: OPFS stores are faster there). The fixture page counts the messages the page posts to its workers.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ENGINE, SHARED_MEMORY, launch, openPage, ppdbLoaded, repoRoot, serve, TIMEOUT } from './harness.mjs';
+import { OPFS_ASKED, OPFS_GOT, SHARED_MEMORY, launch, openPage, ppdbLoaded, repoRoot, serve, TIMEOUT } from './harness.mjs';
 
 const FIXTURE = 'tests/browser/fixtures/proxy.html';
 
-// The storage the page's stores ask for (`window.PROXIED` in the page), and what they get.
-// WebKitGTK has OPFS, but its workers cannot make sync access handles: there 'opfs' is
-// UNSUPPORTED (tests/browser/api.test.mjs) and 'auto' runs the store in the package's
-// worker all the same, on IndexedDB, so the proxy is tested with that.
-const PROXIED = ENGINE === 'webkit' ? 'auto' : 'opfs';
-const STORED = ENGINE === 'webkit' ? 'indexeddb' : 'opfs';
+// The storage the page's stores ask for (`window.PROXIED` in the page), and what they get:
+// in WebKitGTK, the package's worker on IndexedDB (see OPFS_ASKED).
+const PROXIED = OPFS_ASKED;
+const STORED = OPFS_GOT;
 
 // `window.outcome(promise)`: { ok, value } or { ok: false, code, isPpdbError, message };
 // and `window.PROXIED`.

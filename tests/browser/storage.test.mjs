@@ -1,17 +1,16 @@
 // Durable storage: OPFS in dedicated workers, IndexedDB on pages; persistence, locking
 // between contexts, and crashes (a worker terminated mid-write, a page left mid-write) that
 // lose no acknowledged write. The workers' stores ask for WORKER_STORAGE: 'opfs', or in
-// WebKitGTK, whose workers cannot make OPFS sync access handles, 'auto', which opens
-// IndexedDB there (tests/browser/api.test.mjs).
+// WebKitGTK 'auto', which opens IndexedDB there (see OPFS_ASKED).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ENGINE, installStorageWorkerHelpers, launch, openPage, ppdbLoaded, repoRoot, serve, TIMEOUT } from './harness.mjs';
+import { OPFS_ASKED, installStorageWorkerHelpers, launch, openPage, ppdbLoaded, repoRoot, serve, TIMEOUT } from './harness.mjs';
 
 let browser;
 let server;
 let page;
 const at = (path) => new URL(path, server.url).href;
-const WORKER_STORAGE = ENGINE === 'webkit' ? 'auto' : 'opfs';
+const WORKER_STORAGE = OPFS_ASKED;
 
 before(async () => {
   server = await serve({ root: repoRoot, port: 0 });
