@@ -41,5 +41,5 @@ node --test --test-concurrency=1 tests/js/ tests/browser/
 step "browser tests in Firefox: the API on pages and in workers, the page proxy, storage crashes, tab sharing"
 PPDB_BROWSER=firefox node --test --test-concurrency=1 tests/browser/api.test.mjs tests/browser/worker.test.mjs tests/browser/proxy.test.mjs tests/browser/storage.test.mjs tests/browser/tabs.test.mjs
 
-step "browser tests in WebKit (WebKitGTK): the same files"
-PPDB_BROWSER=webkit node --test --test-concurrency=1 tests/browser/api.test.mjs tests/browser/worker.test.mjs tests/browser/proxy.test.mjs tests/browser/storage.test.mjs
+step "browser tests in WebKit (WebKitGTK): the same files (on IndexedDB: see tests/browser/harness.mjs OPFS_ASKED)"
+PPDB_BROWSER=webkit node --test --test-concurrency=1 tests/browser/api.test.mjs tests/browser/worker.test.mjs tests/browser/proxy.test.mjs tests/browser/storage.test.mjs tests/browser/tabs.test.mjs

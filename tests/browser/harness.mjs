@@ -98,7 +98,7 @@ async function launchFirefox(inPrivate) {
 /**
  * Gives `page`'s origin the permission to persist its storage, as the browser gives an
  * installed app: Chromium's `durableStorage` (CDP), Firefox's `persistent-storage`
- * (WebDriver BiDi). WebKit's driver has no way to.
+ * (WebDriver BiDi); true once given. WebKit's driver has no way to: false.
  */
 export async function grantPersistence(page, origin) {
   if (ENGINE === 'chromium') {
@@ -106,7 +106,8 @@ export async function grantPersistence(page, origin) {
     await cdp.send('Browser.grantPermissions', { origin, permissions: ['durableStorage'] });
   } else if (ENGINE === 'firefox') {
     await page.browserContext().setPermission(origin, { permission: { name: 'persistent-storage' }, state: 'granted' });
-  } else throw new Error(`grantPersistence: not in ${ENGINE}`);
+  } else return false;
+  return true;
 }
 
 /**
@@ -140,11 +141,15 @@ export async function openPage(context, url) {
 
 /**
  * Waits until a fixture page has imported ppdb (it sets `window.ppdb`, or `window.ppdbError` when
- * the import failed) and throws the page's import error so the test shows it.
+ * the import failed) and throws the page's import error so the test shows it. The page then
+ * has the harness's OPFS_ASKED as a global of its own, for the code the tests run there.
  */
 export async function ppdbLoaded(page) {
   await page.waitForFunction(() => window.ppdb || window.ppdbError);
-  const error = await page.evaluate(() => window.ppdbError);
+  const error = await page.evaluate((asked) => {
+    window.OPFS_ASKED = asked;
+    return window.ppdbError;
+  }, OPFS_ASKED);
   if (error) throw new Error(`importing ppdb in the page failed: ${error}`);
 }
 

@@ -46,10 +46,15 @@ def main():
     context = WebKit2.WebContext(website_data_manager=manager)
     context.set_automation_allowed(args.automation)
     view_settings = settings()
+    # A page's window.webkit.messageHandlers.ppdb.postMessage(text) is a line on stdout
+    # ("PPDB-BINDING text"): webkit.mjs's exposeBinding, which WebDriver lacks.
+    content = WebKit2.UserContentManager()
+    content.register_script_message_handler("ppdb")
+    content.connect("script-message-received::ppdb", lambda _manager, result: print("PPDB-BINDING", result.get_js_value().to_string(), flush=True))
     windows = []
 
     def create_web_view(_session):
-        view = WebKit2.WebView(web_context=context, settings=view_settings, is_controlled_by_automation=True)
+        view = WebKit2.WebView(web_context=context, settings=view_settings, user_content_manager=content, is_controlled_by_automation=True)
         window = Gtk.Window()
         window.set_default_size(1024, 768)
         window.add(view)

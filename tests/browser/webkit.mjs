@@ -78,7 +78,8 @@ export async function launchWebKit({ private: inPrivate = false } = {}) {
     const port = await freePort();
     const driverProcess = spawn('WebKitWebDriver', [`--port=${port}`], { env: { ...process.env, DISPLAY: xvfb.display }, stdio: ['ignore', 'pipe', 'pipe'] });
     processes.push(driverProcess);
-    const listeners = consoleOf(driverProcess);
+    const bindings = new Map();
+    const listeners = consoleOf(driverProcess, bindings);
     const url = `http://127.0.0.1:${port}`;
     await driverReady(url, driverProcess);
     const driver = await new Builder()
@@ -89,9 +90,9 @@ export async function launchWebKit({ private: inPrivate = false } = {}) {
       })
       .build();
     await driver.manage().setTimeouts({ script: 10 * 60_000, pageLoad: 60_000 });
-    const session = new Session(driver, await driver.getWindowHandle(), listeners);
+    const session = new Session(driver, await driver.getWindowHandle(), listeners, bindings);
     return {
-      context: { newPage: () => session.newPage() },
+      context: { newPage: () => session.newPage(), exposeBinding: (name, fn) => session.exposeBinding(name, fn) },
       async close() {
         try {
           await driver.quit();
@@ -112,34 +113,51 @@ export async function launchWebKit({ private: inPrivate = false } = {}) {
  * The browser writes the pages' console to its stdout, a line each ("URL:line:column:
  * CONSOLE LOG text", without the place for evaluated code). Returns the set of listeners
  * that get them, as Playwright's messages (type(), text()); nothing says which page wrote
- * a line. PPDB_WEBKIT_LOG=1 shows the rest of the driver's and the browser's output.
+ * a line. Lines "PPDB-BINDING [name, args]" are calls of exposed bindings (webkit-browser.py),
+ * given to `bindings`' functions in the order the pages made them. PPDB_WEBKIT_LOG=1 shows
+ * the rest of the driver's and the browser's output.
  */
-function consoleOf(driverProcess) {
+function consoleOf(driverProcess, bindings) {
   const listeners = new Set();
   const TYPES = { LOG: 'log', INFO: 'info', DEBUG: 'debug', ERROR: 'error', WARN: 'warning' };
-  const forward = (chunk) => {
-    for (const line of String(chunk).split('\n')) {
-      const message = /^(?:\S*:\d+:\d+: )?CONSOLE (\w+) (.*)$/.exec(line);
-      if (message) {
-        const event = { type: () => TYPES[message[1]] ?? message[1].toLowerCase(), text: () => message[2] };
-        for (const listener of listeners) listener(event);
-      } else if (line && process.env.PPDB_WEBKIT_LOG) console.error('[webkit]', line);
-    }
+  // (per stream: a chunk may end inside a line)
+  const reader = () => {
+    let partial = '';
+    return (chunk) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop();
+      lines.forEach(forward);
+    };
   };
-  driverProcess.stdout.on('data', forward);
-  driverProcess.stderr.on('data', forward);
+  const forward = (line) => {
+    if (line.startsWith('PPDB-BINDING ')) {
+      const [name, args] = JSON.parse(line.slice('PPDB-BINDING '.length));
+      bindings.get(name)?.(null, ...args);
+      return;
+    }
+    const message = /^(?:\S*:\d+:\d+: )?CONSOLE (\w+) (.*)$/.exec(line);
+    if (message) {
+      const event = { type: () => TYPES[message[1]] ?? message[1].toLowerCase(), text: () => message[2] };
+      for (const listener of listeners) listener(event);
+    } else if (line && process.env.PPDB_WEBKIT_LOG) console.error('[webkit]', line);
+  };
+  driverProcess.stdout.on('data', reader());
+  driverProcess.stderr.on('data', reader());
   return listeners;
 }
 
 /**
  * The session's windows. WebDriver drives one window at a time, so every command runs in
- * turn, in the window of the page that issued it.
+ * turn, in the window of the page that issued it. The first window stays blank and open
+ * (the session ends with its last window), and each page is a window of its own.
  */
 class Session {
-  constructor(driver, firstWindow, listeners) {
+  constructor(driver, firstWindow, listeners, bindings) {
     this.driver = driver;
     this.listeners = listeners;
-    this.unused = firstWindow;
+    this.bindings = bindings;
+    this.pages = new Set();
+    this.home = firstWindow;
     this.current = firstWindow;
     this.queue = Promise.resolve();
   }
@@ -158,16 +176,24 @@ class Session {
   }
 
   async newPage() {
-    let handle = this.unused;
-    this.unused = null;
-    if (!handle) {
-      handle = await this.run(this.current, async (driver) => {
-        await driver.switchTo().newWindow('tab');
-        return driver.getWindowHandle();
-      });
-      this.current = handle;
-    }
-    return new Page(this, handle);
+    const handle = await this.run(this.current, async (driver) => {
+      await driver.switchTo().newWindow('tab');
+      return driver.getWindowHandle();
+    });
+    this.current = handle;
+    const page = new Page(this, handle);
+    this.pages.add(page);
+    return page;
+  }
+
+  /**
+   * Playwright's exposeBinding: `window[name](...args)` in every page (from its next load,
+   * and now in those loaded) calls `fn(null, ...args)` here, with JSON arguments; the page's
+   * call returns at once, as a posted message.
+   */
+  async exposeBinding(name, fn) {
+    this.bindings.set(name, fn);
+    for (const page of this.pages) if (page.loaded) await page.defineBindings();
   }
 }
 
@@ -191,23 +217,45 @@ class Page {
     if (event === 'console') this.session.listeners.add(listener);
   }
 
-  goto(url) {
-    return this.run((driver) => driver.get(url));
+  async goto(url) {
+    await this.run((driver) => driver.get(url));
+    await this.defineBindings();
   }
 
-  reload() {
-    return this.run((driver) => driver.navigate().refresh());
+  async reload() {
+    await this.run((driver) => driver.navigate().refresh());
+    await this.defineBindings();
+  }
+
+  /** Defines the session's bindings in the page (see Session.exposeBinding). */
+  async defineBindings() {
+    this.loaded = true;
+    if (!this.session.bindings.size) return;
+    await this.evaluate((names) => {
+      for (const name of names) window[name] = (...args) => window.webkit.messageHandlers.ppdb.postMessage(JSON.stringify([name, args]));
+    }, [...this.session.bindings.keys()]);
   }
 
   /**
    * Runs `fn(arg)` in the page and resolves to its (awaited) result, as Playwright does:
    * WebDriver's JSON would turn undefined into null and lose NaN, -0, BigInt and Dates, so the
-   * page encodes those (ENCODE) and `decode` brings them back.
+   * page encodes those (ENCODE) and `decode` brings them back. WebDriver runs one script at a
+   * time per session, so a script that waits for another page would wait for good: a call
+   * not settled within a few milliseconds is left running in the page and asked for again
+   * (each ask in turn with the other pages' commands).
    */
   async evaluate(fn, arg) {
-    const script = `${ENCODE}; return Promise.resolve((${fn}).apply(null, arguments)).then(encode)`;
-    const text = await this.run((driver) => (arg === undefined ? driver.executeScript(script) : driver.executeScript(script, arg)));
-    return decode(JSON.parse(text));
+    const id = `${process.pid}-${++evaluations}`;
+    const start = `${ENCODE}; ${SETTLE};
+      const runs = (window.__evaluations ??= new Map());
+      runs.set(arguments[0], Promise.resolve().then(() => (${fn}).apply(null, arguments[1])).then((v) => ({ value: encode(v) }), (e) => ({ error: String(e?.message ?? e) })));
+      return settle(arguments[0])`;
+    const poll = `${SETTLE}; return settle(arguments[0])`;
+    let answer = await this.run((driver) => driver.executeScript(start, id, arg === undefined ? [] : [arg]));
+    while (answer === 'pending') answer = await this.run((driver) => driver.executeScript(poll, id));
+    if (answer === 'gone') throw new Error('evaluate: the page navigated, closed or reloaded before the call settled');
+    if (answer.error !== undefined) throw new Error(answer.error);
+    return decode(JSON.parse(answer.value));
   }
 
   /** Polls `fn(arg)` until it returns something truthy (Playwright's signature). */
@@ -221,15 +269,35 @@ class Page {
     }
   }
 
+  /** Makes the page's window the current one (WebDriver's switch to window focuses it). */
+  bringToFront() {
+    return this.run(() => {});
+  }
+
   close() {
+    this.session.pages.delete(this);
     return this.run(async (driver) => {
       await driver.close();
-      const [left] = await driver.getAllWindowHandles();
-      if (left) await driver.switchTo().window(left);
-      this.session.current = left;
+      await driver.switchTo().window(this.session.home);
+      this.session.current = this.session.home;
     });
   }
 }
+
+let evaluations = 0;
+
+/**
+ * In the page: `settle(id)`, the answer of the call `id` once it settled (and forgets it),
+ * 'pending' if it has not within 5 ms, 'gone' if the page has no such call.
+ */
+const SETTLE = `const settle = (id) => {
+  const call = window.__evaluations?.get(id);
+  if (!call) return 'gone';
+  return Promise.race([call, new Promise((resolve) => setTimeout(() => resolve('pending'), 5))]).then((answer) => {
+    if (answer !== 'pending') window.__evaluations.delete(id);
+    return answer;
+  });
+}`;
 
 /** In the page: `encode(value)`, JSON text with the values JSON lacks tagged. */
 const ENCODE = `const encode = (value) => JSON.stringify(value, function (key, v) {
