@@ -1,7 +1,7 @@
 // The ppdb demo page.
 //
 // Where things run: this main thread only draws and handles clicks. The store is one ppdb
-// store on OPFS, opened in a dedicated worker the page owns (www/engine-worker.js); every
+// store on OPFS (IndexedDB where the browser has none for it), in a dedicated worker the page owns (www/engine-worker.js); every
 // read and write of the page is a request to it (www/engine.js). Chosen over ppdb on
 // IndexedDB on the page because:
 //   - nothing heavy runs here: imports, exports, the background workload, and the engine's
@@ -433,7 +433,8 @@ try {
   );
   startPrometheusView(() => readMetricsText(call), $('prometheus-details'), $('prometheus'));
   document.body.dataset.ready = 'true';
-  show($('status'), 'Ready. The store lives in this origin\'s private file system (OPFS) and survives reloads.');
+  const where = (await engine).storage === 'opfs' ? 'private file system (OPFS)' : 'IndexedDB (this browser keeps no OPFS store here)';
+  show($('status'), `Ready. The store lives in this origin's ${where} and survives reloads.`);
 } catch (err) {
   $('storage').textContent = 'unavailable';
   $('flavour').textContent = 'unavailable';

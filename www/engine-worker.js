@@ -1,4 +1,5 @@
-// The demo's engine: one ppdb store on OPFS (`storage: 'opfs'`, durable 'sync' writes) in
+// The demo's engine: one ppdb store on OPFS (`storage: 'auto'`: IndexedDB where the browser
+// cannot keep one in OPFS, as in WebKitGTK or a private window; durable 'sync' writes) in
 // this dedicated worker, which the page owns and, for "Crash and recover", kills.
 //
 // Protocol (postMessage), see www/engine.js for the page's side:
@@ -17,7 +18,7 @@ import { open, destroy, exportNdjson, importNdjson, setLogger } from '/pkg/index
 const NAME = 'ppdb-demo';
 // Small memtables (the default is 4 MiB), so flushes, tables and compactions show up in
 // the live charts with demo-sized data.
-const OPTIONS = { storage: 'opfs', durability: 'sync', memtableSize: 512 * 1024 };
+const OPTIONS = { storage: 'auto', durability: 'sync', memtableSize: 512 * 1024 };
 /** The store's alert rules, checked every second; "Trigger an alert" adds DEMO_ALERT. */
 const ALERTS = [
   { name: 'slow puts', metric: 'put.p99', above: 50 },

@@ -2,20 +2,20 @@
 // a browser of a few lines on its GObject API) under WebKitWebDriver, on a virtual X display
 // (Xvfb), spoken to as plain W3C WebDriver through selenium-webdriver. Pages are windows of
 // one session (one browser, one origin's storage), with what the tests use of Playwright's
-// page: goto, evaluate(fn, arg), waitForFunction, reload, close.
+// page: goto, evaluate(fn, arg), waitForFunction, click, screenshot, reload, close.
 //
 // Debian's MiniBrowser would do, but runs every automation session on an ephemeral data
 // store, where WebKit refuses OPFS as Safari does in a private window; webkit-browser.py
 // keeps the session's data in a profile folder, or in memory with `{ private: true }`, and
 // turns on the storage features Safari has on and WebKitGTK ships off.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { Builder } from 'selenium-webdriver';
+import { Builder, By } from 'selenium-webdriver';
 
 const BROWSER = fileURLToPath(new URL('./webkit-browser.py', import.meta.url));
 
@@ -267,6 +267,16 @@ class Page {
       if (Date.now() > deadline) throw new Error(`waitForFunction timed out: ${String(fn).slice(0, 120)}`);
       await new Promise((resolve) => setTimeout(resolve, options.polling ?? 50));
     }
+  }
+
+  /** Clicks the first element `selector` finds, as WebDriver does (scrolled into view). */
+  click(selector) {
+    return this.run(async (driver) => (await driver.findElement(By.css(selector))).click());
+  }
+
+  /** Writes a PNG of the window's viewport to `path` (WebDriver's screenshot: no fullPage). */
+  async screenshot({ path }) {
+    await writeFile(path, Buffer.from(await this.run((driver) => driver.takeScreenshot()), 'base64'));
   }
 
   /** Makes the page's window the current one (WebDriver's switch to window focuses it). */
