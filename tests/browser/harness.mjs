@@ -18,6 +18,12 @@ export const ENGINE = process.env.PPDB_BROWSER ?? 'chromium';
 /** Whether ENGINE has SharedArrayBuffer on cross-origin isolated pages (WebKitGTK 2.50 has not). */
 export const SHARED_MEMORY = ENGINE !== 'webkit';
 /**
+ * Whether an origin's quota grows when a write needs more: WebKitGTK grants every request
+ * for more space (WebKit leaves it to the app; Safari asks the user), so a quota there is
+ * where an origin starts, not a limit (safety.test.mjs).
+ */
+export const QUOTA_GROWS = ENGINE === 'webkit';
+/**
  * What the tests' OPFS stores ask for, and what they get: 'opfs'; in WebKitGTK, whose workers
  * cannot make OPFS sync access handles ('opfs' is UNSUPPORTED there: api.test.mjs), 'auto',
  * which runs the store in a worker all the same, on IndexedDB.
@@ -41,19 +47,55 @@ const ARGS = [
  * pages have in common (goto, evaluate with one argument, waitForFunction, reload, events).
  * `{ private: true }`: a private window instead (Chromium's incognito context, Firefox's
  * private browsing, WebKit's ephemeral session), whose storage goes with it.
+ *
+ * `quota(page, bytes)` limits the storage of `page`'s origin to `bytes` (undefined: the
+ * browser's own limit again). Chromium's CDP changes it in place (false); Firefox and WebKit read their
+ * limit at startup, so there the browser is closed and started again on the same profile,
+ * with every page gone and a new `context` (true).
  */
 export async function launch({ private: inPrivate = false } = {}) {
-  if (ENGINE === 'firefox') return launchFirefox(inPrivate);
-  if (ENGINE === 'webkit') return (await import('./webkit.mjs')).launchWebKit({ private: inPrivate });
+  if (ENGINE === 'chromium') return launchChromium(inPrivate);
+  const profile = await mkdtemp(join(tmpdir(), `ppdb-${ENGINE}-`));
+  const start = (quota) => (ENGINE === 'firefox' ? launchFirefox(inPrivate, profile, quota) : import('./webkit.mjs').then((webkit) => webkit.launchWebKit({ private: inPrivate, profile, quota })));
+  const browser = { ...(await start(undefined)) };
+  return {
+    get context() {
+      return browser.context;
+    },
+    async quota(_page, bytes) {
+      await browser.close();
+      Object.assign(browser, await start(bytes));
+      return true;
+    },
+    async close() {
+      await browser.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+async function launchChromium(inPrivate) {
   const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+  // (a CDP session per page, kept: an override ends with its session)
+  const quota = (context) => {
+    const sessions = new WeakMap();
+    return async (page, bytes) => {
+      if (!sessions.has(page)) sessions.set(page, await context.newCDPSession(page));
+      const origin = new URL(page.url()).origin;
+      await sessions.get(page).send('Storage.overrideQuotaForOrigin', bytes === undefined ? { origin } : { origin, quotaSize: bytes });
+      return false;
+    };
+  };
   if (inPrivate) {
     const browser = await chromium.launch({ executablePath, headless: true, args: ARGS });
-    return { context: await browser.newContext(), close: () => browser.close() };
+    const context = await browser.newContext();
+    return { context, quota: quota(context), close: () => browser.close() };
   }
   const profile = await mkdtemp(join(tmpdir(), 'ppdb-chromium-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath, headless: true, args: ARGS });
   return {
     context,
+    quota: quota(context),
     async close() {
       await context.close();
       await rm(profile, { recursive: true, force: true });
@@ -62,17 +104,23 @@ export async function launch({ private: inPrivate = false } = {}) {
 }
 
 /**
- * Debian's Firefox ESR through puppeteer-core (WebDriver BiDi), in a profile of its own. Its
- * pages take Playwright's `waitForFunction(fn, arg, options)`, and the context Playwright's
- * `exposeBinding(name, fn)` (on every page, opened before or after).
+ * Debian's Firefox ESR through puppeteer-core (WebDriver BiDi), in `profile`; `quota`: the
+ * temporary storage's limit in bytes (Firefox gives one origin all of a limit under 10 MiB).
+ * Its pages take Playwright's `waitForFunction(fn, arg, options)`, and the context
+ * Playwright's `exposeBinding(name, fn)` (on every page, opened before or after).
  */
-async function launchFirefox(inPrivate) {
+async function launchFirefox(inPrivate, profile, quota) {
   const { default: puppeteer } = await import('puppeteer-core');
   const browser = await puppeteer.launch({
     browser: 'firefox',
     executablePath: process.env.FIREFOX ?? '/usr/bin/firefox-esr',
     headless: true,
-    extraPrefsFirefox: inPrivate ? { 'browser.privatebrowsing.autostart': true } : {},
+    userDataDir: profile,
+    extraPrefsFirefox: {
+      ...(inPrivate ? { 'browser.privatebrowsing.autostart': true } : {}),
+      // (in KiB; -1, the default, when none: Firefox keeps a pref once set)
+      'dom.quotaManager.temporaryStorage.fixedLimit': quota === undefined ? -1 : Math.floor(quota / 1024),
+    },
   });
   const bindings = new Map();
   const pages = new Set();

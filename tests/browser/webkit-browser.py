@@ -6,7 +6,11 @@ refuses OPFS as Safari does in a private window. This browser keeps a session's 
 --data-dir (as Safari keeps a normal window's), or in memory with --private, and turns on
 Safari's storage features, which WebKitGTK 2.50 ships switched off.
 
-  webkit-browser.py --automation --data-dir=DIR [--private]
+  webkit-browser.py --automation --data-dir=DIR [--private] [--quota=BYTES]
+
+--quota limits each origin's storage to about BYTES. WebKit takes the limit as a share (the
+website data manager's origin-storage-ratio) of a capacity that WebKitGTK 2.50 puts at 16 GiB
+here (measured: not the volume's size); tests/browser/safety.test.mjs checks the result.
 """
 import argparse
 import sys
@@ -38,11 +42,15 @@ def main():
     parser.add_argument("--automation", action="store_true")
     parser.add_argument("--data-dir")
     parser.add_argument("--private", action="store_true")
+    parser.add_argument("--quota", type=int)
     args, _ = parser.parse_known_args()
     if args.private or not args.data_dir:
         manager = WebKit2.WebsiteDataManager.new_ephemeral()
     else:
-        manager = WebKit2.WebsiteDataManager(base_data_directory=args.data_dir, base_cache_directory=args.data_dir + "/cache")
+        limits = {}
+        if args.quota is not None:
+            limits["origin_storage_ratio"] = args.quota / 2**34
+        manager = WebKit2.WebsiteDataManager(base_data_directory=args.data_dir, base_cache_directory=args.data_dir + "/cache", **limits)
     context = WebKit2.WebContext(website_data_manager=manager)
     context.set_automation_allowed(args.automation)
     view_settings = settings()

@@ -8,9 +8,7 @@
 // store, where WebKit refuses OPFS as Safari does in a private window; webkit-browser.py
 // keeps the session's data in a profile folder, or in memory with `{ private: true }`, and
 // turns on the storage features Safari has on and WebKitGTK ships off.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -57,20 +55,19 @@ async function driverReady(url, driver) {
 }
 
 /**
- * Launches WebKit through WebKitWebDriver, with a fresh profile (`{ private: true }`: none,
- * as a private window); `{ context: { newPage }, close }` as launch().
+ * Launches WebKit through WebKitWebDriver on the profile folder `profile` (`private`: none,
+ * as a private window; `quota`: each origin's storage limit in bytes); `{ context, close }`
+ * as launch(), which owns the folder.
  */
-export async function launchWebKit({ private: inPrivate = false } = {}) {
-  const profile = await mkdtemp(join(tmpdir(), 'ppdb-webkit-'));
+export async function launchWebKit({ private: inPrivate = false, profile, quota }) {
   const processes = [];
   // Should this process end without close() (a test runner killed), the display goes with
   // it, and the browser with its display.
   const kill = () => processes.forEach((child) => child.kill());
   process.once('exit', kill);
-  const stop = async () => {
+  const stop = () => {
     kill();
     process.off('exit', kill);
-    await rm(profile, { recursive: true, force: true });
   };
   try {
     const xvfb = await startXvfb();
@@ -86,7 +83,10 @@ export async function launchWebKit({ private: inPrivate = false } = {}) {
       .usingServer(url)
       .withCapabilities({
         browserName: 'ppdb-webkit',
-        'webkitgtk:browserOptions': { binary: BROWSER, args: ['--automation', `--data-dir=${profile}`, ...(inPrivate ? ['--private'] : [])] },
+        'webkitgtk:browserOptions': {
+          binary: BROWSER,
+          args: ['--automation', `--data-dir=${profile}`, ...(inPrivate ? ['--private'] : []), ...(quota === undefined ? [] : [`--quota=${quota}`])],
+        },
       })
       .build();
     await driver.manage().setTimeouts({ script: 10 * 60_000, pageLoad: 60_000 });
@@ -99,12 +99,12 @@ export async function launchWebKit({ private: inPrivate = false } = {}) {
         } catch {
           // the last window closed ended the session already
         } finally {
-          await stop();
+          stop();
         }
       },
     };
   } catch (err) {
-    await stop();
+    stop();
     throw err;
   }
 }
