@@ -160,7 +160,9 @@ export async function grantPersistence(page, origin) {
 
 /**
  * Kills `page`'s renderer, the page and its workers at once, with no unload and no close
- * of anything (Chromium: CDP Page.crash); false where the engine's driver cannot.
+ * of anything (Chromium: CDP Page.crash); false where the engine's driver cannot. (Firefox:
+ * nothing from outside tells which content process holds a tab. WebKit: its web process
+ * can be terminated, but WebKitWebDriver then ends the whole session, every page with it.)
  */
 export async function crashPage(page) {
   if (ENGINE !== 'chromium') return false;
