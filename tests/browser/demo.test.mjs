@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { ENGINE, launch, OPFS_GOT, openPage, repoRoot, serve, TIMEOUT } from './harness.mjs';
+import { ENGINE, fill as fillIn, innerText, launch, OPFS_GOT, openPage, repoRoot, serve, TIMEOUT } from './harness.mjs';
 
 const SCREENSHOTS = new URL('./screenshots/', import.meta.url);
 const DOCS_SCREENSHOT = new URL('../../docs/demo.png', import.meta.url);
@@ -44,20 +44,13 @@ after(async () => {
 });
 
 /** The text of the first element `selector` finds in `where` (the demo page by default). */
-const textOf = (where, selector) => where.evaluate((selector) => document.querySelector(selector).innerText, selector);
-const text = (selector) => textOf(page, selector);
+const textOf = innerText;
+const text = (selector) => innerText(page, selector);
 const attribute = (selector, name) => page.evaluate(([selector, name]) => document.querySelector(selector).getAttribute(name), [selector, name]);
 const property = (selector, name) => page.evaluate(([selector, name]) => document.querySelector(selector)[name], [selector, name]);
 /** A click of the driver's, at the element (Playwright, Puppeteer and webkit.mjs have page.click). */
 const click = (selector, where = page) => where.click(selector);
-/** Sets a field's value and tells the page, as Playwright's fill does. */
-const fill = (selector, value, where = page) =>
-  where.evaluate(([selector, value]) => {
-    const field = document.querySelector(selector);
-    field.value = value;
-    field.dispatchEvent(new Event('input', { bubbles: true }));
-    field.dispatchEvent(new Event('change', { bubbles: true }));
-  }, [selector, value]);
+const fill = (selector, value, where = page) => fillIn(where, selector, value);
 const selectOption = fill;
 /** Clicks a checkbox or radio button unless it already is as asked. */
 const setChecked = async (selector, checked) => {

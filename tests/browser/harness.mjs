@@ -171,6 +171,21 @@ export async function crashPage(page) {
   return true;
 }
 
+/** The text of the first element `selector` finds in `page` (its innerText). */
+export const innerText = (page, selector) => page.evaluate((selector) => document.querySelector(selector).innerText, selector);
+
+/**
+ * Sets the value of `page`'s field `selector` and tells the page (input and change events),
+ * as Playwright's fill and selectOption do; in every engine's driver.
+ */
+export const fill = (page, selector, value) =>
+  page.evaluate(([selector, value]) => {
+    const field = document.querySelector(selector);
+    field.value = value;
+    field.dispatchEvent(new Event('input', { bubbles: true }));
+    field.dispatchEvent(new Event('change', { bubbles: true }));
+  }, [selector, value]);
+
 /** Opens `url` in a new page whose problems are logged; resolves once the load event fired. */
 export async function openPage(context, url) {
   const page = await context.newPage();

@@ -1,8 +1,8 @@
 // The Vite sample app (examples/vite-app/) as a user would have it: a copy of the app depends on
 // the packed package (`npm pack`, installed from the tarball like any dependency), Vite builds it
-// for production, `vite preview` serves dist/ with the app's COOP/COEP headers, and Chromium
-// clicks through it: todos on OPFS (through the package's proxy worker) survive a reload, the
-// app's own worker's OPFS store works.
+// for production, `vite preview` serves dist/ with the app's COOP/COEP headers, and the browser
+// (any ENGINE) clicks through it: todos on OPFS (through the package's proxy worker) survive a
+// reload, the app's own worker's OPFS store works (IndexedDB, both, where OPFS cannot hold one).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { build, createLogger, preview } from 'vite';
-import { launch, openPage, repoRoot, TIMEOUT } from './harness.mjs';
+import { fill, innerText, launch, OPFS_GOT, openPage, repoRoot, TIMEOUT } from './harness.mjs';
 import { readmeBlock } from '../js/fixtures/readme.mjs';
 
 const example = join(repoRoot, 'examples/vite-app');
@@ -90,15 +90,15 @@ test("the README's browser quick start, as pasted into a Vite page with no confi
   const site = await preview({ root, configFile: false, logLevel: 'warn', preview: { host: '127.0.0.1', port: 0, strictPort: true } });
   const quick = await openPage(browser.context, site.resolvedUrls.local[0]);
   try {
-    await quick.waitForSelector('#title');
+    await quick.waitForFunction(() => document.querySelector('#title'));
     for (const title of ['write docs', 'ship it']) {
-      await quick.fill('#title', title);
-      await quick.press('#title', 'Enter');
+      // (typed, then Enter: the field's change event)
+      await fill(quick, '#title', title);
       await quick.waitForFunction((n) => document.querySelectorAll('li').length === n, title === 'ship it' ? 2 : 1);
     }
     await quick.reload();
     await quick.waitForFunction(() => document.querySelectorAll('li').length === 2);
-    const items = await quick.$$eval('li', (lis) => lis.map((li) => li.textContent));
+    const items = await quick.evaluate(() => [...document.querySelectorAll('li')].map((li) => li.textContent));
     assert.deepEqual(items.map((text) => text.split(' (')[0]), ['write docs', 'ship it']);
     assert.ok(items.every((text) => /\(.+\)$/.test(text)), `each todo shows the Date it was added: ${items}`);
   } finally {
@@ -121,14 +121,14 @@ test('the build emits both wasm builds as assets, byte for byte', () => {
   assert.ok(readdirSync(assets).some((f) => /^proxy-worker-.*\.js$/.test(f)), 'no proxy worker chunk in dist/assets');
 });
 
-const items = () => page.$$eval('#items li span', (spans) => spans.map((s) => s.textContent));
+const items = () => page.evaluate(() => [...document.querySelectorAll('#items li span')].map((s) => s.textContent));
 const workerResult = async () => {
-  await page.waitForSelector('#worker[data-result]');
-  return JSON.parse(await page.getAttribute('#worker', 'data-result'));
+  await page.waitForFunction(() => document.querySelector('#worker[data-result]'));
+  return JSON.parse(await page.evaluate(() => document.querySelector('#worker').dataset.result));
 };
 async function ready() {
   await page.waitForFunction(() => document.body.dataset.ready || document.querySelector('#status.error'));
-  assert.equal(await page.evaluate(() => document.body.dataset.ready), 'true', await page.innerText('#status'));
+  assert.equal(await page.evaluate(() => document.body.dataset.ready), 'true', await innerText(page, '#status'));
 }
 
 test('todos are added, deleted and still there after a reload; the page and the worker use OPFS', { timeout: 60_000 }, async () => {
@@ -136,12 +136,12 @@ test('todos are added, deleted and still there after a reload; the page and the 
   await ready();
   // A page's 'auto' storage is OPFS, run in the package's proxy worker (emitted by Vite as a
   // chunk of its own), on the single build even though the app is cross-origin isolated.
-  assert.equal(await page.innerText('#storage'), 'opfs');
-  assert.equal(await page.innerText('#flavour'), 'single');
+  assert.equal(await innerText(page, '#storage'), OPFS_GOT);
+  assert.equal(await innerText(page, '#flavour'), 'single');
   assert.deepEqual(await items(), []);
 
   for (const [n, text] of ['buy milk', 'call Ada', 'write docs ✓'].entries()) {
-    await page.fill('#text', text);
+    await fill(page, '#text', text);
     await page.click('#add button');
     await page.waitForFunction((count) => document.querySelectorAll('#items li').length === count, n + 1);
   }
@@ -151,11 +151,11 @@ test('todos are added, deleted and still there after a reload; the page and the 
   await page.waitForFunction(() => document.querySelectorAll('#items li').length === 2);
   assert.deepEqual(await items(), ['buy milk', 'write docs ✓']);
 
-  assert.deepEqual(await workerResult(), { ok: true, storage: 'opfs', flavour: 'single', runs: 1, count: 100 });
+  assert.deepEqual(await workerResult(), { ok: true, storage: OPFS_GOT, flavour: 'single', runs: 1, count: 100 });
 
   await page.reload();
   await ready();
   assert.deepEqual(await items(), ['buy milk', 'write docs ✓']);
   // The worker's OPFS store kept its run counter across the reload.
-  assert.deepEqual(await workerResult(), { ok: true, storage: 'opfs', flavour: 'single', runs: 2, count: 100 });
+  assert.deepEqual(await workerResult(), { ok: true, storage: OPFS_GOT, flavour: 'single', runs: 2, count: 100 });
 });

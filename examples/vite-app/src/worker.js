@@ -1,9 +1,11 @@
-// A dedicated worker with its own ppdb store in the Origin Private File System: it counts its
-// runs (the count survives reloads), writes a batch, reads it back, closes and reports.
+// A dedicated worker with its own ppdb store in the Origin Private File System (IndexedDB
+// where the browser cannot keep one there, as in a private window of Firefox or Safari): it
+// counts its runs (the count survives reloads), writes a batch, reads it back, closes and
+// reports.
 import { open } from 'ppdb';
 
 async function run() {
-  const db = await open('worker-log', { storage: 'opfs' });
+  const db = await open('worker-log'); // storage 'auto'
   try {
     const runs = Number((await db.get('runs')) ?? 0) + 1;
     const ops = [{ type: 'put', key: 'runs', value: String(runs) }];
