@@ -43,8 +43,7 @@ after(async () => {
   await server?.close();
 });
 
-/** The text of the first element `selector` finds in `where` (the demo page by default). */
-const textOf = innerText;
+/** The text of the first element `selector` finds in the demo page. */
 const text = (selector) => innerText(page, selector);
 const attribute = (selector, name) => page.evaluate(([selector, name]) => document.querySelector(selector).getAttribute(name), [selector, name]);
 const property = (selector, name) => page.evaluate(([selector, name]) => document.querySelector(selector)[name], [selector, name]);
@@ -232,7 +231,7 @@ test('open in two tabs: they share the store, and a write in one appears in the 
   try {
     await second.waitForFunction(() => document.body.dataset.ready || document.querySelector('#status.error'));
     assert.equal(await text('#role'), 'owner');
-    assert.equal(await textOf(second, '#role'), 'client');
+    assert.equal(await innerText(second, '#role'), 'client');
     const changeShown = (where, key) => where.waitForFunction((key) => [...document.querySelectorAll('#changes td')].some((td) => td.textContent === key), key);
     const put = async (where, key) => {
       await fill('#put-key', key, where);

@@ -49,7 +49,8 @@ const ARGS = [
  * private browsing, WebKit's ephemeral session), whose storage goes with it.
  *
  * `quota(page, bytes)` limits the storage of `page`'s origin to `bytes` (undefined: the
- * browser's own limit again). Chromium's CDP changes it in place (false); Firefox and WebKit read their
+ * browser's own limit again). Chromium's CDP changes it in place (false); Firefox and WebKit
+ * read their
  * limit at startup, so there the browser is closed and started again on the same profile,
  * with every page gone and a new `context` (true).
  */
