@@ -50,9 +50,8 @@ const ARGS = [
  *
  * `quota(page, bytes)` limits the storage of `page`'s origin to `bytes` (undefined: the
  * browser's own limit again). Chromium's CDP changes it in place (false); Firefox and WebKit
- * read their
- * limit at startup, so there the browser is closed and started again on the same profile,
- * with every page gone and a new `context` (true).
+ * read their limit at startup, so there the browser is closed and started again on the same
+ * profile, with every page gone and a new `context` (true).
  */
 export async function launch({ private: inPrivate = false } = {}) {
   if (ENGINE === 'chromium') return launchChromium(inPrivate);
