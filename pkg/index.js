@@ -10,6 +10,15 @@ import { codecReady, describe } from './api/encoding.js';
 export { PpdbError };
 export { setLogger } from './engine/loader.js';
 
+// WebKit runs a module worker's entry a second time when a module imports it, and the
+// chunks a bundler splits off the worker do: the app's worker code (with this module in
+// its entry chunk) then runs twice. Said once, where it happens.
+const EVALUATED = Symbol.for('ppdb.evaluated');
+if (globalThis[EVALUATED] && typeof WorkerGlobalScope === 'function') {
+  console.warn("ppdb: this worker's module ran twice, as WebKit runs a bundled module worker's entry again: make the entry only import() its code (ppdb's README: Vite and other bundlers)");
+}
+globalThis[EVALUATED] = true;
+
 /**
  * Opens (creating it if needed) a store.
  * @param {string} name

@@ -2,7 +2,7 @@
 # `npm test`: installs what is missing, builds, then runs every test layer in order:
 # lints, native (unit, stress, property), loom, wasm-bindgen-test under Node, the package
 # under Node (both flavours, worker_threads, the packed tarball), and the browsers: Chromium
-# (Playwright), then the browser tests but the Vite app's again in Firefox and in WebKit.
+# (Playwright), then the browser tests again in Firefox and in WebKit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,8 +39,8 @@ node_modules/.bin/tsc -p tests/types/tsconfig.level.json
 step "package, browser and demo tests (node --test)"
 node --test --test-concurrency=1 tests/js/ tests/browser/
 
-step "browser tests in Firefox: every file of tests/browser/ but the Vite app's"
-PPDB_BROWSER=firefox node --test --test-concurrency=1 tests/browser/api.test.mjs tests/browser/worker.test.mjs tests/browser/proxy.test.mjs tests/browser/storage.test.mjs tests/browser/tabs.test.mjs tests/browser/safety.test.mjs tests/browser/demo.test.mjs
+step "browser tests in Firefox: every file of tests/browser/"
+PPDB_BROWSER=firefox node --test --test-concurrency=1 tests/browser/
 
 step "browser tests in WebKit (WebKitGTK): the same files (on IndexedDB: see tests/browser/harness.mjs OPFS_ASKED)"
-PPDB_BROWSER=webkit node --test --test-concurrency=1 tests/browser/api.test.mjs tests/browser/worker.test.mjs tests/browser/proxy.test.mjs tests/browser/storage.test.mjs tests/browser/tabs.test.mjs tests/browser/safety.test.mjs tests/browser/demo.test.mjs
+PPDB_BROWSER=webkit node --test --test-concurrency=1 tests/browser/

@@ -1,6 +1,6 @@
 // Opening a store in this context: the engine, its files and the Db all live here. This is
 // what `open()` runs in Node, in workers, and on a page for memory and IndexedDB stores.
-// A page's OPFS stores run it inside the proxy worker (pkg/proxy/proxy-worker.js), which imports
+// A page's OPFS stores run it inside the proxy worker (pkg/proxy/worker-side.js), which imports
 // this module rather than index.js so that its module graph never reaches pkg/proxy/page.js
 // (bundlers such as Vite reject a worker that starts itself).
 import { Db, startBackgroundWorker } from './db.js';

@@ -1,4 +1,4 @@
-// What both ends of the main-thread proxy (pkg/proxy/page.js on the page, pkg/proxy/proxy-worker.js
+// What both ends of the main-thread proxy (pkg/proxy/page.js on the page, pkg/proxy/worker-side.js
 // in its worker) use to send messages: batching per task and transferred buffers. The
 // protocol itself is described in pkg/proxy/page.js.
 import { invalid } from '../api/errors.js';

@@ -1,31 +1,23 @@
-// The worker side of the main-thread proxy (the protocol is described in pkg/proxy/page.js).
-// The page starts this dedicated module worker for an OPFS store, since OPFS sync access
-// handles exist only in dedicated workers. It opens the store with the real package and
-// serves the page's requests on that Db (pkg/proxy/server.js); replies that settle in the
-// same task go back as one message, their Uint8Arrays transferred.
-//
-// It imports open.js, not index.js: index.js reaches proxy.js, which starts this worker,
-// and bundlers reject a worker whose module graph starts itself.
-import { openHere } from '../api/open.js';
-import { Server, failure, gettersOf } from './server.js';
-
-const server = new Server((messages, transfer) => self.postMessage(messages, transfer), {
-  internal: {
-    /** Opens the store; answers the Db's getters. */
-    async open(name, options) {
-      if (this.db) throw failure('INTERNAL', 'this worker already holds a store');
-      const db = await openHere(name, options);
-      this.db = db;
-      // Alerts raised in here are events of the page's Db too.
-      db.addEventListener('alert', (event) => this.event('alert', event.detail));
-      return gettersOf(db);
-    },
+// The proxy worker a page starts for an OPFS store (pkg/proxy/page.js): an entry that holds
+// nothing but the import of its worker side (./worker-side.js). WebKit evaluates a module
+// worker's entry a second time when another module imports it, and a bundler's chunks do
+// (Vite's json, structured and watch chunks imported what they share from the worker's entry
+// chunk): a second Server then answered the page's requests too, and calls hung. An entry
+// with no code of its own shares nothing. Messages that arrive while the worker side loads
+// are kept and handed to it, in order.
+const early = [];
+const keep = (event) => early.push(event);
+self.addEventListener('message', keep);
+import('./worker-side.js').then(
+  ({ servePage }) => {
+    self.removeEventListener('message', keep);
+    servePage(early);
   },
-});
-
-// Each message is an array of requests. Anything else is a bug on the page side: the
-// error is left uncaught, so the page sees an error event and fails every call.
-self.addEventListener('message', ({ data }) => {
-  if (!Array.isArray(data)) throw new TypeError('ppdb proxy worker: a message must be an array of requests');
-  server.handle(data);
-});
+  (err) => {
+    // Thrown in a task of its own, it is an error event of the page's Worker (as a failed
+    // static import was), which fails the page's calls.
+    setTimeout(() => {
+      throw err;
+    });
+  },
+);

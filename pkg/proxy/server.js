@@ -1,7 +1,7 @@
 // The serving end of the proxy protocol (described in pkg/proxy/page.js): runs requests on a
 // Db for one remote caller, in the order it made them, holding what cannot cross (iterators,
 // snapshots) under the ids of the requests that made them. The proxy worker serves its page
-// with one (pkg/proxy/proxy-worker.js); a tab that owns a shared store serves each client
+// with one (pkg/proxy/worker-side.js); a tab that owns a shared store serves each client
 // context with one (pkg/proxy/tabs.js).
 import { Outbox, isPlainObject, transferable } from './messages.js';
 import { DB_GETTERS, isRemoteMethod } from '../api/methods.js';

@@ -1,6 +1,6 @@
 // The page: a todo list in a ppdb store. `storage: 'auto'` is OPFS on a page (the package runs
 // the store in a worker of its own; IndexedDB where there is no OPFS), so the list survives
-// reloads. Keys are `todo:<time>` so that a scan lists them in the order they were added.
+// reloads, and follows what other tabs of the app do to it (db.watch()). Keys are `todo:<time>` so that a scan lists them in the order they were added.
 import { open } from 'ppdb';
 
 const $ = (selector) => document.querySelector(selector);
@@ -35,22 +35,38 @@ async function render(db) {
   $('#items').replaceChildren(...items);
 }
 
+/** Renders the list again whenever it changes, here or in another tab of the app. */
+async function follow(db) {
+  try {
+    for await (const change of db.watch({ prefix: 'todo:' })) {
+      if (change.type === 'put' && change.key > lastKey) lastKey = change.key;
+      await render(db);
+    }
+  } catch (err) {
+    status(`${err.code ?? 'ERROR'}: ${err.message}`, true);
+  }
+}
+
 async function main() {
   const db = await open('todos');
   $('#storage').textContent = db.storage;
   $('#flavour').textContent = db.flavour;
   await render(db);
+  follow(db);
 
   $('#add').addEventListener('submit', async (event) => {
     event.preventDefault();
     const text = $('#text').value.trim();
     if (!text) return;
+    // Cleared now, not once the put resolves: the list may show the todo before that (the
+    // watch), and what is typed next must not be cleared.
+    $('#text').value = '';
     try {
       await db.put(nextKey(), text); // resolves once durable (OPFS flushed)
-      $('#text').value = '';
       await render(db);
       status(`added “${text}”`);
     } catch (err) {
+      if (!$('#text').value) $('#text').value = text;
       status(`${err.code ?? 'ERROR'}: ${err.message}`, true);
     }
   });

@@ -1,29 +1,6 @@
-// A dedicated worker with its own ppdb store in the Origin Private File System (IndexedDB
-// where the browser cannot keep one there, as in a private window of Firefox or Safari): it
-// counts its runs (the count survives reloads), writes a batch, reads it back, closes and
-// reports.
-import { open } from 'ppdb';
-
-async function run() {
-  const db = await open('worker-log'); // storage 'auto'
-  try {
-    const runs = Number((await db.get('runs')) ?? 0) + 1;
-    const ops = [{ type: 'put', key: 'runs', value: String(runs) }];
-    for (let i = 0; i < 100; i++) ops.push({ type: 'put', key: `run:${runs}:${String(i).padStart(3, '0')}`, value: `entry ${i}` });
-    await db.batch(ops); // atomic, and durable in OPFS once it resolves
-    let count = 0;
-    for await (const [, value] of db.iterator({ prefix: `run:${runs}:` })) {
-      if (value !== `entry ${count}`) throw new Error(`entry ${count} read back as ${value}`);
-      count++;
-    }
-    return { ok: true, storage: db.storage, flavour: db.flavour, runs, count };
-  } finally {
-    // Closing releases the store, so the next page load's worker can open it.
-    await db.close();
-  }
-}
-
-run().then(
-  (result) => postMessage(result),
-  (err) => postMessage({ ok: false, error: `${err.code ?? err.name}: ${err.message}` }),
-);
+// The app's worker: an entry that only imports what the worker does (./run-log.js). Safari's
+// engine, WebKit, runs a module worker's entry a second time when another module imports it,
+// and the chunks Vite splits off a worker import what they share from its entry chunk (ppdb
+// loads its storage and encodings as such chunks): with ppdb imported here, WebKit ran this
+// worker's code twice. An entry with no code of its own shares nothing.
+import('./run-log.js');
