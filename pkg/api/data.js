@@ -68,16 +68,15 @@ export class StoreData {
   }
 
   /**
-   * Writes the key of a single-key call into the scratch region (with `room` bytes more
-   * after it); returns `[region, keyLength]`.
+   * Writes the key of a single-key call at the start of the scratch region (with `room`
+   * bytes more after it: `scratch.region(0)` is that region); returns its length in bytes.
    */
-  scratchKey(key, room = 0) {
+  scratchKey(key, room) {
     const input = checkData(key, 'key');
     const scratch = this.scratch;
-    const region = scratch.region(Scratch.room(input) + room);
-    const length = scratch.write(region, 0, input);
+    const length = scratch.write(scratch.region(Scratch.room(input) + room), 0, input);
     this.keyLength(length);
-    return [region, length];
+    return length;
   }
 
   /** The answer of a scratch call: its number, or the error it left (as `call` reports it). */

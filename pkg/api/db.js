@@ -212,7 +212,8 @@ export class Db extends EventTarget {
     checkData(key, 'key');
     await this.#ready();
     this.#writable();
-    const [region, keyLength] = this.#data.scratchKey(key, Scratch.room(v));
+    const keyLength = this.#data.scratchKey(key, Scratch.room(v));
+    const region = this.#data.scratch.region(0);
     const valueLength = this.#data.scratch.write(region, keyLength, v);
     this.#data.valueLength(valueLength);
     // Watched: the operation's bytes, taken before the call (which may move wasm memory).
@@ -237,7 +238,7 @@ export class Db extends EventTarget {
       const k = this.#data.key(key);
       return this.#data.decode(this.#call(() => snapshot.get(k)), valueEncoding);
     }
-    const [, keyLength] = this.#data.scratchKey(key);
+    const keyLength = this.#data.scratchKey(key, 0);
     const length = this.#data.scratchAnswer(this.#call(() => this.#handle.getScratch(keyLength)));
     if (length === -1) return undefined;
     const scratch = this.#data.scratch;
@@ -271,7 +272,7 @@ export class Db extends EventTarget {
       const k = this.#data.key(key);
       return this.#call(() => snapshot.get(k)) !== undefined;
     }
-    const [, keyLength] = this.#data.scratchKey(key);
+    const keyLength = this.#data.scratchKey(key, 0);
     return this.#data.scratchAnswer(this.#call(() => this.#handle.getScratch(keyLength))) !== -1;
   }
 
@@ -304,8 +305,8 @@ export class Db extends EventTarget {
     if (codecLoading()) await codecLoading();
     await this.#ready();
     this.#writable();
-    const [region, keyLength] = this.#data.scratchKey(key);
-    const op = this.#feed.watched ? { put: false, key: region.slice(0, keyLength) } : null;
+    const keyLength = this.#data.scratchKey(key, 0);
+    const op = this.#feed.watched ? { put: false, key: this.#data.scratch.region(0).slice(0, keyLength) } : null;
     const sequence = this.#data.scratchAnswer(this.#call(() => this.#handle.delScratch(keyLength)));
     if (op) this.#feed.publish(sequence, [op]);
     await this.#afterWrite(keyLength);

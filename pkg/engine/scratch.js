@@ -24,6 +24,8 @@ export class Scratch {
   #pointer = 0;
   /** Bytes the engine keeps at #pointer at least (until the region is asked for more). */
   #room = 0;
+  /** The view region() answers (see there). */
+  #region = null;
   #encodeShared;
   #decodeShared;
 
@@ -36,13 +38,19 @@ export class Scratch {
     this.#decodeShared = !shared || takesShared((view) => new TextDecoder().decode(view));
   }
 
-  /** A view of the region, at least `len` bytes. */
+  /**
+   * A view of the region, at least `len` bytes (it may be longer: callers keep to what they
+   * wrote). The same view serves every call until the region moves or memory grows.
+   */
   region(len) {
     if (len > this.#room) {
       this.#pointer = this.#wasm.scratchPointer(len);
       this.#room = len;
+      this.#region = null;
     }
-    return this.view(this.#pointer, len);
+    // (A view of memory that grew reads as empty, or, shared, still reaches the region.)
+    if (this.#region === null || this.#region.length < this.#room) this.#region = this.view(this.#pointer, this.#room);
+    return this.#region;
   }
 
   /**
@@ -85,12 +93,12 @@ export class Scratch {
 
   /** The `len` bytes a read left at the start of the region: a copy (the caller's own). */
   result(len) {
-    return this.region(len).slice();
+    return this.region(len).slice(0, len);
   }
 
   /** The `len` bytes a read left, as a view to decode at once (a copy where it must be). */
   peek(len) {
-    return this.#decodeShared ? this.region(len) : this.result(len);
+    return this.#decodeShared ? this.region(len).subarray(0, len) : this.result(len);
   }
 
   /** The error of a call that answered -2. */
