@@ -269,9 +269,21 @@ class Page {
     }
   }
 
-  /** Clicks the first element `selector` finds, as WebDriver does (scrolled into view). */
+  /**
+   * Clicks the first element `selector` finds, as WebDriver does (scrolled into view). An
+   * element the page replaced between finding and clicking (a list rendered again) is found
+   * again, as Playwright's click waits for the element it clicks.
+   */
   click(selector) {
-    return this.run(async (driver) => (await driver.findElement(By.css(selector))).click());
+    return this.run(async (driver) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await (await driver.findElement(By.css(selector))).click();
+        } catch (err) {
+          if (err?.name !== 'StaleElementReferenceError' || attempt === 5) throw err;
+        }
+      }
+    });
   }
 
   /** Writes a PNG of the window's viewport to `path` (WebDriver's screenshot: no fullPage). */
