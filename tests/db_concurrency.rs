@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 const KEYS_PER_BATCH: usize = 8;
+/// Batches each writer makes when writers race on the same keys.
+const GENS: u32 = 1_000;
 
 #[test]
 fn readers_see_all_of_a_batch_or_none_of_it() {
@@ -72,6 +74,69 @@ fn readers_see_all_of_a_batch_or_none_of_it() {
         }
     }
     assert_eq!(db.stats().sequence, 3 * 3_000 * KEYS_PER_BATCH as u64);
+}
+
+#[test]
+fn writers_racing_on_the_same_keys_never_show_a_torn_batch_through_gets() {
+    // Every writer writes all the keys in each batch, so the memtable's point index takes
+    // versions of one key from several threads at once; a reader's gets at one snapshot
+    // must still all come from one batch, and each thread must read its own last write.
+    let db = Db::open_in_memory(Options::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..3u32)
+        .map(|w| {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                for generation in 0..GENS {
+                    let stamp = ((w << 16) | generation).to_be_bytes();
+                    let mut batch = WriteBatch::new();
+                    for k in 0..KEYS_PER_BATCH as u8 {
+                        batch.put(&[k], &stamp);
+                    }
+                    db.write(&batch).expect("write");
+                    // What this thread wrote, or a later batch of another thread.
+                    let read = db.get(&[0]).expect("get").expect("present");
+                    let read = u32::from_be_bytes(read.try_into().expect("4 bytes"));
+                    assert!(
+                        read == u32::from_be_bytes(stamp) || read >> 16 != w,
+                        "thread {w} read an older write of its own"
+                    );
+                }
+            })
+        })
+        .collect();
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let db = db.clone();
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut checks = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let snapshot = db.snapshot();
+                    let gets: Vec<_> = (0..KEYS_PER_BATCH as u8)
+                        .map(|k| snapshot.get(&[k]).expect("get"))
+                        .collect();
+                    assert!(
+                        gets.iter().all(|v| v == &gets[0]),
+                        "torn batch via get: {gets:?}"
+                    );
+                    checks += 1;
+                }
+                checks
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().expect("writer");
+    }
+    stop.store(true, Ordering::Relaxed);
+    for r in readers {
+        assert!(r.join().expect("reader") > 0);
+    }
+    let last: Vec<_> = (0..KEYS_PER_BATCH as u8)
+        .map(|k| db.get(&[k]).expect("get"))
+        .collect();
+    assert!(last.iter().all(|v| v == &last[0] && v.is_some()));
 }
 
 #[test]

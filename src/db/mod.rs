@@ -142,7 +142,7 @@ impl Db {
     /// Opens an empty store held in memory: nothing is logged or persisted.
     pub fn open_in_memory(options: Options) -> Db {
         let state = MemState {
-            active: Arc::new(Memtable::new(options.arena_chunk_size)),
+            active: Arc::new(Memtable::for_store(&options, 0)),
             segment: Arc::new(Segment::new(1, 0, false)),
             frozen: Vec::new(),
         };
@@ -206,7 +206,7 @@ impl Db {
         let mut memtables = recovered.memtables.into_iter();
         let active = memtables
             .next()
-            .unwrap_or_else(|| Arc::new(Memtable::new(options.arena_chunk_size)));
+            .unwrap_or_else(|| Arc::new(Memtable::for_store(&options, 0)));
         let state = MemState {
             active,
             segment,

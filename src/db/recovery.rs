@@ -132,10 +132,7 @@ impl Replay<'_> {
             self.active.freeze();
             let full = std::mem::replace(
                 &mut self.active,
-                Arc::new(Memtable::with_first_segment(
-                    self.options.arena_chunk_size,
-                    segment,
-                )),
+                Arc::new(Memtable::for_store(self.options, segment)),
             );
             self.frozen.insert(0, full);
         }
@@ -194,10 +191,7 @@ pub fn recover(
     let mut replay = Replay {
         options,
         base,
-        active: Arc::new(Memtable::with_first_segment(
-            options.arena_chunk_size,
-            first,
-        )),
+        active: Arc::new(Memtable::for_store(options, first)),
         frozen: Vec::new(),
         last: base,
         report: RecoveryReport::default(),

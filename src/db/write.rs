@@ -359,10 +359,7 @@ impl Db {
         );
         inner.metrics.count(Op::Switch, 1);
         inner.metrics.reset_write_latency_average();
-        let active = Arc::new(Memtable::with_first_segment(
-            inner.options.arena_chunk_size,
-            first_segment,
-        ));
+        let active = Arc::new(Memtable::for_store(&inner.options, first_segment));
         // A concurrent flush may drop a frozen memtable meanwhile: build on the latest.
         inner.state.rcu(|current| {
             let mut frozen = Vec::with_capacity(current.frozen.len() + 1);

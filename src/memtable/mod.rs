@@ -1,17 +1,20 @@
 //! The memtable: recent writes, in memory, ordered by internal key.
 //!
-//! An insert-only [`SkipList`] over a lock-free [`Arena`]. Many writers insert at once
-//! without locks; readers never lock or wait. [`Memtable::freeze`] turns it read-only:
+//! An insert-only [`SkipList`] over a lock-free [`Arena`], with a [`PointIndex`] that
+//! finds a key's newest version without a descent. Many writers insert at once without
+//! locks; readers never lock or wait. [`Memtable::freeze`] turns it read-only:
 //! writers register with [`Memtable::begin_write`], so the owner can tell when the last
 //! in-flight insert has finished ([`Memtable::is_quiescent`]) before flushing it.
 
 pub mod arena;
+pub mod index;
 pub mod skiplist;
 
 use crate::iter::InternalIterator;
 use crate::key::{self, SequenceNumber, ValueKind, TRAILER_LEN};
 use crate::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use arena::Arena;
+use index::{PointIndex, Probe};
 use skiplist::{NodeRef, SkipList};
 use std::sync::Arc;
 
@@ -29,6 +32,7 @@ pub enum Lookup<'a> {
 /// An in-memory, ordered, insert-only table of internal keys.
 pub struct Memtable {
     list: SkipList,
+    index: PointIndex,
     frozen: AtomicBool,
     writers: AtomicUsize,
     /// User key and value bytes inserted (what a user would call the data size).
@@ -46,15 +50,26 @@ pub struct WriteGuard<'a> {
 }
 
 impl Memtable {
-    /// An empty memtable whose arena allocates chunks of up to `chunk_size` bytes.
+    /// An empty memtable whose arena allocates chunks of up to `chunk_size` bytes, sized
+    /// for the default 4 MiB of entries.
     pub fn new(chunk_size: usize) -> Memtable {
-        Memtable::with_first_segment(chunk_size, 0)
+        Memtable::with_first_segment(chunk_size, 0, 4 << 20)
     }
 
-    /// An empty memtable whose entries are logged from segment `first_segment` on.
-    pub fn with_first_segment(chunk_size: usize, first_segment: u64) -> Memtable {
+    /// An empty memtable of a store opened with `options`, whose entries are logged from
+    /// segment `first_segment` on.
+    pub fn for_store(options: &crate::Options, first_segment: u64) -> Memtable {
+        // (No memtable outgrows the store's memory limit.)
+        let size = options.memtable_size.min(options.memory_limit);
+        Memtable::with_first_segment(options.arena_chunk_size, first_segment, size)
+    }
+
+    /// An empty memtable whose entries are logged from segment `first_segment` on, sized
+    /// for about `size` bytes of entries (the store's `memtable_size`).
+    pub fn with_first_segment(chunk_size: usize, first_segment: u64, size: usize) -> Memtable {
         Memtable {
             list: SkipList::new(Arena::new(chunk_size), key::compare, height_seed()),
+            index: PointIndex::new(index_slots(size)),
             frozen: AtomicBool::new(false),
             writers: AtomicUsize::new(0),
             data_bytes: AtomicUsize::new(0),
@@ -109,9 +124,9 @@ impl Memtable {
         self.list.is_empty()
     }
 
-    /// Bytes of memory held (arena chunks).
+    /// Bytes of memory held (arena chunks and the point index).
     pub fn memory_usage(&self) -> usize {
-        self.list.memory_usage()
+        self.list.memory_usage() + self.index.memory_usage()
     }
 
     /// Bytes its entries take in the arena (what decides when it is full; the arena holds
@@ -138,6 +153,21 @@ impl Memtable {
         user_key: &[u8],
         seq: SequenceNumber,
     ) -> Option<(SequenceNumber, Lookup<'_>)> {
+        let node = match self.index.find(&self.list, user_key) {
+            Probe::Absent => return None,
+            // The newest version, unless the reader's snapshot is older than it.
+            Probe::Newest(node) if index::sequence(self.list.key(node)) <= seq => node,
+            _ => self.seek(user_key, seq)?,
+        };
+        let found = key::parse(self.list.key(node)).filter(|f| f.user_key == user_key)?;
+        Some(match found.kind {
+            ValueKind::Put => (found.seq, Lookup::Found(self.list.value(node))),
+            ValueKind::Delete => (found.seq, Lookup::Deleted),
+        })
+    }
+
+    /// The first node at or after `user_key`'s version at `seq` (a skiplist descent).
+    fn seek(&self, user_key: &[u8], seq: SequenceNumber) -> Option<NodeRef> {
         // Build the seek key on the stack for ordinary keys; allocate only for long ones.
         let mut stack = [0u8; 128];
         let heap;
@@ -149,12 +179,7 @@ impl Memtable {
             heap = key::internal_key(user_key, seq, ValueKind::SEEK);
             &heap
         };
-        let node = self.list.seek(target)?;
-        let found = key::parse(self.list.key(node)).filter(|f| f.user_key == user_key)?;
-        Some(match found.kind {
-            ValueKind::Put => (found.seq, Lookup::Found(self.list.value(node))),
-            ValueKind::Delete => (found.seq, Lookup::Deleted),
-        })
+        self.list.seek(target)
     }
 
     /// An iterator over the internal entries, holding the memtable alive.
@@ -164,6 +189,13 @@ impl Memtable {
             node: None,
         }
     }
+}
+
+/// Point index slots for a memtable of `size` bytes of entries: one per 16 bytes, so that
+/// it holds the keys of about three times `size` in entries of 64 bytes (a batch larger
+/// than the memtable goes in whole), at 4 (wasm) or 8 bytes a slot.
+fn index_slots(size: usize) -> usize {
+    (size / 16).clamp(1 << 8, 1 << 22)
 }
 
 /// A per-process random seed for tower heights (fixed under loom, which needs determinism).
@@ -182,7 +214,8 @@ impl WriteGuard<'_> {
     pub fn add(&self, seq: SequenceNumber, kind: ValueKind, user_key: &[u8], value: &[u8]) {
         let trailer = key::pack_trailer(seq, kind).to_le_bytes();
         debug_assert_eq!(trailer.len(), TRAILER_LEN);
-        self.memtable.list.insert(&[user_key, &trailer], value);
+        let node = self.memtable.list.insert(&[user_key, &trailer], value);
+        self.memtable.index.record(&self.memtable.list, node);
         self.memtable
             .data_bytes
             .fetch_add(user_key.len() + value.len(), Ordering::Relaxed);
@@ -318,6 +351,138 @@ mod tests {
             it.prev();
         }
         assert_eq!(backward, vec![2, 1, 3]);
+    }
+
+    /// What the skiplist alone says of `user_key` at `seq` (the index's reference).
+    fn by_descent(
+        mem: &Memtable,
+        user_key: &[u8],
+        seq: SequenceNumber,
+    ) -> Option<(u64, Vec<u8>, bool)> {
+        let node = mem.seek(user_key, seq)?;
+        let found = key::parse(mem.list.key(node)).filter(|f| f.user_key == user_key)?;
+        Some((
+            found.seq,
+            mem.list.value(node).to_vec(),
+            found.kind == ValueKind::Delete,
+        ))
+    }
+
+    fn by_get(
+        mem: &Memtable,
+        user_key: &[u8],
+        seq: SequenceNumber,
+    ) -> Option<(u64, Vec<u8>, bool)> {
+        mem.get_versioned(user_key, seq)
+            .map(|(found, lookup)| match lookup {
+                Lookup::Found(value) => (found, value.to_vec(), false),
+                _ => (found, Vec::new(), true),
+            })
+    }
+
+    /// Versions of `keys` keys (puts and deletes, in a scrambled key order) at sequence
+    /// numbers 1..=n, into a memtable sized for `size` bytes.
+    fn scrambled(size: usize, n: u64, keys: u64) -> Memtable {
+        let mem = Memtable::with_first_segment(4096, 0, size);
+        {
+            let w = mem.begin_write().expect("not frozen");
+            for seq in 1..=n {
+                let k = format!("key{}", (seq * 7919) % keys);
+                let kind = if seq % 5 == 0 {
+                    ValueKind::Delete
+                } else {
+                    ValueKind::Put
+                };
+                let value = if kind == ValueKind::Put {
+                    format!("v{seq}")
+                } else {
+                    String::new()
+                };
+                w.add(seq, kind, k.as_bytes(), value.as_bytes());
+            }
+        }
+        mem
+    }
+
+    #[test]
+    fn the_point_index_answers_what_the_skiplist_does_at_every_snapshot() {
+        let mem = scrambled(4 << 20, 2_000, 200);
+        assert!(mem.index.is_on());
+        for k in 0..210 {
+            let k = format!("key{k}");
+            for seq in [0, 1, 2, 10, 199, 200, 201, 999, 1_000, 1_999, 2_000, 5_000] {
+                assert_eq!(
+                    by_get(&mem, k.as_bytes(), seq),
+                    by_descent(&mem, k.as_bytes(), seq),
+                    "{k} at {seq}"
+                );
+            }
+        }
+        // Keys next to present ones (a prefix, a longer key) are absent.
+        assert_eq!(mem.get(b"key1x", 9_999), Lookup::Absent);
+        assert_eq!(mem.get(b"key", 9_999), Lookup::Absent);
+    }
+
+    #[test]
+    fn a_full_point_index_turns_off_and_gets_still_answer() {
+        // The smallest index (256 slots) holds 192 keys; 1,500 turn it off part way.
+        let mem = scrambled(0, 3_000, 1_500);
+        assert!(!mem.index.is_on());
+        for k in 0..1_510 {
+            let k = format!("key{k}");
+            for seq in [0, 3, 1_500, 3_000] {
+                assert_eq!(
+                    by_get(&mem, k.as_bytes(), seq),
+                    by_descent(&mem, k.as_bytes(), seq),
+                    "{k} at {seq}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn concurrent_writers_of_the_same_keys_leave_the_newest_version_indexed() {
+        let mem = Arc::new(Memtable::with_first_segment(1 << 16, 0, 1 << 20));
+        let threads: Vec<_> = (0..4u64)
+            .map(|t| {
+                let mem = Arc::clone(&mem);
+                std::thread::spawn(move || {
+                    let w = mem.begin_write().expect("not frozen");
+                    // Thread t writes sequence numbers t+1, t+5, t+9, ...: every key gets
+                    // versions from every thread, in racing order.
+                    for i in 0..5_000u64 {
+                        let seq = i * 4 + t + 1;
+                        w.add(
+                            seq,
+                            ValueKind::Put,
+                            format!("k{}", i % 500).as_bytes(),
+                            &seq.to_le_bytes(),
+                        );
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("writer");
+        }
+        assert!(mem.index.is_on());
+        for k in 0..500u64 {
+            let newest = (0..20_000u64)
+                .filter(|seq| (seq / 4) % 500 == k)
+                .max()
+                .expect("written")
+                + 1;
+            let key = format!("k{k}");
+            assert_eq!(
+                mem.get(key.as_bytes(), u64::MAX >> 8),
+                Lookup::Found(&newest.to_le_bytes()),
+                "{key}"
+            );
+            assert_eq!(
+                by_get(&mem, key.as_bytes(), newest - 1),
+                by_descent(&mem, key.as_bytes(), newest - 1)
+            );
+        }
     }
 
     #[test]

@@ -52,6 +52,20 @@ impl NodeRef {
     fn ptr(self) -> *mut Node {
         self.0.as_ptr()
     }
+
+    /// The node's address, to keep in an atomic (the memtable's point index).
+    pub(crate) fn as_raw(self) -> *mut u8 {
+        self.0.as_ptr().cast()
+    }
+
+    /// The node at an address `as_raw` gave.
+    ///
+    /// # Safety
+    /// `raw` must come from `as_raw` of a node of a list that is still alive.
+    pub(crate) unsafe fn from_raw(raw: *mut u8) -> NodeRef {
+        // SAFETY: guaranteed by the caller: a node's address, never null.
+        NodeRef(unsafe { NonNull::new_unchecked(raw.cast()) })
+    }
 }
 
 /// Link `level` of `node`.
@@ -191,8 +205,9 @@ impl SkipList {
 
     /// Inserts the key made of `key_parts` (concatenated) with `value`. Lock-free; safe to
     /// call from many threads at once. The key must not be in the list already and must be
-    /// at most [`MAX_KEY_LEN`] bytes (the memtable guarantees both).
-    pub fn insert(&self, key_parts: &[&[u8]], value: &[u8]) {
+    /// at most [`MAX_KEY_LEN`] bytes (the memtable guarantees both). Answers the new node,
+    /// linked on every level of its tower.
+    pub fn insert(&self, key_parts: &[&[u8]], value: &[u8]) -> NodeRef {
         let key_len: usize = key_parts.iter().map(|part| part.len()).sum();
         assert!(key_len <= MAX_KEY_LEN, "skiplist key too long");
         let height = self.height_for(key_parts);
@@ -258,6 +273,8 @@ impl SkipList {
             }
         }
         self.len.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: `node` came from the arena: never null.
+        NodeRef(unsafe { NonNull::new_unchecked(node) })
     }
 
     /// On `level`, starting at `before` (whose key is below `key`), the last node with a key
