@@ -360,7 +360,12 @@ test('the benchmark panel runs every store on small sizes and draws the chart', 
   await selectOption('#bench-n', '100');
   const started = Date.now();
   await click('#bench-run');
-  await page.waitForFunction(() => /^Done/.test(document.querySelector('#bench-status').textContent), null, { timeout: 60_000 });
+  try {
+    await page.waitForFunction(() => /^Done/.test(document.querySelector('#bench-status').textContent), null, { timeout: 50_000 });
+  } catch (err) {
+    // Say how far it got: the status names the store and workload running.
+    throw new Error(`the benchmark did not finish: ${await text('#bench-status')} (${err.message})`);
+  }
   const cells = await page.evaluate(() => [...document.querySelectorAll('#bench-table td')].map((td) => [`${td.dataset.peer}/${td.dataset.workload}`, td.textContent, td.title]));
   assert.equal(cells.length, 18);
   // Where OPFS cannot hold a store (WebKitGTK: see OPFS_GOT), its two stores fail, each
