@@ -1,13 +1,13 @@
 //! The memtable: recent writes, in memory, ordered by internal key.
 //!
-//! An insert-only [`SkipList`] over a lock-free [`Arena`], with a [`PointIndex`] that
+//! An insert-only [`SkipList`] over a lock-free [`Arena`], with a point index that
 //! finds a key's newest version without a descent. Many writers insert at once without
 //! locks; readers never lock or wait. [`Memtable::freeze`] turns it read-only:
 //! writers register with [`Memtable::begin_write`], so the owner can tell when the last
 //! in-flight insert has finished ([`Memtable::is_quiescent`]) before flushing it.
 
 pub mod arena;
-pub mod index;
+pub(crate) mod index;
 pub mod skiplist;
 
 use crate::iter::InternalIterator;
