@@ -73,6 +73,11 @@ pub fn user_key(internal_key: &[u8]) -> &[u8] {
     &internal_key[..internal_key.len().saturating_sub(TRAILER_LEN)]
 }
 
+/// The sequence number of an internal key.
+pub fn sequence(internal_key: &[u8]) -> SequenceNumber {
+    trailer(internal_key) >> 8
+}
+
 fn trailer(internal_key: &[u8]) -> u64 {
     let start = internal_key.len().saturating_sub(TRAILER_LEN);
     let mut bytes = [0u8; TRAILER_LEN];

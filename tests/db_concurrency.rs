@@ -1,6 +1,6 @@
 //! Concurrency: several threads write one store; readers must see whole batches only.
 
-use ppdb::{Db, Options, ScanOptions, WriteBatch};
+use ppdb::{Db, Options, ScanOptions, Snapshot, WriteBatch};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -8,23 +8,14 @@ const KEYS_PER_BATCH: usize = 8;
 /// Batches each writer makes when writers race on the same keys.
 const GENS: u32 = 1_000;
 
-#[test]
-fn readers_see_all_of_a_batch_or_none_of_it() {
-    let db = Db::open_in_memory(Options::default());
+/// Runs `write(db, w)` on `writers` threads while two readers run `check` on snapshot after
+/// snapshot; returns once the writers are done and each reader checked at least once.
+fn race_readers_with_writers(db: &Db, writers: u32, write: fn(&Db, u32), check: fn(&Snapshot)) {
     let stop = Arc::new(AtomicBool::new(false));
-    // Each writer rewrites its own group of keys, all with the same generation number.
-    let writers: Vec<_> = (0..3u8)
+    let writers: Vec<_> = (0..writers)
         .map(|w| {
             let db = db.clone();
-            std::thread::spawn(move || {
-                for generation in 0..3_000u32 {
-                    let mut batch = WriteBatch::new();
-                    for k in 0..KEYS_PER_BATCH {
-                        batch.put(&[w, k as u8], &generation.to_be_bytes());
-                    }
-                    db.write(&batch).expect("write");
-                }
-            })
+            std::thread::spawn(move || write(&db, w))
         })
         .collect();
     let readers: Vec<_> = (0..2)
@@ -34,25 +25,8 @@ fn readers_see_all_of_a_batch_or_none_of_it() {
             std::thread::spawn(move || {
                 let mut checks = 0u64;
                 while !stop.load(Ordering::Relaxed) {
-                    let snapshot = db.snapshot();
-                    for w in 0..3u8 {
-                        let group: Vec<_> = snapshot
-                            .scan(ScanOptions::prefix(&[w]))
-                            .expect("scan")
-                            .map(|(_, v)| v)
-                            .collect();
-                        assert!(
-                            group.is_empty()
-                                || (group.len() == KEYS_PER_BATCH
-                                    && group.iter().all(|v| v == &group[0])),
-                            "torn batch: {group:?}"
-                        );
-                        let gets: Vec<_> = (0..KEYS_PER_BATCH)
-                            .map(|k| snapshot.get(&[w, k as u8]).expect("get"))
-                            .collect();
-                        assert!(gets.iter().all(|v| v == &gets[0]), "torn batch via get");
-                        checks += 1;
-                    }
+                    check(&db.snapshot());
+                    checks += 1;
                 }
                 checks
             })
@@ -65,6 +39,40 @@ fn readers_see_all_of_a_batch_or_none_of_it() {
     for r in readers {
         assert!(r.join().expect("reader") > 0);
     }
+}
+
+#[test]
+fn readers_see_all_of_a_batch_or_none_of_it() {
+    let db = Db::open_in_memory(Options::default());
+    // Each writer rewrites its own group of keys, all with the same generation number.
+    let write = |db: &Db, w: u32| {
+        for generation in 0..3_000u32 {
+            let mut batch = WriteBatch::new();
+            for k in 0..KEYS_PER_BATCH {
+                batch.put(&[w as u8, k as u8], &generation.to_be_bytes());
+            }
+            db.write(&batch).expect("write");
+        }
+    };
+    let check = |snapshot: &Snapshot| {
+        for w in 0..3u8 {
+            let group: Vec<_> = snapshot
+                .scan(ScanOptions::prefix(&[w]))
+                .expect("scan")
+                .map(|(_, v)| v)
+                .collect();
+            assert!(
+                group.is_empty()
+                    || (group.len() == KEYS_PER_BATCH && group.iter().all(|v| v == &group[0])),
+                "torn batch: {group:?}"
+            );
+            let gets: Vec<_> = (0..KEYS_PER_BATCH)
+                .map(|k| snapshot.get(&[w, k as u8]).expect("get"))
+                .collect();
+            assert!(gets.iter().all(|v| v == &gets[0]), "torn batch via get");
+        }
+    };
+    race_readers_with_writers(&db, 3, write, check);
     for w in 0..3u8 {
         for k in 0..KEYS_PER_BATCH as u8 {
             assert_eq!(
@@ -80,59 +88,35 @@ fn readers_see_all_of_a_batch_or_none_of_it() {
 fn writers_racing_on_the_same_keys_never_show_a_torn_batch_through_gets() {
     // Every writer writes all the keys in each batch, so the memtable's point index takes
     // versions of one key from several threads at once; a reader's gets at one snapshot
-    // must still all come from one batch, and each thread must read its own last write.
+    // must still all come from one batch, and each thread must read its own last write or
+    // a newer one.
     let db = Db::open_in_memory(Options::default());
-    let stop = Arc::new(AtomicBool::new(false));
-    let writers: Vec<_> = (0..3u32)
-        .map(|w| {
-            let db = db.clone();
-            std::thread::spawn(move || {
-                for generation in 0..GENS {
-                    let stamp = ((w << 16) | generation).to_be_bytes();
-                    let mut batch = WriteBatch::new();
-                    for k in 0..KEYS_PER_BATCH as u8 {
-                        batch.put(&[k], &stamp);
-                    }
-                    db.write(&batch).expect("write");
-                    // What this thread wrote, or a later batch of another thread.
-                    let read = db.get(&[0]).expect("get").expect("present");
-                    let read = u32::from_be_bytes(read.try_into().expect("4 bytes"));
-                    assert!(
-                        read == u32::from_be_bytes(stamp) || read >> 16 != w,
-                        "thread {w} read an older write of its own"
-                    );
-                }
-            })
-        })
-        .collect();
-    let readers: Vec<_> = (0..2)
-        .map(|_| {
-            let db = db.clone();
-            let stop = Arc::clone(&stop);
-            std::thread::spawn(move || {
-                let mut checks = 0u64;
-                while !stop.load(Ordering::Relaxed) {
-                    let snapshot = db.snapshot();
-                    let gets: Vec<_> = (0..KEYS_PER_BATCH as u8)
-                        .map(|k| snapshot.get(&[k]).expect("get"))
-                        .collect();
-                    assert!(
-                        gets.iter().all(|v| v == &gets[0]),
-                        "torn batch via get: {gets:?}"
-                    );
-                    checks += 1;
-                }
-                checks
-            })
-        })
-        .collect();
-    for w in writers {
-        w.join().expect("writer");
-    }
-    stop.store(true, Ordering::Relaxed);
-    for r in readers {
-        assert!(r.join().expect("reader") > 0);
-    }
+    let write = |db: &Db, w: u32| {
+        for generation in 0..GENS {
+            let stamp = ((w << 16) | generation).to_be_bytes();
+            let mut batch = WriteBatch::new();
+            for k in 0..KEYS_PER_BATCH as u8 {
+                batch.put(&[k], &stamp);
+            }
+            let seq = db.write(&batch).expect("write");
+            // Key 0 is the batch's first operation: its version is `seq`.
+            let (_, version) = db.get_with_version(&[0]).expect("get").expect("present");
+            assert!(
+                version >= seq,
+                "thread {w} read version {version}, older than its write {seq}"
+            );
+        }
+    };
+    let check = |snapshot: &Snapshot| {
+        let gets: Vec<_> = (0..KEYS_PER_BATCH as u8)
+            .map(|k| snapshot.get(&[k]).expect("get"))
+            .collect();
+        assert!(
+            gets.iter().all(|v| v == &gets[0]),
+            "torn batch via get: {gets:?}"
+        );
+    };
+    race_readers_with_writers(&db, 3, write, check);
     let last: Vec<_> = (0..KEYS_PER_BATCH as u8)
         .map(|k| db.get(&[k]).expect("get"))
         .collect();

@@ -11,7 +11,7 @@
 //! of this memtable descends the skiplist, as readers that see that version check.
 
 use super::skiplist::{NodeRef, SkipList};
-use crate::key::{self, SequenceNumber};
+use crate::key;
 use crate::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use std::ptr;
 
@@ -37,10 +37,10 @@ pub struct PointIndex {
 }
 
 impl PointIndex {
-    /// An index of `slots` slots (rounded up to a power of two, at least 64); it holds up to
-    /// three quarters of that many keys.
+    /// An index of `slots` slots (rounded up to a power of two); it holds up to three
+    /// quarters of that many keys.
     pub fn new(slots: usize) -> PointIndex {
-        let slots = slots.max(64).next_power_of_two();
+        let slots = slots.next_power_of_two();
         PointIndex {
             slots: (0..slots)
                 .map(|_| AtomicPtr::new(ptr::null_mut()))
@@ -72,7 +72,7 @@ impl PointIndex {
         }
         let internal = list.key(node);
         let user = key::user_key(internal);
-        let seq = sequence(internal);
+        let seq = key::sequence(internal);
         let mask = self.slots.len() - 1;
         let mut at = self.start(user);
         let mut probes = 0;
@@ -92,7 +92,7 @@ impl PointIndex {
                     probes += 1;
                     continue;
                 }
-                sequence(other) < seq
+                key::sequence(other) < seq
             };
             if !replace {
                 return; // a newer version holds the slot
@@ -138,9 +138,4 @@ impl PointIndex {
             Probe::Off
         }
     }
-}
-
-/// The sequence number of an internal key.
-pub(crate) fn sequence(internal_key: &[u8]) -> SequenceNumber {
-    key::parse(internal_key).map_or(0, |parsed| parsed.seq)
 }

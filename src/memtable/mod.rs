@@ -51,9 +51,9 @@ pub struct WriteGuard<'a> {
 
 impl Memtable {
     /// An empty memtable whose arena allocates chunks of up to `chunk_size` bytes, sized
-    /// for the default 4 MiB of entries.
+    /// for the default `memtable_size`.
     pub fn new(chunk_size: usize) -> Memtable {
-        Memtable::with_first_segment(chunk_size, 0, 4 << 20)
+        Memtable::with_first_segment(chunk_size, 0, crate::Options::default().memtable_size)
     }
 
     /// An empty memtable of a store opened with `options`, whose entries are logged from
@@ -156,7 +156,7 @@ impl Memtable {
         let node = match self.index.find(&self.list, user_key) {
             Probe::Absent => return None,
             // The newest version, unless the reader's snapshot is older than it.
-            Probe::Newest(node) if index::sequence(self.list.key(node)) <= seq => node,
+            Probe::Newest(node) if key::sequence(self.list.key(node)) <= seq => node,
             _ => self.seek(user_key, seq)?,
         };
         let found = key::parse(self.list.key(node)).filter(|f| f.user_key == user_key)?;

@@ -1,6 +1,7 @@
 // The page: a todo list in a ppdb store. `storage: 'auto'` is OPFS on a page (the package runs
 // the store in a worker of its own; IndexedDB where there is no OPFS), so the list survives
-// reloads, and follows what other tabs of the app do to it (db.watch()). Keys are `todo:<time>` so that a scan lists them in the order they were added.
+// reloads, and follows what other tabs of the app do to it (db.watch()). Keys are
+// `todo:<time>` so that a scan lists them in the order they were added.
 import { open } from 'ppdb';
 
 const $ = (selector) => document.querySelector(selector);
