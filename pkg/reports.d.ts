@@ -79,6 +79,7 @@ export interface Metrics {
   latency: {
     /** One get in 8 is timed (the 1st, 9th, ...): `count` is the gets timed. */
     get: LatencySummary;
+    /** A write of one operation (put, del, a batch of one); one in 8 is timed, as gets are. */
     put: LatencySummary;
     batch: LatencySummary;
     walWrite: LatencySummary;

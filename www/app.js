@@ -130,6 +130,8 @@ async function refreshCount() {
 // backwards from the first key of this one.
 
 const browse = { options: {}, reverse: false, size: 20, first: null, last: null, page: 1 };
+/** The latest listing asked for: one asked for earlier that answers later is dropped. */
+let listing = 0;
 
 function searchOptions() {
   const mode = new FormData($('browse')).get('mode');
@@ -150,6 +152,17 @@ function after(key, backward) {
  * first key, after a write).
  */
 async function loadPage(direction) {
+  const generation = ++listing;
+  const entries = $('entries');
+  entries.dataset.pending = Number(entries.dataset.pending ?? 0) + 1; // for tests: listings under way
+  try {
+    await listPage(direction, generation);
+  } finally {
+    entries.dataset.pending = Number(entries.dataset.pending) - 1;
+  }
+}
+
+async function listPage(direction, generation) {
   const { options, reverse, size } = browse;
   let request = { ...options, reverse, limit: size + 1 };
   if (direction === 'next') request = { ...request, ...after(browse.last, reverse) };
@@ -161,6 +174,8 @@ async function loadPage(direction) {
   for (const key of Object.keys(request)) if (request[key] === undefined) delete request[key];
 
   let rows = await call('scan', request);
+  // (A search made while a page reloaded after writes: the search's page is the one shown.)
+  if (generation !== listing) return;
   const more = rows.length > size;
   rows = rows.slice(0, size);
   if (direction === 'prev') rows.reverse();

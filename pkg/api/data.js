@@ -3,6 +3,7 @@
 // scratch region (engine/scratch.js) for calls on a single key.
 import { invalid } from './errors.js';
 import { toBytes, checkData, encodeValue, decodeValue } from './encoding.js';
+import { ENCODE_SHORT, asciiInto } from './text.js';
 import { Scratch } from '../engine/scratch.js';
 
 export class StoreData {
@@ -72,11 +73,24 @@ export class StoreData {
    * bytes more after it: `scratch.region(0)` is that region); returns its length in bytes.
    */
   scratchKey(key, room) {
-    const input = checkData(key, 'key');
-    const scratch = this.scratch;
-    const length = scratch.write(scratch.region(Scratch.room(input) + room), 0, input);
+    const input = typeof key === 'string' ? key : checkData(key, 'key');
+    const length = this.scratchWrite(this.scratch.region(Scratch.room(input) + room), 0, input, 'key');
     this.keyLength(length);
     return length;
+  }
+
+  /**
+   * Writes `data`, a string as the caller gave it or checked bytes, at `offset` of a scratch
+   * region with room for it; returns its length in bytes. Short ASCII text, well-formed
+   * whatever it holds, is written as it is read; other text is checked first (checkData,
+   * `what` naming it).
+   */
+  scratchWrite(region, offset, data, what) {
+    if (typeof data === 'string' && data.length <= ENCODE_SHORT) {
+      const written = asciiInto(data, region, offset);
+      if (written >= 0) return written;
+    }
+    return this.scratch.write(region, offset, checkData(data, what));
   }
 
   /** The answer of a scratch call: its number, or the error it left (as `call` reports it). */

@@ -1,7 +1,7 @@
 // The public Db: an async API over the synchronous wasm handle. It validates its input
 // before anything reaches wasm, so bad input is a rejected promise, never a trap.
 import { PpdbError, invalid, closed, callEngine } from './errors.js';
-import { checkData, decodeValue, describe, codecReady, codecLoading, CODEC_PENDING } from './encoding.js';
+import { decodeValue, describe, codecReady, codecLoading, CODEC_PENDING } from './encoding.js';
 import { Scratch } from '../engine/scratch.js';
 import { StoreData } from './data.js';
 import { readOptions, RANGE, READ, WATCH } from './options.js';
@@ -193,9 +193,12 @@ export class Db extends EventTarget {
     return this.#durability.commit();
   }
 
-  /** Waits, if needed, until the storage can create files (OPFS opens them asynchronously). */
-  async #ready() {
-    await this.#options.files?.ready?.();
+  /**
+   * A promise while the storage cannot create files yet (OPFS opens them asynchronously),
+   * else undefined: a write awaits only that, as every await costs a turn of the queue.
+   */
+  #ready() {
+    return this.#options.files?.ready?.();
   }
 
   /** Sets `key` to `value`. Options: valueEncoding. */
@@ -208,19 +211,21 @@ export class Db extends EventTarget {
     // Writes wait while a codec loads, so that they stay in the order they were made.
     const loading = codecReady(valueEncoding) ?? codecLoading();
     if (loading) await loading;
-    const v = direct ? checkData(value, 'value') : this.#data.value(value, valueEncoding);
-    checkData(key, 'key');
-    await this.#ready();
+    // (Direct text is checked as it is written.)
+    const v = direct ? value : this.#data.value(value, valueEncoding);
+    const ready = this.#ready();
+    if (ready) await ready;
     this.#writable();
     const keyLength = this.#data.scratchKey(key, Scratch.room(v));
     const region = this.#data.scratch.region(0);
-    const valueLength = this.#data.scratch.write(region, keyLength, v);
+    const valueLength = this.#data.scratchWrite(region, keyLength, v, 'value');
     this.#data.valueLength(valueLength);
     // Watched: the operation's bytes, taken before the call (which may move wasm memory).
     const op = this.#feed.watched ? { put: true, key: region.slice(0, keyLength), value: region.slice(keyLength, keyLength + valueLength) } : null;
     const sequence = this.#data.scratchAnswer(this.#call(() => this.#handle.putScratch(keyLength, valueLength)));
     if (op) this.#feed.publish(sequence, [op]);
-    await this.#afterWrite(keyLength + valueLength);
+    const after = this.#afterWrite(keyLength + valueLength);
+    if (after) await after;
   }
 
   /**
@@ -301,15 +306,16 @@ export class Db extends EventTarget {
   async del(key, options) {
     this.#writable();
     readOptions(options, 'del() options', []);
-    checkData(key, 'key');
     if (codecLoading()) await codecLoading();
-    await this.#ready();
+    const ready = this.#ready();
+    if (ready) await ready;
     this.#writable();
     const keyLength = this.#data.scratchKey(key, 0);
     const op = this.#feed.watched ? { put: false, key: this.#data.scratch.region(0).slice(0, keyLength) } : null;
     const sequence = this.#data.scratchAnswer(this.#call(() => this.#handle.delScratch(keyLength)));
     if (op) this.#feed.publish(sequence, [op]);
-    await this.#afterWrite(keyLength);
+    const after = this.#afterWrite(keyLength);
+    if (after) await after;
   }
 
   /**
@@ -350,7 +356,8 @@ export class Db extends EventTarget {
       }
     }
     const { batch, count, checkKeys, versions } = encoded;
-    await this.#ready();
+    const ready = this.#ready();
+    if (ready) await ready;
     this.#writable();
     // The whole batch in one buffer, one crossing.
     let sequence;
@@ -360,7 +367,8 @@ export class Db extends EventTarget {
       sequence = this.#call(() => this.#handle.write(batch));
     }
     if (count > 0 && this.#feed.watched) this.#feed.publish(sequence, batch);
-    await this.#afterWrite(batch.length);
+    const after = this.#afterWrite(batch.length);
+    if (after) await after;
   }
 
   /**

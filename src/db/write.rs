@@ -70,8 +70,8 @@ fn check_batch(options: &Options, batch: &WriteBatch) -> Result<BatchSize> {
 }
 
 impl BatchSize {
-    /// Counts the batch's operations and its latency since `timer` started.
-    fn record(&self, metrics: &Metrics, timer: &Stopwatch) {
+    /// Counts the batch's operations and, if it was timed, its latency since `timer` started.
+    fn record(&self, metrics: &Metrics, timer: Option<Stopwatch>) {
         metrics.count(Op::Put, self.puts);
         metrics.count(Op::Delete, self.deletes);
         metrics.count(Op::Batch, 1);
@@ -80,7 +80,9 @@ impl BatchSize {
         } else {
             Timed::Put
         };
-        metrics.record(timed, timer.micros());
+        if let Some(timer) = timer {
+            metrics.record(timed, timer.micros());
+        }
     }
 }
 
@@ -127,7 +129,9 @@ impl Db {
     /// memory limit; storage errors ([`Error::Io`], [`Error::QuotaExceeded`]), after which
     /// writes fail until the store is reopened.
     pub fn write(&self, batch: &WriteBatch) -> Result<SequenceNumber> {
-        let timer = Stopwatch::start();
+        let timer = (self.inner.metrics)
+            .times_next_write(batch.len())
+            .then(Stopwatch::start);
         let size = check_batch(&self.inner.options, batch)?;
         if batch.is_empty() {
             return Ok(self.inner.publisher.visible());
@@ -136,7 +140,7 @@ impl Db {
         let applied = self.apply(batch, size.user_bytes)?;
         drop(passage);
         self.settle(&applied)?;
-        size.record(&self.inner.metrics, &timer);
+        size.record(&self.inner.metrics, timer);
         Ok(applied.first_seq)
     }
 
@@ -153,7 +157,9 @@ impl Db {
         checks: &[(&[u8], Option<SequenceNumber>)],
         batch: &WriteBatch,
     ) -> Result<SequenceNumber> {
-        let timer = Stopwatch::start();
+        let timer = (self.inner.metrics)
+            .times_next_write(batch.len())
+            .then(Stopwatch::start);
         let size = check_batch(&self.inner.options, batch)?;
         self.inner.metrics.count(Op::ConditionalWrite, 1);
         for (key, _) in checks {
@@ -183,7 +189,7 @@ impl Db {
         let applied = self.apply(batch, size.user_bytes)?;
         drop(closed);
         self.settle(&applied)?;
-        size.record(&self.inner.metrics, &timer);
+        size.record(&self.inner.metrics, timer);
         Ok(applied.first_seq)
     }
 

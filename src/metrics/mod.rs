@@ -124,18 +124,26 @@ pub struct Metrics {
     /// Table block bytes before and after compression.
     table_raw_bytes: AtomicU64,
     table_stored_bytes: AtomicU64,
-    /// Moving average of put and batch latency (µs, as f64 bits), for the latency switch.
+    /// Moving average of the timed puts' and batches' latency (µs, as f64 bits), for the
+    /// latency switch.
     write_latency_ewma: AtomicU64,
 }
 
-/// One get in this many is timed: a timing is two clock reads, which in a browser cost a
-/// tenth of a get. Every get is counted.
-pub const GET_SAMPLE: u64 = 8;
+/// One get, and one single-operation write (a put, a delete, a batch of one), in this many
+/// is timed: a timing is two clock reads, which in a browser cost a tenth of a get and of a
+/// put. Every operation is counted, and every batch of several operations is timed.
+pub const SAMPLE: u64 = 8;
 
 impl Metrics {
-    /// True if the next get is one to time (one in [`GET_SAMPLE`], the first among them).
+    /// True if the next get is one to time (one in [`SAMPLE`], the first among them).
     pub fn times_next_get(&self) -> bool {
-        self.ops(Op::Get).is_multiple_of(GET_SAMPLE)
+        self.ops(Op::Get).is_multiple_of(SAMPLE)
+    }
+
+    /// True if the next write, of `operations` operations, is one to time: a batch of
+    /// several always; a single put or delete one in [`SAMPLE`] writes (the first among them).
+    pub fn times_next_write(&self, operations: usize) -> bool {
+        operations > 1 || self.ops(Op::Batch).is_multiple_of(SAMPLE)
     }
 
     /// Counts `n` operations of a kind.

@@ -93,11 +93,18 @@ async function search({ prefix, gte, lt, reverse = false, size = '20' }) {
   return turnPage('#search');
 }
 
-/** Clicks a button of the key browser and resolves to the keys of the page it lists. */
+/**
+ * Clicks a button of the key browser and resolves to the keys of the page it lists (once
+ * no listing is under way: the page may have been reloading after writes, the change feed's
+ * follow-up, when the button was clicked).
+ */
 async function turnPage(button) {
   const loads = await attribute('#entries', 'data-loads');
   await click(button);
-  await page.waitForFunction((n) => document.querySelector('#entries').dataset.loads !== n, loads);
+  await page.waitForFunction((n) => {
+    const { dataset } = document.querySelector('#entries');
+    return dataset.loads !== n && dataset.pending === '0';
+  }, loads);
   return keysShown();
 }
 
