@@ -63,9 +63,16 @@ export class Iterator {
       more = this.#page?.next() ?? false;
     }
     if (!more) return { done: true, value: undefined };
-    if (this.#mode === 'keys') return { done: false, value: this.#call(() => this.#key()) };
-    if (this.#mode === 'values') return { done: false, value: this.#call(() => this.#value()) };
-    return { done: false, value: this.#call(() => [this.#key(), this.#value()]) };
+    try {
+      if (this.#mode === 'keys') return { done: false, value: this.#key() };
+      if (this.#mode === 'values') return { done: false, value: this.#value() };
+      return { done: false, value: [this.#key(), this.#value()] };
+    } catch (err) {
+      // A value its encoding cannot read: reported as an engine call's failure would be.
+      return this.#call(() => {
+        throw err;
+      });
+    }
   }
 
   #key() {
