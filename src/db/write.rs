@@ -216,6 +216,12 @@ impl Db {
                         memory_wait = Stall::new(limit);
                         continue;
                     }
+                    // Found nothing to flush: another thread may have flushed this state's
+                    // frozen memtable between the load above and the lock (its state is
+                    // newer): look again rather than report a full store.
+                    if !Arc::ptr_eq(&inner.state.load_full(), &state) {
+                        continue;
+                    }
                     // Another thread holds the work (a flush, or a compaction between two
                     // flushes), or writers are still inside the oldest memtable: wait for
                     // them, up to a limit. Without either, storage cannot take a table now.
