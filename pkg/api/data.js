@@ -90,7 +90,7 @@ export class StoreData {
       const written = asciiInto(data, region, offset);
       if (written >= 0) return written;
     }
-    return this.scratch.write(region, offset, checkData(data, what));
+    return this.scratch.write(region, offset, typeof data === 'string' ? checkData(data, what) : data);
   }
 
   /** The answer of a scratch call: its number, or the error it left (as `call` reports it). */
