@@ -3,7 +3,6 @@
 // scratch region (engine/scratch.js) for calls on a single key.
 import { invalid } from './errors.js';
 import { toBytes, checkData, encodeValue, decodeValue } from './encoding.js';
-import { ENCODE_SHORT, asciiInto } from './text.js';
 import { Scratch } from '../engine/scratch.js';
 
 export class StoreData {
@@ -74,23 +73,10 @@ export class StoreData {
    */
   scratchKey(key, room) {
     const input = typeof key === 'string' ? key : checkData(key, 'key');
-    const length = this.scratchWrite(this.scratch.region(Scratch.room(input) + room), 0, input, 'key');
+    const scratch = this.scratch;
+    const length = scratch.write(scratch.region(Scratch.room(input) + room), 0, input, 'key');
     this.keyLength(length);
     return length;
-  }
-
-  /**
-   * Writes `data`, a string as the caller gave it or checked bytes, at `offset` of a scratch
-   * region with room for it; returns its length in bytes. Short ASCII text, well-formed
-   * whatever it holds, is written as it is read; other text is checked first (checkData,
-   * `what` naming it).
-   */
-  scratchWrite(region, offset, data, what) {
-    if (typeof data === 'string' && data.length <= ENCODE_SHORT) {
-      const written = asciiInto(data, region, offset);
-      if (written >= 0) return written;
-    }
-    return this.scratch.write(region, offset, typeof data === 'string' ? checkData(data, what) : data);
   }
 
   /** The answer of a scratch call: its number, or the error it left (as `call` reports it). */

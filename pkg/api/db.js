@@ -218,7 +218,7 @@ export class Db extends EventTarget {
     this.#writable();
     const keyLength = this.#data.scratchKey(key, Scratch.room(v));
     const region = this.#data.scratch.region(0);
-    const valueLength = this.#data.scratchWrite(region, keyLength, v, 'value');
+    const valueLength = this.#data.scratch.write(region, keyLength, v, 'value');
     this.#data.valueLength(valueLength);
     // Watched: the operation's bytes, taken before the call (which may move wasm memory).
     const op = this.#feed.watched ? { put: true, key: region.slice(0, keyLength), value: region.slice(keyLength, keyLength + valueLength) } : null;

@@ -4,6 +4,7 @@
 // TextEncoder.encodeInto and come out with one TextDecoder call, where the runtime takes
 // views of the memory (browsers refuse views of shared memory: there they are copied).
 import { ENCODE_SHORT, asciiInto } from '../api/text.js';
+import { checkData } from '../api/encoding.js';
 
 const encoder = new TextEncoder();
 
@@ -70,15 +71,18 @@ export class Scratch {
   }
 
   /**
-   * Writes `data` (a well-formed string or bytes, checked by the caller) at `offset` of a
-   * region of at least `offset + Scratch.room(data)` bytes; returns its length in bytes.
+   * Writes `data` (a string as the caller got it, or bytes the caller checked) at `offset`
+   * of a region of at least `offset + Scratch.room(data)` bytes; returns its length in
+   * bytes. Short ASCII text, well-formed whatever it holds, is written as it is read; other
+   * text is checked first (checkData, `what` naming it in the error).
    */
-  write(region, offset, data) {
+  write(region, offset, data, what) {
     if (typeof data === 'string') {
       if (data.length <= ENCODE_SHORT) {
         const written = asciiInto(data, region, offset);
         if (written >= 0) return written;
       }
+      checkData(data, what);
       if (this.#encodeShared) return encoder.encodeInto(data, region.subarray(offset)).written;
       data = encoder.encode(data);
     }

@@ -148,6 +148,40 @@ describe('on a cross-origin isolated page', () => {
     assert.equal(got.count, 105);
   });
 
+  test('a lone surrogate in a key or value is refused with INVALID_ARGUMENT on the short-string path and the long one, and nothing is written', { timeout: TIMEOUT }, async () => {
+    const got = await page.evaluate(async () => {
+      const stores = [await ppdb.open('lone-surrogates', { storage: 'memory' }), await ppdb.open('lone-surrogates-single', { storage: 'memory', threads: false })];
+      const outcomes = [];
+      const outcome = (promise) =>
+        promise.then(
+          () => 'accepted',
+          (err) => (err instanceof ppdb.PpdbError ? err.code : `not a PpdbError: ${err}`),
+        );
+      for (const db of stores) {
+        // 1 and 100 units: written by the ASCII loop's path; 200: by encodeInto's.
+        for (const length of [1, 100, 200]) {
+          const bad = 'a'.repeat(length - 1) + '\uD800';
+          outcomes.push(
+            [db.flavour, length, 'put key', await outcome(db.put(bad, 'v'))],
+            [db.flavour, length, 'put value', await outcome(db.put('k', bad))],
+            [db.flavour, length, 'get key', await outcome(db.get(bad))],
+            [db.flavour, length, 'del key', await outcome(db.del(bad))],
+          );
+        }
+        const keys = [];
+        for await (const key of db.keys()) keys.push(key);
+        outcomes.push([db.flavour, 'keys after', keys.length]);
+        await db.close();
+      }
+      return outcomes;
+    });
+    for (const row of got) {
+      if (row[1] === 'keys after') assert.equal(row[2], 0, `${row[0]}: a refused write left a key`);
+      else assert.equal(row[3], 'INVALID_ARGUMENT', row.join(' '));
+    }
+    assert.equal(got.length, 2 * (3 * 4 + 1));
+  });
+
   test('put, get and del round-trip string keys and values', { timeout: TIMEOUT }, async () => {
     const got = await page.evaluate(async () => {
       const db = await ppdb.open('strings', { storage: 'memory' });
