@@ -11,6 +11,7 @@ import { runBrowser, runBrowserDbBench } from './browser/run.mjs';
 import { runNodeDbBench } from './node/db-bench.mjs';
 import { WORKLOADS as DB_WORKLOADS } from './js/db-bench.mjs';
 import { benchPeers } from './peers.mjs';
+import { benchShared } from './browser/shared.mjs';
 import { fmt, ratio, printTable, markdownTable } from './js/tables.mjs';
 
 const n = Number(process.env.PPDB_BENCH_N ?? 1_000_000);
@@ -147,6 +148,11 @@ markdown.push(
   markdownTable([['workload', 'ops/s', 'x raw IndexedDB'], ...durable.map((r) => [r.label, fmt(r.opsPerSec), ratio(r.opsPerSec, rawIdb)])]),
   '',
 );
+
+// One OPFS store shared by a page's workers through shared memory (bench/browser/shared.mjs).
+const shared = await benchShared({ runs: browserRuns });
+report.sharedOpfs = shared.report;
+markdown.push(shared.markdown);
 
 // ppdb beside its peers in Chromium, and open() latency (bench/peers.mjs).
 const peers = await benchPeers();

@@ -460,8 +460,10 @@ export interface Db<K = string, V = string> extends EventTarget {
   /** Checks the rules now; returns (and dispatches) the alerts raised (a promise through the page proxy). */
   checkAlerts(): Alert[] | Promise<Alert[]>;
   /**
-   * Threaded build, memory or fs stores: a token for attach() in a Worker. UNSUPPORTED on
-   * OPFS and IndexedDB stores (including a page's OPFS store, which lives in its own worker).
+   * Threaded build, memory, fs or OPFS stores: a token for attach() in a Worker. An OPFS
+   * store (opened in a dedicated worker with `threads: true`) keeps its files in this
+   * worker, which answers the attached workers' file calls. UNSUPPORTED on IndexedDB
+   * stores and on a page's OPFS store (which lives in the package's worker).
    */
   share(): ShareToken<K, V>;
   /** Closes this handle; the last handle to a store syncs its log. */
@@ -528,7 +530,8 @@ export function destroy(name: string, options?: Pick<OpenOptions, 'storage' | 'p
 
 /**
  * In a Worker, opens the store another thread shared with `db.share()`, with that store's
- * encodings. Call it before the worker opens stores of its own. The token's types do not
+ * encodings. Call it before the worker opens stores of its own. An OPFS store attaches in
+ * dedicated workers only (UNSUPPORTED on a page). The token's types do not
  * survive `postMessage`: `attach<string, Todo>(event.data)` names them again.
  */
 export function attach<K = string, V = string>(token: ShareToken<K, V>): Promise<Db<K, V>>;

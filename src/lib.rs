@@ -20,6 +20,13 @@
 //!
 //! See `docs/architecture.md` for the layers and `docs/format.md` for the bytes.
 
+// The threaded wasm build (a pinned nightly) wakes a store's I/O owner with
+// `memory.atomic.notify` (storage::remote).
+#![cfg_attr(
+    all(target_arch = "wasm32", target_feature = "atomics"),
+    feature(stdarch_wasm_atomic_wait)
+)]
+
 pub mod batch;
 mod clock;
 mod db;

@@ -509,21 +509,28 @@ export class Db extends EventTarget {
 
   /**
    * A token to post to a Worker (threaded flavour), where `attach(token)` opens this same
-   * store. Throws UNSUPPORTED in the single flavour.
+   * store. Throws UNSUPPORTED in the single flavour and for IndexedDB stores. An OPFS
+   * store's files stay with this thread, which answers the attached workers' file calls
+   * (pkg/storage/owner.js).
    */
   share() {
     this.#live();
-    if (this.#options.files && !this.#options.files.descriptor) {
-      throw new PpdbError('UNSUPPORTED', `a store on ${this.#options.storage} cannot be shared with workers yet`);
+    const { name, storage, files, keyEncoding, valueEncoding, maxKeySize, maxValueSize, durability, relaxedFlushInterval } = this.#options;
+    if (files && !files.descriptor && !(files.share && this.#engine.memory)) {
+      throw new PpdbError('UNSUPPORTED', `a store on ${storage} cannot be shared with workers${files.share ? ' without threads: true' : ''}`);
     }
     const id = this.#call(() => this.#handle.share());
-    const { name, storage, files, keyEncoding, valueEncoding, maxKeySize, maxValueSize } = this.#options;
+    const descriptor = files?.descriptor ?? this.#call(() => files?.share(this.#engine.memory));
     return {
       ppdb: 1,
       id,
       module: this.#engine.module,
       memory: this.#engine.memory,
-      options: { name, storage, files: files?.descriptor, keyEncoding, valueEncoding, maxKeySize, maxValueSize, changes: this.#feed.share() },
+      options: {
+        name, storage, files: descriptor, keyEncoding, valueEncoding, maxKeySize, maxValueSize, changes: this.#feed.share(),
+        // Where the JS side makes writes durable (OPFS), each thread does it for its own.
+        ...(files?.groupCommit && { durability, relaxedFlushInterval }),
+      },
     };
   }
 

@@ -28,9 +28,10 @@ export function sharedMemoryAvailable() {
  * The flavour for `open(..., { threads, wasmModule })` of a store on `storage`. A given
  * `wasmModule` is the single flavour's (edge runtimes such as workerd cannot compile wasm
  * from bytes). Left to choose, a browser's OPFS and IndexedDB stores get the single flavour
- * even where shared memory exists: they cannot be shared with other threads yet, and the
- * single build runs them faster (measured in Chromium workers: gets about 1.4x, scans
- * 1.2-1.7x; strings cross as views of its memory, which browsers refuse for shared memory).
+ * even where shared memory exists: the single build runs them faster (measured in Chromium
+ * workers: gets about 1.4x, scans 1.2-1.7x; strings cross as views of its memory, which
+ * browsers refuse for shared memory). An OPFS store to share with workers asks for
+ * `threads: true`.
  */
 export function pickFlavour(threads, wasmModule, storage) {
   if (wasmModule !== undefined) {
@@ -120,7 +121,8 @@ export function loadEngine(flavour, shared, precompiled) {
     ]);
     // The threaded module imports its memory: the given one, or a new shared one.
     const exports = wasm.initSync({ module, memory: shared?.memory });
-    wasm.initEngine();
+    // Long waits for other threads sleep where this context may block (not a page).
+    wasm.initEngine(isNode || typeof WorkerGlobalScope === 'function');
     if (logging) wasm.setLogger(logging.level, logging.onLog);
     const memory = flavour === 'threaded' ? exports.memory : null;
     // `ownMemory`: the instance's memory in either flavour (for its size in stats()).

@@ -155,6 +155,8 @@ async function openBrowserFiles(storage, name, wasmReady, lockTimeout) {
     commit: storage === 'indexeddb' ? () => files.commit() : null,
     ready: storage === 'opfs' ? () => files.ready() : null,
     takeError: () => files.takeError(),
+    // OPFS in the threaded engine: this thread answers the file calls of attached workers.
+    share: files.serveOthers ? (memory) => files.serveOthers(wasm, memory, id) : null,
     async close() {
       try {
         unregister(wasm, id);
@@ -199,6 +201,7 @@ export async function openFiles(storage, name, options, wasmReady) {
 
 /** This thread's files for a store another thread opened (a worker attaching). */
 export async function joinFiles(descriptor, wasm) {
+  if (descriptor.kind === 'owner') return (await import('./owner.js')).ownersFiles(descriptor);
   const files = (await import('#node')).joinFolder(descriptor.dir);
   wasm.registerFilesAs(descriptor.id, files);
   return {

@@ -80,7 +80,7 @@ struct DbInner {
     /// Held (try-lock) by the one writer switching memtables.
     switching: crate::sync::TryLock,
     /// `None` for in-memory stores.
-    log: Option<Log>,
+    log: Option<Arc<Log>>,
     /// The live tables (`None` for in-memory stores).
     versions: Option<crate::version::VersionSet>,
     /// Held (try-lock) by the one thread flushing or compacting.
@@ -238,7 +238,7 @@ impl Db {
         options: Options,
         state: MemState,
         last: SequenceNumber,
-        log: Option<Log>,
+        log: Option<Arc<Log>>,
         versions: Option<crate::version::VersionSet>,
         recovery: RecoveryReport,
         metrics: Arc<Metrics>,

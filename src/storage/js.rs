@@ -6,15 +6,25 @@
 //! and each worker that attaches) registers its own object for the same id. The JS object
 //! throws errors carrying `ppdbCode` (`NOT_FOUND`, `QUOTA_EXCEEDED`, `IO`, ...).
 //!
+//! A thread with no object for the id (a worker attached to a browser store, whose OPFS
+//! handles cannot leave the thread that opened them) sends its calls to the thread that
+//! owns the files instead (`super::remote`), once the owner serves them (`serve_here`).
+//!
 //! The object's methods: `create(name)`, `append(name, bytes)`, `read(name, offset, len)`
 //! returning a `Uint8Array`, `size(name)`, `sync(name)`, `truncate(name, len)`,
 //! `remove(name)`, `list()` returning an array of names, `rename(from, to)`.
 
+#[cfg(target_feature = "atomics")]
+use super::remote::{RemoteStorage, Requests};
 use super::Storage;
 use crate::error::{Error, Result};
+#[cfg(target_feature = "atomics")]
+use crate::sync::SpinLock;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
+#[cfg(target_feature = "atomics")]
+use std::sync::Arc;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -63,22 +73,109 @@ pub fn register(id: u32, files: JsFiles) {
     FILES.with(|map| map.borrow_mut().insert(id, files));
 }
 
-/// Forgets this thread's object for storage `id`.
+/// Forgets this thread's object for storage `id` (and stops answering other threads'
+/// calls to it: they fail with `IO` from now on).
 pub fn unregister(id: u32) {
+    #[cfg(target_feature = "atomics")]
+    super::remote::stop_serving(id);
     FILES.with(|map| map.borrow_mut().remove(&id));
 }
 
-/// A storage whose files a JS object handles, on whichever thread calls it.
+/// The request queues of the storages alive, by id (see `serve_here`). Only the threaded
+/// build has other threads to queue calls: the single-threaded one leaves this code out.
+#[cfg(target_feature = "atomics")]
+static QUEUES: SpinLock<Vec<(u32, Arc<Requests>)>> = SpinLock::new(Vec::new());
+
+/// The request queue of storage `id`, if it is open.
+#[cfg(target_feature = "atomics")]
+fn queue(id: u32) -> Option<Arc<Requests>> {
+    QUEUES
+        .lock()
+        .iter()
+        .find(|(queue_id, _)| *queue_id == id)
+        .map(|(_, requests)| Arc::clone(requests))
+}
+
+/// Makes this thread the owner of storage `id`'s files for every other thread: their calls
+/// are answered here. Returns the address of the word to wait on for them (the
+/// doorbell), or an error if no storage `id` is open.
+#[cfg(target_feature = "atomics")]
+pub fn serve_here(id: u32) -> Result<u32> {
+    let requests = queue(id).ok_or_else(|| Error::NotFound(format!("no open storage {id}")))?;
+    let doorbell = requests.doorbell().as_ptr() as u32;
+    super::remote::serve_from_here(id, requests, Arc::new(Local(id)));
+    Ok(doorbell)
+}
+
+/// Runs the calls other threads sent to storage `id`, owned here; returns how many.
+#[cfg(target_feature = "atomics")]
+pub fn serve(id: u32) -> u32 {
+    queue(id).map_or(0, |requests| requests.serve(&Local(id)) as u32)
+}
+
+/// A storage whose files a JS object handles: this thread's, or else the owner's.
 pub struct JsStorage {
-    id: u32,
+    local: Local,
+    #[cfg(target_feature = "atomics")]
+    remote: Remote,
 }
 
 impl JsStorage {
-    /// The storage registered (on this and possibly other threads) under `id`.
-    pub fn new(id: u32) -> JsStorage {
-        JsStorage { id }
+    /// The storage registered (on this and possibly other threads) under `id`; a thread
+    /// without an object for it waits up to `limit_ms` for the owner to take each call.
+    pub fn new(id: u32, limit_ms: u64) -> JsStorage {
+        #[cfg(not(target_feature = "atomics"))]
+        let _ = limit_ms;
+        JsStorage {
+            local: Local(id),
+            #[cfg(target_feature = "atomics")]
+            remote: Remote::new(id, limit_ms),
+        }
     }
 
+    /// This thread's files, or else the owner's.
+    fn files(&self) -> &dyn Storage {
+        #[cfg(target_feature = "atomics")]
+        if !FILES.with(|map| map.borrow().contains_key(&self.local.0)) {
+            return &self.remote.storage;
+        }
+        &self.local
+    }
+}
+
+/// The way to the owner's files, for a thread without its own (threaded build).
+#[cfg(target_feature = "atomics")]
+struct Remote {
+    storage: RemoteStorage,
+    requests: Arc<Requests>,
+}
+
+#[cfg(target_feature = "atomics")]
+impl Remote {
+    fn new(id: u32, limit_ms: u64) -> Remote {
+        let requests = Arc::new(Requests::default());
+        QUEUES.lock().push((id, Arc::clone(&requests)));
+        Remote {
+            storage: RemoteStorage::new(Arc::clone(&requests), limit_ms),
+            requests,
+        }
+    }
+}
+
+#[cfg(target_feature = "atomics")]
+impl Drop for Remote {
+    fn drop(&mut self) {
+        self.requests.close();
+        QUEUES
+            .lock()
+            .retain(|(_, requests)| !Arc::ptr_eq(requests, &self.requests));
+    }
+}
+
+/// Storage `id` through this thread's own JS object.
+struct Local(u32);
+
+impl Local {
     fn call<T>(
         &self,
         what: &str,
@@ -86,7 +183,7 @@ impl JsStorage {
     ) -> Result<T> {
         FILES.with(|map| {
             let map = map.borrow();
-            let files = map.get(&self.id).ok_or_else(|| {
+            let files = map.get(&self.0).ok_or_else(|| {
                 Error::Unsupported("this thread has no access to the store's files".into())
             })?;
             f(files).map_err(|err| to_error(what, &err))
@@ -112,7 +209,7 @@ fn to_error(what: &str, err: &JsValue) -> Error {
     }
 }
 
-impl Storage for JsStorage {
+impl Storage for Local {
     fn create(&self, name: &str) -> Result<()> {
         self.call(name, |f| f.create(name))
     }
@@ -144,5 +241,41 @@ impl Storage for JsStorage {
     }
     fn rename(&self, from: &str, to: &str) -> Result<()> {
         self.call(from, |f| f.rename(from, to))
+    }
+}
+
+impl Storage for JsStorage {
+    fn create(&self, name: &str) -> Result<()> {
+        self.files().create(name)
+    }
+    fn append(&self, name: &str, data: &[u8]) -> Result<()> {
+        self.files().append(name, data)
+    }
+    fn read_at(&self, name: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        self.files().read_at(name, offset, buf)
+    }
+    fn len(&self, name: &str) -> Result<u64> {
+        self.files().len(name)
+    }
+    fn sync(&self, name: &str) -> Result<()> {
+        self.files().sync(name)
+    }
+    fn truncate(&self, name: &str, len: u64) -> Result<()> {
+        self.files().truncate(name, len)
+    }
+    fn delete(&self, name: &str) -> Result<()> {
+        self.files().delete(name)
+    }
+    fn list(&self) -> Result<Vec<String>> {
+        self.files().list()
+    }
+    fn rename(&self, from: &str, to: &str) -> Result<()> {
+        self.files().rename(from, to)
+    }
+    fn owned_here(&self) -> bool {
+        self.files().owned_here()
+    }
+    fn at_owner(&self, work: super::OwnerWork) -> Result<bool> {
+        self.files().at_owner(work)
     }
 }

@@ -7,7 +7,8 @@
 //!
 //! Backends: [`MemStorage`] (nothing persists), [`FsStorage`] (native `std::fs`, not on
 //! wasm), `js::JsStorage` (wasm: a JS object with synchronous calls, e.g. Node's `fs`),
-//! [`FaultyStorage`] (wraps any backend to simulate crashes and I/O errors).
+//! [`FaultyStorage`] (wraps any backend to simulate crashes and I/O errors). `remote`
+//! carries the calls of threads without the files to the thread that owns them.
 
 mod faulty;
 #[cfg(not(target_arch = "wasm32"))]
@@ -15,6 +16,13 @@ mod fs;
 #[cfg(target_arch = "wasm32")]
 pub mod js;
 mod mem;
+// Only the threaded wasm build has files that belong to one thread (natively only its
+// tests call it).
+#[cfg_attr(
+    not(all(target_arch = "wasm32", target_feature = "atomics")),
+    allow(dead_code)
+)]
+pub(crate) mod remote;
 
 pub use faulty::{Faults, FaultyStorage};
 #[cfg(not(target_arch = "wasm32"))]
@@ -22,6 +30,9 @@ pub use fs::FsStorage;
 pub use mem::MemStorage;
 
 use crate::error::Result;
+
+/// Work for the thread that owns a storage's files (see [`Storage::at_owner`]).
+pub type OwnerWork = Box<dyn FnOnce() -> Result<bool> + Send>;
 
 /// The number in a file name made of decimal digits and `suffix` (`000012.wal`), if it is
 /// one.
@@ -53,6 +64,22 @@ pub trait Storage: Send + Sync {
     fn list(&self) -> Result<Vec<String>>;
     /// Renames `from` to `to`, atomically replacing `to`.
     fn rename(&self, from: &str, to: &str) -> Result<()>;
+
+    /// False on a thread that reaches the files through another thread owning them (a
+    /// worker attached to a browser store): see [`Storage::at_owner`].
+    fn owned_here(&self) -> bool {
+        true
+    }
+
+    /// Runs `work` on the thread that owns the files and returns its result, waiting for
+    /// it; on a thread that owns them, runs it here. A thread that may die while it waits
+    /// (a worker terminated) thus holds nothing `work` takes, such as the log's flush.
+    ///
+    /// # Errors
+    /// `work`'s error, or `IO` if the owner does not answer.
+    fn at_owner(&self, work: OwnerWork) -> Result<bool> {
+        work()
+    }
 
     /// The whole content of a file.
     fn read_all(&self, name: &str) -> Result<Vec<u8>> {

@@ -12,6 +12,7 @@
 
 use crate::error::Error;
 use crossbeam_utils::Backoff;
+use std::cell::Cell;
 
 /// How long a thread waits for another before it concludes that one stopped (ms), unless
 /// a store sets its own (`Options::stall_timeout_ms`).
@@ -20,12 +21,37 @@ pub const DEFAULT_LIMIT_MS: u64 = 2_000;
 /// Snoozes between clock reads once the backoff spins at its slowest.
 const CHECK_EVERY: u32 = 64;
 
+/// How long a thread that may sleep sleeps between looks, once spinning did not help.
+const NAP: std::time::Duration = std::time::Duration::from_micros(50);
+/// How long a wait spins before a thread that may sleep starts sleeping (microseconds):
+/// most waits (a publication, a short critical section) end well within it.
+const SPIN_US: f64 = 30.0;
+
+/// The single-threaded wasm build: it never sleeps, and serves no other thread.
+const SINGLE_WASM: bool = cfg!(all(target_arch = "wasm32", not(target_feature = "atomics")));
+
+thread_local! {
+    /// Whether this thread may sleep while it waits: native threads, Node and workers; never
+    /// a browser's main thread, where `memory.atomic.wait32` traps.
+    static MAY_SLEEP: Cell<bool> = const { Cell::new(!cfg!(target_arch = "wasm32")) };
+}
+
+/// This thread may sleep while it waits (a worker, or Node): its long waits then sleep
+/// between looks instead of spinning, leaving the cores to the threads they wait for.
+pub fn allow_sleep() {
+    MAY_SLEEP.with(|may| may.set(true));
+}
+
 /// A wait for another thread, bounded in time.
 pub struct Stall {
     backoff: Backoff,
     limit_ms: u64,
     started_ms: Option<f64>,
     snoozes: u32,
+    /// When the backoff first reached its slowest (µs), for sleeping threads.
+    slow_since_us: Option<f64>,
+    /// False in the memory allocator, which must do nothing that allocates.
+    helps: bool,
 }
 
 impl Stall {
@@ -36,15 +62,39 @@ impl Stall {
             limit_ms,
             started_ms: None,
             snoozes: 0,
+            slow_since_us: None,
+            helps: true,
+        }
+    }
+
+    /// A wait inside the memory allocator: it only spins (no sleeping, no serving of other
+    /// threads' file calls, which would allocate).
+    pub fn in_allocator(limit_ms: u64) -> Stall {
+        Stall {
+            helps: false,
+            ..Stall::new(limit_ms)
         }
     }
 
     /// Waits a little; false once the wait has lasted longer than its limit. The clock is
     /// read only now and then, so a short wait costs no more than the backoff.
+    /// A thread that owns files other threads use serves their calls first: the thread
+    /// it waits for may be waiting for its I/O (`storage::remote`).
     pub fn snooze(&mut self) -> bool {
-        self.backoff.snooze();
+        #[cfg(not(loom))]
+        if self.helps && !SINGLE_WASM {
+            crate::storage::remote::serve_waiting();
+        }
         if !self.backoff.is_completed() {
+            self.backoff.snooze();
             return true;
+        }
+        if SINGLE_WASM {
+            self.backoff.snooze();
+        } else if self.helps && MAY_SLEEP.with(Cell::get) && self.spun_enough() {
+            std::thread::park_timeout(NAP);
+        } else {
+            self.backoff.snooze();
         }
         self.snoozes += 1;
         if !self.snoozes.is_multiple_of(CHECK_EVERY) {
@@ -53,6 +103,12 @@ impl Stall {
         let now = crate::clock::now_ms();
         let started = *self.started_ms.get_or_insert(now);
         now - started <= self.limit_ms as f64
+    }
+
+    /// True once this wait has spun at its slowest for SPIN_US.
+    fn spun_enough(&mut self) -> bool {
+        let now = crate::clock::now_micros();
+        now - *self.slow_since_us.get_or_insert(now) > SPIN_US
     }
 
     /// Waits a little; past the limit, the error to report: `what` waited for another

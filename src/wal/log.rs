@@ -16,7 +16,7 @@ use crate::sync::atomic::{AtomicBool, Ordering};
 use crate::sync::stall::Stall;
 use crate::sync::{SpinLock, TryLock};
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 /// The log of a store with storage.
 pub struct Log {
@@ -27,19 +27,22 @@ pub struct Log {
     poisoned: AtomicBool,
     error: SpinLock<Option<Error>>,
     metrics: Arc<crate::metrics::Metrics>,
+    /// This log, for a flush sent to the thread owning the files (see `try_flush`).
+    this: Weak<Log>,
 }
 
 impl Log {
     /// A log writing to `storage`.
-    pub fn new(storage: Arc<dyn Storage>, metrics: Arc<crate::metrics::Metrics>) -> Log {
-        Log {
+    pub fn new(storage: Arc<dyn Storage>, metrics: Arc<crate::metrics::Metrics>) -> Arc<Log> {
+        Arc::new_cyclic(|this| Log {
             metrics,
             storage,
             live: SpinLock::new(VecDeque::new()),
             flushing: TryLock::new(),
             poisoned: AtomicBool::new(false),
             error: SpinLock::new(None),
-        }
+            this: this.clone(),
+        })
     }
 
     /// The storage the log writes to.
@@ -106,17 +109,25 @@ impl Log {
         }
     }
 
-    /// Appends and syncs everything published so far.
+    /// Returns once everything published so far is appended and synced: by this thread,
+    /// or by a flush of another that covered it (threads syncing at once share one flush).
     ///
     /// # Errors
     /// The storage error that poisoned the log; [`Error::Io`] if another thread holds the
     /// flush for longer than `limit_ms`.
     pub fn flush(&self, limit_ms: u64) -> Result<()> {
-        let mut stall = Stall::new(limit_ms);
-        while !self.try_flush()? {
-            stall.wait("a sync").map_err(|err| self.poison(err))?;
+        // Each segment's end as published now (a new, empty segment can follow an older
+        // one with bytes to sync: every one is waited for).
+        let ends: Vec<(Arc<Segment>, u64)> = self
+            .live
+            .lock()
+            .iter()
+            .map(|segment| (Arc::clone(segment), segment.published()))
+            .collect();
+        for (segment, end) in ends {
+            self.sync_to(&segment, end, limit_ms)?;
         }
-        Ok(())
+        self.check()
     }
 
     /// Flushes if no one else is; `Ok(false)` if someone else was.
@@ -125,6 +136,15 @@ impl Log {
     /// The storage error that poisoned the log.
     pub fn try_flush(&self) -> Result<bool> {
         self.check()?;
+        if !self.storage.owned_here() {
+            // The thread owning the files flushes: this one holds nothing while it waits,
+            // so its death (a worker terminated) cannot leave the flush held.
+            let this = self.this.clone();
+            let flushed = self.storage.at_owner(Box::new(move || {
+                this.upgrade().map_or(Ok(false), |log| log.try_flush())
+            }));
+            return flushed.map_err(|err| self.poison(err));
+        }
         let Some(_held) = self.flushing.try_lock() else {
             return Ok(false);
         };

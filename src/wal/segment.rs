@@ -183,6 +183,11 @@ impl Segment {
         }
     }
 
+    /// The end of what is published (written in sequence order up to there).
+    pub fn published(&self) -> u64 {
+        self.published.load(Ordering::Acquire)
+    }
+
     /// The end of what is appended to storage (the file's length).
     pub fn flushed(&self) -> u64 {
         self.flushed.load(Ordering::Acquire)

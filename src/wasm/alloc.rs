@@ -41,7 +41,7 @@ fn lock() -> Held {
     if take() {
         return Held;
     }
-    let mut stall = Stall::new(DEFAULT_LIMIT_MS);
+    let mut stall = Stall::in_allocator(DEFAULT_LIMIT_MS);
     loop {
         if take() {
             return Held;

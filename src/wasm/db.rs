@@ -39,6 +39,25 @@ pub fn unregister_files(id: u32) {
     crate::storage::js::unregister(id);
 }
 
+/// Makes this thread the I/O owner of storage `id`: other threads' calls to its files
+/// (workers attached to a browser store) are answered here. Returns the byte address, in
+/// wasm memory, of the 32-bit word that changes whenever calls wait (for
+/// `Atomics.waitAsync`); `serveFiles` then runs them. Threaded build only: the
+/// single-threaded one has no other thread.
+#[cfg(target_feature = "atomics")]
+#[wasm_bindgen(js_name = ownFiles)]
+pub fn own_files(id: u32) -> JsResult<u32> {
+    js(crate::storage::js::serve_here(id))
+}
+
+/// Runs the calls other threads sent to storage `id`, owned by this thread; returns how
+/// many ran. (Threaded build only, like `ownFiles`.)
+#[cfg(target_feature = "atomics")]
+#[wasm_bindgen(js_name = serveFiles)]
+pub fn serve_files(id: u32) -> u32 {
+    crate::storage::js::serve(id)
+}
+
 /// Stores shared with other threads, by id. Only the threaded build has other threads; a
 /// spin lock because the browser main thread must not park.
 static SHARED: SpinLock<Vec<(u32, WeakDb)>> = SpinLock::new(Vec::new());
@@ -75,7 +94,10 @@ impl DbHandle {
     #[wasm_bindgen(js_name = openStorage)]
     pub fn open_storage(storage_id: u32, options: JsValue) -> JsResult<DbHandle> {
         let options = js(super::options::open_options(&options))?;
-        let storage = std::sync::Arc::new(crate::storage::js::JsStorage::new(storage_id));
+        let storage = std::sync::Arc::new(crate::storage::js::JsStorage::new(
+            storage_id,
+            options.stall_timeout_ms,
+        ));
         Ok(DbHandle::from(js(Db::open(storage, options))?))
     }
 
@@ -135,7 +157,11 @@ impl DbHandle {
         ]))
     }
 
+    /// The store, for a call into it. A thread that owns files other threads use answers
+    /// their waiting calls first (`storage::remote`): code that awaits call after call
+    /// may not give its event loop a task, which is where it otherwise answers them.
     pub(super) fn db(&self) -> JsResult<&Db> {
+        crate::storage::remote::serve_waiting();
         self.db.as_ref().ok_or_else(|| to_js(Error::Closed))
     }
 

@@ -27,10 +27,15 @@ use wasm_bindgen::prelude::*;
 static ALLOCATOR: alloc::BoundedAlloc = alloc::BoundedAlloc;
 
 /// Installs the panic hook that reports Rust panics on the JS console. Idempotent.
+/// `may_wait`: this context may block (a worker, Node; not a browser's main thread), so
+/// its long waits for other threads sleep instead of spinning.
 #[wasm_bindgen(js_name = initEngine)]
-pub fn init_engine() {
+pub fn init_engine(may_wait: bool) {
     console_error_panic_hook::set_once();
     logging::install();
+    if may_wait && cfg!(target_feature = "atomics") {
+        crate::sync::stall::allow_sleep();
+    }
 }
 
 /// `"threaded"` for the shared-memory build, `"single"` otherwise.

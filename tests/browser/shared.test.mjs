@@ -1,0 +1,160 @@
+// One durable OPFS store shared by the dedicated workers of a page through shared memory
+// (threaded build): the worker that opens it owns its files and answers the others' file
+// calls (src/storage/remote.rs, pkg/storage/owner.js); every worker writes the one memtable
+// and log. Attacked by terminating workers at random moments: nothing acknowledged is lost,
+// no batch is found in part, and no thread hangs.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { ENGINE, launch, openPage, ppdbLoaded, repoRoot, serve, SHARED_MEMORY } from './harness.mjs';
+
+/** Kill rounds of the first test (PPDB_SHARED_ROUNDS for more). */
+const ROUNDS = Number(process.env.PPDB_SHARED_ROUNDS ?? 30);
+/** Workers terminated mid-write in the second (PPDB_SHARED_KILLS for more). */
+const KILLS = Number(process.env.PPDB_SHARED_KILLS ?? 100);
+/** OPFS with sync access handles and shared memory: Chromium and Firefox. */
+const RUNS = SHARED_MEMORY && ENGINE !== 'webkit';
+
+let server, browser, page;
+
+before(async () => {
+  if (!RUNS) return;
+  server = await serve({ root: repoRoot, port: 0 });
+  browser = await launch();
+  page = await openPage(browser.context, server.url + 'tests/browser/fixtures/api.html');
+  await ppdbLoaded(page);
+  // spawn(): a shared-worker.mjs worker, once it listens; call(worker, message): its
+  // answer, or a rejection with its error.
+  await page.evaluate(() => {
+    window.spawn = () =>
+      new Promise((resolve, reject) => {
+        const worker = new Worker('/tests/browser/fixtures/shared-worker.mjs', { type: 'module' });
+        worker.onmessage = () => resolve(worker);
+        worker.onerror = (event) => reject(new Error(event.message ?? 'the worker failed to load'));
+      });
+    window.call = (worker, message) =>
+      new Promise((resolve, reject) => {
+        worker.onmessage = ({ data }) => (data.type === 'error' ? reject(new Error(data.error)) : resolve(data.result));
+        worker.postMessage(message);
+      });
+    window.sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test(`4 workers write one shared OPFS store with sync durability, all terminated at a random moment, ${ROUNDS} rounds: every acknowledged batch survives whole, and every thread saw the others' while they wrote`, { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 60_000 + ROUNDS * 8_000 }, async () => {
+  const result = await page.evaluate(async (rounds) => {
+    const name = 'shared-rounds';
+    await ppdb.destroy(name, { storage: 'opfs' });
+    const acked = new Int32Array(new SharedArrayBuffer(4 * 4 * (rounds + 1)));
+    const problems = [];
+    const longest = { task: 0 };
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) longest.task = Math.max(longest.task, entry.duration);
+    }).observe({ entryTypes: ['longtask'] });
+    for (let round = 0; round <= rounds; round++) {
+      const owner = await spawn();
+      // Small memtables: flushes and compactions run while the workers write.
+      const { token, flavour } = await call(owner, { cmd: 'own', name, options: { durability: 'sync', memtableSize: 256 * 1024 } });
+      if (flavour !== 'threaded') problems.push(`round ${round}: the ${flavour} build`);
+      const workers = [owner];
+      for (let i = 1; i < 4; i++) {
+        const worker = await spawn();
+        await call(worker, { cmd: 'attach', token });
+        workers.push(worker);
+      }
+      // The last round's writers, killed at random: what they had acknowledged is all here, whole.
+      if (round > 0) {
+        const writers = [0, 1, 2, 3].map((w) => 4 * (round - 1) + w);
+        const { seen } = await call(workers[round % 4], { cmd: 'read', writers });
+        for (const { writer, batches, halves } of seen) {
+          if (batches < acked[writer] || halves) problems.push(`round ${round}: writer ${writer} acknowledged ${acked[writer]} batches, ${batches} found, ${halves} not whole`);
+        }
+      }
+      if (round === rounds) {
+        for (const worker of workers) worker.terminate();
+        break;
+      }
+      const writers = [0, 1, 2, 3].map((w) => 4 * round + w);
+      await Promise.all(workers.map((worker, w) => call(worker, { cmd: 'write', writer: writers[w], acked, wait: false })));
+      await sleep(50 + Math.random() * 250);
+      // Each worker reads every writer's last acknowledged batch, written in other threads.
+      for (const [w, worker] of workers.entries()) {
+        const { missing } = await call(worker, { cmd: 'seesAcked', writers, acked });
+        if (missing.length) problems.push(`round ${round}: worker ${w} does not see ${JSON.stringify(missing)}`);
+      }
+      await sleep(Math.random() * 100);
+      for (const worker of workers) worker.terminate();
+      // The Web Lock of the owner's files goes with its worker; the next open waits for it.
+    }
+    const total = [...acked].reduce((a, b) => a + b, 0);
+    return { problems, total, longestTask: longest.task };
+  }, ROUNDS);
+  assert.deepEqual(result.problems, []);
+  assert.ok(result.total > ROUNDS * 4, `only ${result.total} batches acknowledged in ${ROUNDS} rounds`);
+  // The page never waits for the workers' files.
+  assert.ok(result.longestTask < 50, `the page's longest task took ${result.longestTask} ms`);
+});
+
+test(`a worker attached to a shared OPFS store, terminated mid-write ${KILLS} times in a row: the others never hang, keep writing or fail with a PpdbError, and nothing acknowledged is lost`, { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 60_000 + KILLS * 3_000 }, async () => {
+  const result = await page.evaluate(async (kills) => {
+    const name = 'shared-kills';
+    await ppdb.destroy(name, { storage: 'opfs' });
+    // Writer 0 is the owner; victims are writers 1..kills.
+    const acked = new Int32Array(new SharedArrayBuffer(4 * (kills + 1)));
+    const outcomes = { clean: 0, failed: {} };
+    const problems = [];
+    let owner = null;
+    let token = null;
+    const start = async () => {
+      owner = await spawn();
+      ({ token } = await call(owner, { cmd: 'own', name, options: { durability: 'sync', stallTimeout: 300 } }));
+    };
+    await start();
+    for (let kill = 1; kill <= kills; kill++) {
+      const victim = await spawn();
+      await call(victim, { cmd: 'attach', token });
+      await call(victim, { cmd: 'write', writer: kill, acked, wait: false });
+      await sleep(Math.random() * 30);
+      victim.terminate();
+      // The owner writes on: at once, or it fails with a PpdbError within its bounded waits.
+      const started = performance.now();
+      const outcome = await Promise.race([
+        call(owner, { cmd: 'write', writer: 0, count: Atomics.load(acked, 0) + 3, acked }).then(
+          () => 'clean',
+          (err) => {
+            (outcomes.messages ??= []).push(String(err.message).split('\n')[0]);
+            return String(err.message).split(':')[0];
+          },
+        ),
+        sleep(8_000).then(() => 'hung'),
+      ]);
+      // (write counts from 0 again: batches 0..n are rewritten with the same values)
+      if (outcome === 'hung') problems.push(`kill ${kill}: the owner's write hung for ${Math.round(performance.now() - started)} ms`);
+      if (outcome === 'clean') outcomes.clean++;
+      else {
+        outcomes.failed[outcome] = (outcomes.failed[outcome] ?? 0) + 1;
+        // The store refuses writes until it is opened again (or its engine stopped): reopen.
+        owner.terminate();
+        await start();
+      }
+    }
+    owner.terminate();
+    await start();
+    const writers = Array.from({ length: kills + 1 }, (_, i) => i);
+    const { seen } = await call(owner, { cmd: 'read', writers });
+    for (const { writer, batches, halves } of seen) {
+      if (batches < acked[writer] || halves) problems.push(`writer ${writer} acknowledged ${acked[writer]} batches, ${batches} found, ${halves} not whole`);
+    }
+    owner.terminate();
+    return { problems, outcomes, victimsAcked: [...acked].slice(1).reduce((a, b) => a + b, 0) };
+  }, KILLS);
+  console.log(`# ${KILLS} kills: ${JSON.stringify({ ...result.outcomes, messages: result.outcomes.messages?.slice(0, 3) })}, ${result.victimsAcked} batches acknowledged to victims`);
+  assert.deepEqual(result.problems, []);
+  assert.ok(result.outcomes.clean > 0, 'the owner never wrote on after a kill');
+  const codes = Object.keys(result.outcomes.failed);
+  assert.ok(codes.every((code) => ['IO', 'INTERNAL'].includes(code)), `failures: ${codes}`);
+});
