@@ -259,12 +259,17 @@ impl Db {
             for (seq, op) in (slot.first_seq..).zip(batch.iter().flatten()) {
                 writer.add(seq, op.kind(), op.key(), op.value());
             }
-            let published = inner.publisher.publish(
-                slot.first_seq,
-                slot.last_seq,
-                inner.options.stall_timeout_ms,
-                || state.segment.publish(slot.end),
-            );
+            let range = crate::db::sequence::Range {
+                first: slot.first_seq,
+                last: slot.last_seq,
+                segment: state.segment.number(),
+                end: slot.end,
+            };
+            let published = inner
+                .publisher
+                .publish(range, inner.options.stall_timeout_ms, |end| {
+                    state.segment.publish(end)
+                });
             if let Err(err) = published {
                 // Never visible, never logged (the log stops at the hole): not written.
                 if let Some(log) = &inner.log {

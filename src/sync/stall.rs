@@ -2,7 +2,9 @@
 //!
 //! Every wait of one thread for another (a writer for an earlier writer's publication, a
 //! conditional writer for the writers inside the gate, a writer for the thread syncing the
-//! log, any thread for a spin lock) spins with backoff, never `Atomics.wait`. A thread can
+//! log, any thread for a spin lock) spins with backoff; a thread that may block (natively, a
+//! worker, Node: `allow_sleep`) then sleeps in short naps, a browser's main thread never
+//! does (`Atomics.wait` traps there). A thread can
 //! stop in the middle of any of these (a Worker `terminate()`d mid-write) and never finish
 //! what it started, so no wait is unbounded: past a time limit, the waiter gives up. Where
 //! the engine can carry on (the write path) that is an error for the caller and the store

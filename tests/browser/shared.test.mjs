@@ -4,8 +4,11 @@
 // and log. Attacked by terminating workers at random moments: nothing acknowledged is lost,
 // no batch is found in part, and no thread hangs.
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ENGINE, launch, openPage, ppdbLoaded, repoRoot, serve, SHARED_MEMORY } from './harness.mjs';
+import { readmeBlock } from '../js/fixtures/readme.mjs';
 
 /** Kill rounds of the first test (PPDB_SHARED_ROUNDS for more). */
 const ROUNDS = Number(process.env.PPDB_SHARED_ROUNDS ?? 30);
@@ -157,4 +160,43 @@ test(`a worker attached to a shared OPFS store, terminated mid-write ${KILLS} ti
   assert.ok(result.outcomes.clean > 0, 'the owner never wrote on after a kill');
   const codes = Object.keys(result.outcomes.failed);
   assert.ok(codes.every((code) => ['IO', 'INTERNAL'].includes(code)), `failures: ${codes}`);
+});
+
+test("the README's recipe, as pasted: worker A opens and shares an OPFS store, the page hands the token to worker B, whose put is there, synced, once both are terminated", { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 60_000 }, async () => {
+  // The block's three files, split at their comments; 'ppdb' is the package served here.
+  const block = readmeBlock('### One OPFS store, every worker');
+  const part = (start, end) => {
+    const from = block.indexOf(start);
+    assert.ok(from >= 0, `no "${start}" in the README's block`);
+    const to = end ? block.indexOf(end) : block.length;
+    return block.slice(from, to).replaceAll("from 'ppdb'", "from '/pkg/index.js'");
+  };
+  // Written where the test server serves fixtures (git ignores the folder).
+  const dir = join(repoRoot, 'tests', 'browser', 'fixtures', 'readme-share');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'owner.js'), part('// owner.js', '// the page'));
+  writeFileSync(join(dir, 'writer.js'), part('// writer.js'));
+  // The page's part, and a handle on its workers for the test.
+  writeFileSync(join(dir, 'index.html'), `<!doctype html><script type="module">\n${part('// the page', '// writer.js')}\nwindow.recipe = { a, b };\n</script>`);
+  await page.evaluate(() => ppdb.destroy('notes', { storage: 'opfs' }));
+  const recipe = await openPage(browser.context, server.url + 'tests/browser/fixtures/readme-share/index.html');
+  try {
+    await recipe.waitForFunction(() => window.recipe);
+    // Worker B's put resolves once synced; then nothing the workers hold in memory counts.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await recipe.evaluate(() => {
+      window.recipe.a.terminate();
+      window.recipe.b.terminate();
+    });
+  } finally {
+    await recipe.close();
+  }
+  const value = await page.evaluate(async () => {
+    const reader = await spawn();
+    const { token } = await call(reader, { cmd: 'own', name: 'notes', options: {} });
+    const { value } = await call(reader, { cmd: 'get', key: 'note:2' });
+    reader.terminate();
+    return { token: token.ppdb, value };
+  });
+  assert.deepEqual(value, { token: 1, value: 'from B' });
 });
