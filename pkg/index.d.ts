@@ -44,7 +44,8 @@ export interface StoreOptions {
   /**
    * false forces the single-threaded build; true requires the threaded one. Left out: the
    * threaded build where shared memory exists, except for a browser's OPFS and IndexedDB
-   * stores, which run faster in the single one (they cannot be shared yet).
+   * stores, which run faster in the single one (true for an OPFS store a worker shares
+   * with other workers: `share()`).
    */
   threads?: boolean;
   /**
