@@ -2,7 +2,8 @@
 // (threaded build, db.share() and attach()): awaited puts and gets spread over 1, 2 and 4
 // workers, in headless Chromium, with ratios to one worker. Medians over rounds.
 // `npm run bench` runs it with the rest; `node bench/browser/shared.mjs` alone.
-//   PPDB_BENCH_SHARED_N (sync puts per round, default 2000; relaxed puts and gets: 50x)
+//   PPDB_BENCH_SHARED_N (sync puts per round, default 2000; relaxed puts and gets: 200x,
+//   the gets over a store of 50x)
 //   PPDB_BENCH_SHARED_RUNS (rounds, default 5)
 //   PPDB_BENCH_SHARED_STORAGE ('opfs', default; 'memory': the engine's own scaling, no files)
 import { fileURLToPath } from 'node:url';
@@ -13,13 +14,13 @@ import { launch, openPage, repoRoot, serve } from '../../tests/browser/harness.m
 /** The workloads: each spreads its operations evenly over `workers` workers. */
 const WORKLOADS = [
   ...[1, 2, 4].map((workers) => ({ op: 'put', durability: 'sync', workers })),
-  ...[1, 2, 4].map((workers) => ({ op: 'put', durability: 'relaxed', workers, scale: 50 })),
-  ...[1, 2, 4].map((workers) => ({ op: 'get', durability: 'relaxed', workers, scale: 50 })),
+  ...[1, 2, 4].map((workers) => ({ op: 'put', durability: 'relaxed', workers, scale: 200 })),
+  ...[1, 2, 4].map((workers) => ({ op: 'get', durability: 'relaxed', workers, scale: 200, fill: 50 })),
 ];
 const label = (w) => `${w.op === 'get' ? 'readrandom' : `put, ${w.durability}`}, ${w.workers} worker${w.workers > 1 ? 's' : ''}`;
 
 /** Runs one workload on the page: answers its operations per second. */
-function runOnPage({ op, storage, durability, workers, n }) {
+function runOnPage({ op, storage, durability, workers, n, fill }) {
   const call = (worker, message) =>
     new Promise((resolve, reject) => {
       worker.onmessage = ({ data }) => (data.error ? reject(new Error(data.error)) : resolve(data.result));
@@ -32,14 +33,14 @@ function runOnPage({ op, storage, durability, workers, n }) {
     const token = await call(all[0], { cmd: 'own', name, storage, durability });
     await Promise.all(all.slice(1).map((worker) => call(worker, { cmd: 'attach', token })));
     if (op === 'get') {
-      await call(all[0], { cmd: 'put', from: 0, to: n });
+      await call(all[0], { cmd: 'put', from: 0, to: fill });
       await call(all[0], { cmd: 'flush' });
     }
     const per = Math.ceil(n / workers);
     const start = performance.now();
     await Promise.all(
       all.map((worker, w) =>
-        op === 'put' ? call(worker, { cmd: 'put', from: w * per, to: Math.min(n, (w + 1) * per) }) : call(worker, { cmd: 'get', n, count: per }),
+        op === 'put' ? call(worker, { cmd: 'put', from: w * per, to: Math.min(n, (w + 1) * per) }) : call(worker, { cmd: 'get', n: fill, count: per }),
       ),
     );
     if (durability === 'relaxed' && op === 'put') await call(all[0], { cmd: 'flush' });
@@ -64,7 +65,7 @@ export async function runShared({
     const samples = WORKLOADS.map(() => []);
     for (let round = 0; round < runs; round++) {
       for (const [i, w] of WORKLOADS.entries()) {
-        samples[i].push(await page.evaluate(runOnPage, { ...w, storage, n: n * (w.scale ?? 1) }));
+        samples[i].push(await page.evaluate(runOnPage, { ...w, storage, n: n * (w.scale ?? 1), fill: n * (w.fill ?? 0) }));
       }
     }
     return WORKLOADS.map((w, i) => ({ ...w, label: label(w), n: n * (w.scale ?? 1), opsPerSec: median(samples[i]) }));

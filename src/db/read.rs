@@ -9,6 +9,10 @@ use crate::memtable::Lookup;
 use crate::metrics::{Op, Stopwatch, Timed};
 use std::sync::Arc;
 
+/// The newest entry of a key: its sequence number and its value (`None` for a delete),
+/// borrowed where it lies.
+type Newest<'a> = (SequenceNumber, Option<&'a [u8]>);
+
 impl Db {
     /// The value of `key`, or `None` if it is absent.
     ///
@@ -18,16 +22,41 @@ impl Db {
         self.get_at(key, self.inner.publisher.visible())
     }
 
+    /// Calls `read` with the value of `key` (`None` if absent), where it lies: a value in
+    /// a memtable is not copied out first (the JS boundary copies it once, into the wasm
+    /// memory JS reads).
+    ///
+    /// # Errors
+    /// As [`Db::get`] (then `read` is not called).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn get_with(&self, key: &[u8], read: &mut dyn FnMut(Option<&[u8]>)) -> Result<()> {
+        self.get_at_with(key, self.inner.publisher.visible(), read)
+    }
+
     pub(super) fn get_at(&self, key: &[u8], seq: SequenceNumber) -> Result<Option<Vec<u8>>> {
+        let mut value = None;
+        self.get_at_with(key, seq, &mut |found| value = found.map(<[u8]>::to_vec))?;
+        Ok(value)
+    }
+
+    fn get_at_with(
+        &self,
+        key: &[u8],
+        seq: SequenceNumber,
+        read: &mut dyn FnMut(Option<&[u8]>),
+    ) -> Result<()> {
         let metrics = &self.inner.metrics;
         let timer = metrics.times_next_get().then(Stopwatch::start);
-        let value = self.newest_at(key, seq)?.and_then(|(_, value)| value);
-        metrics.count(Op::Get, 1);
-        metrics.read_bytes(value.as_ref().map_or(0, |v| (key.len() + v.len()) as u64));
+        self.newest_with(key, seq, &mut |found| {
+            let value = found.and_then(|(_, value)| value);
+            metrics.count(Op::Get, 1);
+            metrics.read_bytes(value.map_or(0, |v| (key.len() + v.len()) as u64));
+            read(value);
+        })?;
         if let Some(timer) = timer {
             metrics.record(Timed::Get, timer.micros());
         }
-        Ok(value)
+        Ok(())
     }
 
     /// The value of `key` with its version: the sequence number of the write that set it.
@@ -56,30 +85,47 @@ impl Db {
         key: &[u8],
         seq: SequenceNumber,
     ) -> Result<Option<(SequenceNumber, Option<Vec<u8>>)>> {
+        let mut newest = None;
+        self.newest_with(key, seq, &mut |found| {
+            newest = found.map(|(version, value)| (version, value.map(<[u8]>::to_vec)));
+        })?;
+        Ok(newest)
+    }
+
+    /// Calls `read` with the newest entry of `key` visible at `seq`, as `newest_at`
+    /// answers it, its value borrowed where it lies (once, unless this fails).
+    fn newest_with(
+        &self,
+        key: &[u8],
+        seq: SequenceNumber,
+        read: &mut dyn FnMut(Option<Newest>),
+    ) -> Result<()> {
         super::write::check_key(&self.inner.options, key)?;
         // Memtables first, then tables: a flush installs its table before it drops the
         // memtable, so loading the state before the version never misses an entry.
         let state = self.inner.state.load();
-        for memtable in state.memtables() {
-            match memtable.get_versioned(key, seq) {
-                Some((found, Lookup::Found(value))) => {
-                    return Ok(Some((found, Some(value.to_vec()))))
-                }
-                Some((found, _)) => return Ok(Some((found, None))),
-                None => {}
-            }
+        if let Some((found, lookup)) = state
+            .memtables()
+            .find_map(|memtable| memtable.get_versioned(key, seq))
+        {
+            let value = match lookup {
+                Lookup::Found(value) => Some(value),
+                _ => None,
+            };
+            read(Some((found, value)));
+            return Ok(());
         }
         let Some(versions) = &self.inner.versions else {
-            return Ok(None);
+            read(None);
+            return Ok(());
         };
         let seek = crate::key::internal_key(key, seq, crate::key::ValueKind::SEEK);
-        Ok(versions
-            .current()
-            .get(&seek)?
-            .map(|found| match found.kind {
-                crate::key::ValueKind::Put => (found.seq, Some(found.value)),
-                crate::key::ValueKind::Delete => (found.seq, None),
-            }))
+        let found = versions.current().get(&seek)?;
+        read(found.as_ref().map(|found| match found.kind {
+            crate::key::ValueKind::Put => (found.seq, Some(found.value.as_slice())),
+            crate::key::ValueKind::Delete => (found.seq, None),
+        }));
+        Ok(())
     }
 
     /// The entries within `options`, read at the current sequence number.

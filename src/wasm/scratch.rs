@@ -20,6 +20,8 @@ const KEEP_BYTES: usize = 1 << 20;
 
 /// The answer for an absent key.
 const ABSENT: i32 = -1;
+/// Keys up to this long are copied out of the region on the stack (`getScratch`).
+const SHORT_KEY: usize = 64;
 /// The answer for an error (see `takeError`).
 const FAILED: i32 = -2;
 
@@ -92,21 +94,35 @@ impl DbHandle {
     #[wasm_bindgen(js_name = getScratch)]
     pub fn get_scratch(&self, key_len: u32) -> i32 {
         self.with_store(key_len as usize, |db, region| {
-            match db.get(&region[..key_len as usize]) {
-                Ok(Some(value)) => {
-                    if value.len() > i32::MAX as usize {
-                        return failed(to_js(crate::Error::invalid("the value is too large")));
-                    }
-                    // The region keeps its length (JS writes within it): only ever grown.
-                    if value.len() > region.len() {
-                        region.resize(value.len(), 0);
-                    }
-                    region[..value.len()].copy_from_slice(&value);
-                    value.len() as i32
+            // The value goes where the key is: the key is copied out first (on the stack,
+            // unless it is long), and the value copied in straight from the memtable.
+            let k = key_len as usize;
+            let mut short = [0u8; SHORT_KEY];
+            let long;
+            let key: &[u8] = if k <= SHORT_KEY {
+                short[..k].copy_from_slice(&region[..k]);
+                &short[..k]
+            } else {
+                long = region[..k].to_vec();
+                &long
+            };
+            let mut answer = ABSENT;
+            let read = db.get_with(key, &mut |value| {
+                let Some(value) = value else {
+                    return;
+                };
+                if value.len() > i32::MAX as usize {
+                    answer = failed(to_js(crate::Error::invalid("the value is too large")));
+                    return;
                 }
-                Ok(None) => ABSENT,
-                Err(err) => failed(to_js(err)),
-            }
+                // The region keeps its length (JS writes within it): only ever grown.
+                if value.len() > region.len() {
+                    region.resize(value.len(), 0);
+                }
+                region[..value.len()].copy_from_slice(value);
+                answer = value.len() as i32;
+            });
+            read.map_or_else(|err| failed(to_js(err)), |()| answer)
         })
     }
 
