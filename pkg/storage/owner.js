@@ -1,6 +1,6 @@
 // The I/O owner of a shared OPFS store: the worker that opened it answers the file calls
 // of every worker attached to it (their engine posts each call into shared memory and
-// waits: src/storage/remote.rs). Here the owner's event loop waits on the queue's doorbell
+// waits: src/storage/remote/). Here the owner's event loop waits on the queue's doorbell
 // word with Atomics.waitAsync (never blocking), runs what waits, and waits again. Inside
 // the engine, every wait of the owner for another thread serves the queue too.
 

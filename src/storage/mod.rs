@@ -20,7 +20,7 @@ mod mem;
 // tests call it).
 #[cfg_attr(
     not(all(target_arch = "wasm32", target_feature = "atomics")),
-    allow(dead_code)
+    allow(dead_code, unused_imports)
 )]
 pub(crate) mod remote;
 

@@ -1,6 +1,6 @@
 // One durable OPFS store shared by the dedicated workers of a page through shared memory
 // (threaded build): the worker that opens it owns its files and answers the others' file
-// calls (src/storage/remote.rs, pkg/storage/owner.js); every worker writes the one memtable
+// calls (src/storage/remote/, pkg/storage/owner.js); every worker writes the one memtable
 // and log. Attacked by terminating workers at random moments: nothing acknowledged is lost,
 // no batch is found in part, and no thread hangs.
 import assert from 'node:assert/strict';
