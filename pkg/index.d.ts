@@ -349,9 +349,13 @@ export interface ChainedBatch<V = string> {
  * detached); Uint8Array results arrive transferred; other values cross by structured
  * cloning (one that cannot be cloned, such as a function, rejects with INVALID_ARGUMENT).
  * Iterators and snapshots stay in the worker: an iterator pulls pages of entries, and
- * `break` or `close()` releases it there. `share()` throws UNSUPPORTED. `close()` closes
- * the store and then terminates the worker; if the worker dies, pending and later calls
- * reject with INTERNAL. A browser store shared by several tabs is typed the same way.
+ * `break` or `close()` releases it there. `close()` closes the store and then terminates
+ * the worker; if the worker dies, pending and later calls reject with INTERNAL. Opened with
+ * `threads: true` on a cross-origin isolated page, the store lives in the page's shared
+ * memory: `get`, `getMany`, `has`, `hasMany` and `getWithVersion` are answered on the page
+ * from the memtables and cached blocks (the rest from the worker), and `share()` returns a
+ * token for workers; otherwise `share()` throws UNSUPPORTED. A browser store shared by
+ * several tabs is typed the same way.
  */
 export interface Db<K = string, V = string> extends EventTarget {
   /**
@@ -463,8 +467,9 @@ export interface Db<K = string, V = string> extends EventTarget {
   /**
    * Threaded build, memory, fs or OPFS stores: a token for attach() in a Worker. An OPFS
    * store (opened in a dedicated worker with `threads: true`) keeps its files in this
-   * worker, which answers the attached workers' file calls. UNSUPPORTED on IndexedDB
-   * stores and on a page's OPFS store (which lives in the package's worker).
+   * worker, which answers the attached workers' file calls. On a page, an OPFS store opened
+   * with `threads: true` (its files in the package's worker). UNSUPPORTED on IndexedDB
+   * stores and on a page's other OPFS stores (they live in the package's worker).
    */
   share(): ShareToken<K, V>;
   /** Closes this handle; the last handle to a store syncs its log. */

@@ -44,6 +44,12 @@ export interface Stats {
   compactedBytes: number;
   /** Size of the wasm instance's memory. */
   wasmMemoryBytes: number;
+  /**
+   * A page's OPFS store opened with `threads: true` only: its reads answered on the page in
+   * shared memory (`direct`), and those sent to the store's worker (`forwarded`: a block not
+   * in the cache, a snapshot, a write still on its way), counted since it opened.
+   */
+  pageReads?: { direct: number; forwarded: number };
 }
 
 /** Latency of one kind of operation, in milliseconds. */

@@ -37,6 +37,11 @@ pub enum Error {
     /// nothing was written.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A thread that must never wait (a browser page reading a store whose files a worker
+    /// owns) needed that worker's I/O. The JS package then asks the worker instead, so this
+    /// never reaches its callers; natively it does not occur.
+    #[error("would block: {0}")]
+    WouldBlock(String),
 }
 
 impl Error {
@@ -53,6 +58,7 @@ impl Error {
             Error::QuotaExceeded(_) => "QUOTA_EXCEEDED",
             Error::Locked(_) => "LOCKED",
             Error::Conflict(_) => "CONFLICT",
+            Error::WouldBlock(_) => "WOULD_BLOCK",
         }
     }
 
@@ -102,6 +108,7 @@ mod tests {
             ),
             (Error::Locked("LOCK".into()), "LOCKED", "LOCK"),
             (Error::Conflict("key k".into()), "CONFLICT", "key k"),
+            (Error::WouldBlock("read".into()), "WOULD_BLOCK", "read"),
         ];
         for (error, code, words) in cases {
             assert_eq!(error.code(), code);

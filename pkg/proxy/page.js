@@ -31,8 +31,9 @@ import { ChainedBatch } from '../api/batch.js';
 import { drain, holdAtEnd, seekUnread } from '../api/iterator.js';
 import { Snapshot, snapshotHandle } from '../api/snapshot.js';
 import { Changes } from '../api/watch.js';
-import { PpdbError, invalid } from '../api/errors.js';
-import { checkData } from '../api/encoding.js';
+import { PpdbError, invalid, callEngine } from '../api/errors.js';
+import { checkData, codecReady } from '../api/encoding.js';
+import { loadEngine, sharedMemoryAvailable } from '../engine/loader.js';
 import { Outbox, isPlainObject, transferable } from './messages.js';
 import { DB_METHODS, DB_GETTERS } from '../api/methods.js';
 import { encodeArguments } from './values.js';
@@ -120,6 +121,11 @@ export class Connection {
     this.#pending.delete(id);
     if (error) pending.reject(new PpdbError(error.code, error.message));
     else pending.resolve(result);
+  }
+
+  /** True once the worker is gone (closed, or it died). */
+  get ended() {
+    return this.#ended !== null;
   }
 
   /** Terminates the worker; pending and later requests reject with `reason`. Idempotent. */
@@ -307,25 +313,49 @@ export class ProxyWatch extends Changes {
   }
 }
 
+/** The reads a page answers itself from shared memory when it can (their options are argument 1). */
+const DIRECT_READS = new Set(['get', 'getMany', 'has', 'hasMany', 'getWithVersion']);
+
 /**
  * A Db whose store runs in the proxy worker (an OPFS store opened on a page). Its methods
  * are made from the table of Db's methods (pkg/api/methods.js): each is sent to the
  * worker's Db by name with its arguments, and every one answers through a promise
- * (iterators and snapshots are returned at once and pull from the worker). `share()` is
- * UNSUPPORTED; calls after `close()` reject with CLOSED, and after the worker died (an
- * error event) with INTERNAL.
+ * (iterators and snapshots are returned at once and pull from the worker). Calls after
+ * `close()` reject with CLOSED, and after the worker died (an error event) with INTERNAL.
+ *
+ * Opened with `threads: true`, the store lives in the page's shared memory (the worker
+ * joined the page's engine), and the page holds a Db attached to it (`direct`): a read is
+ * answered on the page, in the same task, from the memtables and cached blocks; a read
+ * that would need the worker's file I/O (a block not in the cache) fails at once in the
+ * engine (WOULD_BLOCK: a page never waits) and goes to the worker as any other call. A
+ * read made while a write sent earlier is still on its way goes to the worker too, so
+ * calls keep their order. `share()` then hands out the worker's token; otherwise it is
+ * UNSUPPORTED.
  */
 export class ProxyDb extends EventTarget {
   #connection;
   #getters;
   #closed = false;
   #watches = new Set();
+  /** The page's own Db over the store's shared memory (threads: true), or null. */
+  #direct;
+  /** The worker Db's share() token (threads: true), or null. */
+  #token;
+  /** Calls other than reads sent and not answered yet: reads go to the worker meanwhile. */
+  #writing = 0;
+  /** Reads answered on the page, and those sent to the worker (stats().pageReads). */
+  #reads = { direct: 0, forwarded: 0 };
 
-  /** @internal Use `open()`. `getters`: the worker Db's getters, read once it opened. */
-  constructor(connection, getters) {
+  /**
+   * @internal Use `open()`. `getters`: the worker Db's getters, read once it opened;
+   * `direct` and `token`: see the class (threads: true).
+   */
+  constructor(connection, getters, direct = null, token = null) {
     super();
     this.#connection = connection;
     this.#getters = getters;
+    this.#direct = direct;
+    this.#token = token;
     // Snapshots passed in options must be this store's.
     connection.owner = this;
     // Events of the worker's Db ('alert') are dispatched here.
@@ -335,9 +365,15 @@ export class ProxyDb extends EventTarget {
   static {
     const kinds = {
       call: (method) =>
-        function (...args) {
-          return this.#call(method, args);
-        },
+        DIRECT_READS.has(method)
+          ? function (...args) {
+              if (this.#canReadHere(args[1])) return this.#readHere(method, args);
+              if (this.#direct) this.#reads.forwarded++;
+              return this.#call(method, args);
+            }
+          : function (...args) {
+              return this.#call(method, args);
+            },
       iterate: (method) =>
         function (...args) {
           if (this.#closed) throw closedError();
@@ -366,10 +402,12 @@ export class ProxyDb extends EventTarget {
           reply.catch(() => {}); // reads through it report the worker's error
           return new Snapshot(this, id, (heldId) => this.#connection.call('release', [heldId]).catch(() => {}));
         },
-      // The store lives in the proxy worker, whose memory the page cannot share.
+      // The worker's token where the store is in shared memory (threads: true).
       share: () =>
         function () {
-          throw new PpdbError('UNSUPPORTED', 'a store opened on OPFS from a page runs in a worker of its own and cannot be shared');
+          if (this.#closed) throw closedError();
+          if (this.#token) return this.#token;
+          throw new PpdbError('UNSUPPORTED', 'a store opened on OPFS from a page runs in a worker of its own: open it with threads: true to share it');
         },
       // Closes the store in the worker (syncing it), then terminates the worker.
       close: (method) =>
@@ -378,6 +416,8 @@ export class ProxyDb extends EventTarget {
           this.#closed = true;
           // Their loops end (as a Db's do when it closes).
           for (const watch of [...this.#watches]) watch.close();
+          // The page's handle goes first: the worker's, the last, syncs and closes the store.
+          await this.#direct?.close().catch(() => {});
           try {
             await this.#connection.call(method, []);
           } finally {
@@ -403,12 +443,47 @@ export class ProxyDb extends EventTarget {
 
   #call(method, args) {
     if (this.#closed) return Promise.reject(closedError());
+    let reply;
     try {
       const encoded = encodeArguments(method, args, this.#getters.valueEncoding);
-      if (Array.isArray(encoded)) return this.#connection.call(method, encoded);
-      return encoded.then((ready) => (this.#closed ? Promise.reject(closedError()) : this.#connection.call(method, ready)));
+      reply = Array.isArray(encoded)
+        ? this.#connection.call(method, encoded)
+        : encoded.then((ready) => (this.#closed ? Promise.reject(closedError()) : this.#connection.call(method, ready)));
     } catch (err) {
       return Promise.reject(err);
+    }
+    if (this.#direct && !DIRECT_READS.has(method)) {
+      this.#writing++;
+      reply.then(
+        () => this.#writing--,
+        () => this.#writing--,
+      );
+    }
+    if (method === 'stats' && this.#direct) return reply.then((stats) => ({ ...stats, pageReads: { ...this.#reads } }));
+    return reply;
+  }
+
+  /**
+   * True if a read with `options` can be answered on the page: the store is in shared
+   * memory, nothing sent before it is still on its way, and it reads no snapshot (those are
+   * the worker's).
+   */
+  #canReadHere(options) {
+    if (!this.#direct || this.#writing > 0 || this.#closed || this.#connection.ended) return false;
+    return options === undefined || (options !== null && typeof options === 'object' && !('snapshot' in options));
+  }
+
+  /** `method(...args)` on the page's Db; sent to the worker if it needs the worker's I/O. */
+  async #readHere(method, args) {
+    try {
+      const result = await this.#direct[method](...args);
+      this.#reads.direct++;
+      return result;
+    } catch (err) {
+      // The engine's WouldBlock (src/wasm/error.rs), which callEngine wraps as INTERNAL.
+      if (err?.cause?.name !== 'WouldBlock') throw err;
+      this.#reads.forwarded++;
+      return this.#call(method, args);
     }
   }
 
@@ -423,13 +498,27 @@ export class ProxyDb extends EventTarget {
  * `options` are those of `open()`; they must survive structured cloning.
  */
 export async function openThroughWorker(name, options) {
+  // threads: true puts the store in the page's shared memory (see ProxyDb); the worker
+  // joins the page's engine, loaded first.
+  const engine = options.threads === true && sharedMemoryAvailable() ? await loadEngine('threaded') : null;
   // Written out in full so that bundlers (Vite, webpack, ...) emit the worker as a chunk.
   const worker = new Worker(new URL('./proxy-worker.js', import.meta.url), { type: 'module' });
   const connection = new Connection(worker);
   try {
-    return new ProxyDb(connection, await connection.call('open', [name, options]));
+    if (!engine) return new ProxyDb(connection, await connection.call('open', [name, options]));
+    const { getters, token } = await connection.call('open', [name, options, { module: engine.module, memory: engine.memory }]);
+    return new ProxyDb(connection, getters, await attachHere(token, engine), token);
   } catch (err) {
     connection.end(err);
     throw err;
   }
+}
+
+/** The page's Db over the store the worker shared (`token`), in the page's engine. */
+async function attachHere(token, engine) {
+  const [{ Db }, { readersFiles }] = await Promise.all([import('../api/db.js'), import('../storage/owner.js')]);
+  await codecReady(token.options.valueEncoding);
+  const handle = callEngine(() => engine.wasm.DbHandle.attach(token.id));
+  // No change feed: the page's Db only reads (watches are the worker's).
+  return new Db(handle, engine, { ...token.options, changes: undefined, files: readersFiles(token.options.files), attached: true });
 }

@@ -50,6 +50,15 @@ export function ownersFiles(descriptor) {
   if (typeof WorkerGlobalScope === 'undefined') {
     throw new PpdbError('UNSUPPORTED', 'an OPFS store can be attached in a dedicated worker only: its file calls wait for the worker that owns the files, and a page must not wait');
   }
+  return readersFiles(descriptor);
+}
+
+/**
+ * The files object of a thread that does not own them. On a page (pkg/proxy/page.js) the
+ * engine never waits for the owner: a read that needs its I/O fails at once (WOULD_BLOCK),
+ * and the page asks the store's worker instead.
+ */
+export function readersFiles(descriptor) {
   return {
     id: descriptor.id,
     descriptor,

@@ -44,6 +44,19 @@ pub fn allow_sleep() {
     MAY_SLEEP.with(|may| may.set(true));
 }
 
+/// This thread must never wait, as a browser's main thread (for tests of that path).
+#[cfg(all(test, not(loom)))]
+pub(crate) fn deny_sleep() {
+    MAY_SLEEP.with(|may| may.set(false));
+}
+
+/// True where this thread may wait for another thread's I/O: false on a browser's main
+/// thread, which must never wait (its reads that need the I/O owner fail with
+/// [`Error::WouldBlock`] instead, see `storage::remote`).
+pub fn may_block() -> bool {
+    MAY_SLEEP.with(Cell::get)
+}
+
 /// A wait for another thread, bounded in time.
 pub struct Stall {
     backoff: Backoff,

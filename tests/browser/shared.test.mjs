@@ -200,3 +200,106 @@ test("the README's recipe, as pasted: worker A opens and shares an OPFS store, t
   });
   assert.deepEqual(value, { token: 1, value: 'from B' });
 });
+
+test("a page opens an OPFS store with threads: true and reads it in its own shared memory: memtables and cached blocks answered on the page, the rest by the store's worker, in call order; 4 workers attached through share() write synced batches while the page reads them whole, its longest task under 50 ms", { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 120_000 }, async () => {
+  const result = await page.evaluate(async () => {
+    const name = 'page-direct';
+    await ppdb.destroy(name, { storage: 'opfs' });
+    const problems = [];
+    const check = (ok, what) => ok || problems.push(what);
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    const pageReads = async () => (await db.stats()).pageReads;
+    const db = await ppdb.open(name, { storage: 'opfs', threads: true, exclusive: true, valueEncoding: 'json', memtableSize: 256 * 1024 });
+    check(db.flavour === 'threaded', `the ${db.flavour} build`);
+    for (let i = 0; i < 300; i++) await db.put(`k${i}`, { i });
+
+    // In the memtable: every read answered on the page.
+    const start = await pageReads();
+    for (let i = 0; i < 300; i++) check((await db.get(`k${i}`))?.i === i, `k${i} read on the page`);
+    check(same(await db.getMany(['k1', 'absent', 'k2']), [{ i: 1 }, null, { i: 2 }]), 'getMany');
+    check((await db.has('k3')) === true && (await db.has('absent')) === false, 'has');
+    check(same(await db.hasMany(['k3', 'absent']), [true, false]), 'hasMany');
+    const versioned = await db.getWithVersion('k4');
+    check(versioned.value.i === 4 && typeof versioned.version === 'string', 'getWithVersion');
+    const memtable = await pageReads();
+    check(memtable.direct === start.direct + 305 && memtable.forwarded === start.forwarded, `memtable reads: ${JSON.stringify([start, memtable])}`);
+
+    // A read right after a write not yet answered goes after it, through the worker.
+    for (let i = 0; i < 50; i++) {
+      db.put('order', i);
+      check((await db.get('order')) === i, `the read after put ${i}`);
+    }
+    check((await pageReads()).forwarded === memtable.forwarded + 50, 'reads after unanswered writes went to the worker');
+
+    // In tables: a block not in the cache is read by the worker, then answered on the page.
+    await db.compact();
+    const tables = await pageReads();
+    for (let i = 0; i < 300; i++) check((await db.get(`k${i}`))?.i === i, `k${i} read from a table`);
+    const cold = await pageReads();
+    check(cold.forwarded > tables.forwarded, `blocks not in the cache went to the worker: ${JSON.stringify([tables, cold])}`);
+    check(cold.direct > tables.direct, `cached blocks were read on the page: ${JSON.stringify([tables, cold])}`);
+    for (let i = 0; i < 300; i++) check((await db.get(`k${i}`))?.i === i, `k${i} read again`);
+    const warm = await pageReads();
+    check(warm.direct === cold.direct + 300 && warm.forwarded === cold.forwarded, `warm blocks: ${JSON.stringify([cold, warm])}`);
+
+    // Workers attach to the page's store and write synced batches; the page reads them.
+    const token = db.share();
+    const workers = [];
+    for (let w = 0; w < 4; w++) {
+      const worker = await spawn();
+      await call(worker, { cmd: 'attach', token });
+      workers.push(worker);
+    }
+    const acked = new Int32Array(new SharedArrayBuffer(16));
+    const longest = { task: 0 };
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) longest.task = Math.max(longest.task, entry.duration);
+    });
+    observer.observe({ entryTypes: ['longtask'] });
+    let writing = true;
+    const writes = Promise.all(workers.map((worker, w) => call(worker, { cmd: 'write', writer: w, count: 400, acked }))).finally(() => (writing = false));
+    const compacting = (async () => {
+      while (writing) {
+        await sleep(100);
+        await db.compact();
+      }
+    })();
+    let reads = 0;
+    while (writing) {
+      for (let w = 0; w < 4; w++) {
+        const i = Atomics.load(acked, w) - 1;
+        if (i < 0) continue;
+        const [a, b] = await db.getMany([`w${w}-${i}-a`, `w${w}-${i}-b`]);
+        reads++;
+        check(a === `${w}/${i}` && b === `${w}/${i}`, `writer ${w}'s batch ${i} read whole on the page: ${a}, ${b}`);
+      }
+      // A task per round: the reads themselves settle in microtasks.
+      await sleep(0);
+    }
+    await writes;
+    await compacting;
+    observer.disconnect();
+    const during = await pageReads();
+    for (let w = 0; w < 4; w++) {
+      for (let i = 0; i < 400; i++) {
+        const [a, b] = await db.getMany([`w${w}-${i}-a`, `w${w}-${i}-b`]);
+        if (a !== `${w}/${i}` || b !== `${w}/${i}`) problems.push(`writer ${w}'s batch ${i}: ${a}, ${b}`);
+      }
+    }
+    for (const worker of workers) await call(worker, { cmd: 'close' });
+    for (const worker of workers) worker.terminate();
+    await db.close();
+
+    // Everything is in the files.
+    const again = await ppdb.open(name, { storage: 'opfs', exclusive: true, valueEncoding: 'json' });
+    check((await again.get('k299'))?.i === 299 && (await again.get('order')) === 49, 'the page\'s writes, reopened');
+    check((await again.get('w3-399-b')) === '3/399', 'the workers\' writes, reopened');
+    await again.close();
+    await ppdb.destroy(name, { storage: 'opfs' });
+    return { problems: problems.slice(0, 20), reads, during, longestTask: longest.task };
+  });
+  assert.deepEqual(result.problems, []);
+  assert.ok(result.reads > 10, `the page read ${result.reads} times while the workers wrote`);
+  assert.ok(result.during.direct > 0, JSON.stringify(result.during));
+  assert.ok(result.longestTask < 50, `the page's longest task took ${result.longestTask} ms`);
+});

@@ -105,6 +105,7 @@ async function everyCall(): Promise<void> {
   await db.flush();
   await db.compact();
   const stats: Stats = await db.stats();
+  const onPage: number | undefined = stats.pageReads?.direct;
   const metrics: Metrics = await db.metrics();
   const p99: number = metrics.latency.put.p99 + metrics.cache.hitRate + metrics.levels.length;
   const prometheusText: string = await db.metricsText();
@@ -112,7 +113,7 @@ async function everyCall(): Promise<void> {
   db.addEventListener('alert', (event) => void (event as CustomEvent<Alert>).detail.value);
   const raised: Alert[] = await db.checkAlerts();
   await setLogger({ level: 'info', onLog: (entry: LogEntry) => void entry.fields });
-  void [p99, prometheusText, raised];
+  void [p99, prometheusText, raised, onPage];
   const levels: number[] = stats.tablesPerLevel;
   const lines: string[] = [];
   for await (const line of exportNdjson(db, { prefix: 'user:', onProgress: (p: NdjsonProgress) => void p.records })) lines.push(line);

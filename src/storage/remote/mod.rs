@@ -47,6 +47,24 @@ pub enum Op {
     Rename(String, String),
 }
 
+impl Op {
+    /// What the operation is, for messages.
+    fn name(&self) -> &'static str {
+        match self {
+            Op::Run(_) => "a log flush",
+            Op::Create(_) => "a file create",
+            Op::Append(..) => "a file append",
+            Op::Read(..) => "a file read",
+            Op::Len(_) => "a file size",
+            Op::Sync(_) => "a file sync",
+            Op::Truncate(..) => "a file truncate",
+            Op::Delete(_) => "a file delete",
+            Op::List => "a file listing",
+            Op::Rename(..) => "a file rename",
+        }
+    }
+}
+
 /// What the owner answers.
 #[derive(Debug)]
 enum Answer {

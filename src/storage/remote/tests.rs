@@ -284,3 +284,52 @@ fn threads_without_the_files_sync_the_log_through_the_owner() {
         "the owner flushed: no writer appended or synced through the queue"
     );
 }
+
+#[test]
+fn a_thread_that_must_not_wait_reads_memtables_and_cached_blocks_and_never_posts() {
+    let requests = Arc::new(Requests::default());
+    let files: Arc<dyn Storage> = Arc::new(MemStorage::default());
+    let storage = Arc::new(PerThread {
+        owner: std::thread::current().id(),
+        files,
+        remote: RemoteStorage::new(Arc::clone(&requests), 2_000),
+        remote_writes: AtomicUsize::new(0),
+    });
+    let options = crate::Options {
+        background_work: false,
+        ..crate::Options::default()
+    };
+    let db = crate::Db::open(storage, options).expect("open");
+    for i in 0..100u32 {
+        db.put(format!("table{i:03}").as_bytes(), &i.to_le_bytes())
+            .expect("put");
+    }
+    db.compact().expect("to tables");
+    db.put(b"memtable", b"here").expect("put");
+    let page = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            crate::sync::stall::deny_sleep();
+            assert_eq!(
+                db.get(b"memtable").expect("a memtable hit"),
+                Some(b"here".to_vec())
+            );
+            assert_eq!(db.get(b"absent").expect("the filters say no"), None);
+            db.get(b"table007").expect_err("a block not in the cache")
+        })
+    };
+    let err = page.join().expect("page");
+    assert_eq!(err.code(), "WOULD_BLOCK", "{err}");
+    assert!(!requests.pending(), "nothing was posted for the owner");
+    // The owner reads the key: its block is cached, and then the page reads it too.
+    assert_eq!(
+        db.get(b"table007").expect("owner"),
+        Some(7u32.to_le_bytes().to_vec())
+    );
+    let page = std::thread::spawn(move || {
+        crate::sync::stall::deny_sleep();
+        db.get(b"table007")
+    });
+    let found = page.join().expect("page").expect("a cached block");
+    assert_eq!(found, Some(7u32.to_le_bytes().to_vec()));
+}
