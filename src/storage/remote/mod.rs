@@ -47,24 +47,6 @@ pub enum Op {
     Rename(String, String),
 }
 
-impl Op {
-    /// What the operation is, for messages.
-    fn name(&self) -> &'static str {
-        match self {
-            Op::Run(_) => "a log flush",
-            Op::Create(_) => "a file create",
-            Op::Append(..) => "a file append",
-            Op::Read(..) => "a file read",
-            Op::Len(_) => "a file size",
-            Op::Sync(_) => "a file sync",
-            Op::Truncate(..) => "a file truncate",
-            Op::Delete(_) => "a file delete",
-            Op::List => "a file listing",
-            Op::Rename(..) => "a file rename",
-        }
-    }
-}
-
 /// What the owner answers.
 #[derive(Debug)]
 enum Answer {
@@ -170,8 +152,16 @@ impl Requests {
 
     /// Runs `op` at the owner and returns its answer, waiting at most `limit_ms` for the
     /// owner to take it (and as long again for it to finish).
+    /// A thread that must never wait (a browser page) gets [`Error::WouldBlock`] at once
+    /// instead, and nothing is posted.
     fn call(&self, op: Op, limit_ms: u64) -> Result<Answer> {
         let what = describe(&op);
+        if !crate::sync::stall::may_block() {
+            return Err(Error::WouldBlock(format!(
+                "{what}: needs the I/O of the thread that owns the store's files, and this \
+                 thread must not wait"
+            )));
+        }
         let request = Arc::new(Request {
             op: SpinLock::new(Some(op)),
             waiter: std::thread::current(),

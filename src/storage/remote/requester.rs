@@ -17,16 +17,7 @@ impl RemoteStorage {
         RemoteStorage { requests, limit_ms }
     }
 
-    /// The owner's answer to `op`. A thread that must never wait (a browser page) gets
-    /// [`Error::WouldBlock`] at once instead, and nothing is posted.
     fn call(&self, op: Op) -> Result<Answer> {
-        if !crate::sync::stall::may_block() {
-            return Err(Error::WouldBlock(format!(
-                "{} needs the I/O of the thread that owns the store's files, and this thread \
-                 must not wait",
-                op.name()
-            )));
-        }
         self.requests.call(op, self.limit_ms)
     }
 }
