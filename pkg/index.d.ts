@@ -465,11 +465,12 @@ export interface Db<K = string, V = string> extends EventTarget {
   /** Checks the rules now; returns (and dispatches) the alerts raised (a promise through the page proxy). */
   checkAlerts(): Alert[] | Promise<Alert[]>;
   /**
-   * Threaded build, memory, fs or OPFS stores: a token for attach() in a Worker. An OPFS
-   * store (opened in a dedicated worker with `threads: true`) keeps its files in this
-   * worker, which answers the attached workers' file calls. On a page, an OPFS store opened
-   * with `threads: true` (its files in the package's worker). UNSUPPORTED on IndexedDB
-   * stores and on a page's other OPFS stores (they live in the package's worker).
+   * Threaded build, memory, fs, OPFS and IndexedDB stores: a token for attach() in a
+   * Worker. An OPFS or IndexedDB store (opened with `threads: true`) keeps its files in
+   * this thread, which answers the attached workers' file calls (and commits their
+   * IndexedDB writes). On a page, an OPFS store opened with `threads: true` (its files in
+   * the package's worker). UNSUPPORTED in the single-threaded build and on a page's other
+   * OPFS stores (they live in the package's worker).
    */
   share(): ShareToken<K, V>;
   /** Closes this handle; the last handle to a store syncs its log. */
@@ -536,8 +537,8 @@ export function destroy(name: string, options?: Pick<OpenOptions, 'storage' | 'p
 
 /**
  * In a Worker, opens the store another thread shared with `db.share()`, with that store's
- * encodings. Call it before the worker opens stores of its own. An OPFS store attaches in
- * dedicated workers only (UNSUPPORTED on a page). The token's types do not
+ * encodings. Call it before the worker opens stores of its own. An OPFS or IndexedDB store
+ * attaches in dedicated workers only (UNSUPPORTED on a page). The token's types do not
  * survive `postMessage`: `attach<string, Todo>(event.data)` names them again.
  */
 export function attach<K = string, V = string>(token: ShareToken<K, V>): Promise<Db<K, V>>;

@@ -509,8 +509,8 @@ export class Db extends EventTarget {
 
   /**
    * A token to post to a Worker (threaded flavour), where `attach(token)` opens this same
-   * store. Throws UNSUPPORTED in the single flavour and for IndexedDB stores. An OPFS
-   * store's files stay with this thread, which answers the attached workers' file calls
+   * store. Throws UNSUPPORTED in the single flavour. An OPFS or IndexedDB store's files
+   * stay with this thread, which answers the attached workers' file calls and commits
    * (pkg/storage/owner.js).
    */
   share() {

@@ -2,6 +2,7 @@
 // synchronously), written behind by `commit()`, one transaction with durability 'strict'
 // for everything changed since the last commit. Records: key [file, offset] -> bytes.
 import { PpdbError, storageCode, describeError } from '../api/errors.js';
+import { serveCommits, serveFiles } from './owner.js';
 
 const STORE = 'chunks';
 
@@ -52,6 +53,8 @@ export class IdbFiles {
   #failed = null;
   /** The commit in flight: commits run one after the other. */
   #chain = Promise.resolve();
+  /** Attached workers' share of these files (see serveOthers), once asked for. */
+  #serving = null;
 
   /** Opens (creating) the IndexedDB database of store `name` and loads its files. */
   static async open(name) {
@@ -208,7 +211,29 @@ export class IdbFiles {
     return null;
   }
 
+  /**
+   * Makes this thread the I/O owner of these files, registered as `id` with the threaded
+   * engine `wasm` over `memory`: workers that attach to the store reach them through it,
+   * and ask it for their commits (./owner.js). Returns what they need (`attach()`'s
+   * descriptor).
+   */
+  serveOthers(wasm, memory, id) {
+    if (!this.#serving) {
+      const stopFiles = serveFiles(wasm, memory, id);
+      const commits = serveCommits(() => this.commit());
+      this.#serving = {
+        descriptor: { kind: 'owner', id, commits: commits.descriptor },
+        stop() {
+          stopFiles();
+          commits.stop();
+        },
+      };
+    }
+    return this.#serving.descriptor;
+  }
+
   close() {
+    this.#serving?.stop();
     this.#db.close();
   }
 }

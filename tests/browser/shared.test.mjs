@@ -12,6 +12,8 @@ import { readmeBlock } from '../js/fixtures/readme.mjs';
 
 /** Kill rounds of the first test (PPDB_SHARED_ROUNDS for more). */
 const ROUNDS = Number(process.env.PPDB_SHARED_ROUNDS ?? 30);
+/** Kill rounds of the same test on an IndexedDB store (PPDB_SHARED_IDB_ROUNDS for more). */
+const IDB_ROUNDS = Number(process.env.PPDB_SHARED_IDB_ROUNDS ?? 10);
 /** Workers terminated mid-write in the second (PPDB_SHARED_KILLS for more). */
 const KILLS = Number(process.env.PPDB_SHARED_KILLS ?? 100);
 /** OPFS with sync access handles and shared memory: Chromium and Firefox. */
@@ -48,10 +50,16 @@ after(async () => {
   await server?.close();
 });
 
-test(`4 workers write one shared OPFS store with sync durability, all terminated at a random moment, ${ROUNDS} rounds: every acknowledged batch survives whole, and every thread saw the others' while they wrote`, { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 60_000 + ROUNDS * 8_000 }, async () => {
-  const result = await page.evaluate(async (rounds) => {
-    const name = 'shared-rounds';
-    await ppdb.destroy(name, { storage: 'opfs' });
+/**
+ * 4 workers (the owner of the files and three attached) write one shared store on
+ * `storage` with sync durability, all terminated at a random moment, `rounds` times; the
+ * next round's workers check the last one's acknowledged batches. Answers `{ problems,
+ * total, longestTask }`.
+ */
+function killRounds(storage, rounds) {
+  return page.evaluate(async ({ storage, rounds }) => {
+    const name = `shared-rounds-${storage}`;
+    await ppdb.destroy(name, { storage });
     const acked = new Int32Array(new SharedArrayBuffer(4 * 4 * (rounds + 1)));
     const problems = [];
     const longest = { task: 0 };
@@ -61,7 +69,7 @@ test(`4 workers write one shared OPFS store with sync durability, all terminated
     for (let round = 0; round <= rounds; round++) {
       const owner = await spawn();
       // Small memtables: flushes and compactions run while the workers write.
-      const { token, flavour } = await call(owner, { cmd: 'own', name, options: { durability: 'sync', memtableSize: 256 * 1024 } });
+      const { token, flavour } = await call(owner, { cmd: 'own', name, options: { storage, durability: 'sync', memtableSize: 256 * 1024 } });
       if (flavour !== 'threaded') problems.push(`round ${round}: the ${flavour} build`);
       const workers = [owner];
       for (let i = 1; i < 4; i++) {
@@ -95,12 +103,18 @@ test(`4 workers write one shared OPFS store with sync durability, all terminated
     }
     const total = [...acked].reduce((a, b) => a + b, 0);
     return { problems, total, longestTask: longest.task };
-  }, ROUNDS);
-  assert.deepEqual(result.problems, []);
-  assert.ok(result.total > ROUNDS * 4, `only ${result.total} batches acknowledged in ${ROUNDS} rounds`);
-  // The page never waits for the workers' files.
-  assert.ok(result.longestTask < 50, `the page's longest task took ${result.longestTask} ms`);
-});
+  }, { storage, rounds });
+}
+
+for (const [storage, rounds] of [['opfs', ROUNDS], ['indexeddb', IDB_ROUNDS]]) {
+  test(`4 workers write one shared ${storage === 'opfs' ? 'OPFS' : 'IndexedDB'} store with sync durability, all terminated at a random moment, ${rounds} rounds: every acknowledged batch survives whole, and every thread saw the others' while they wrote`, { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 60_000 + rounds * 8_000 }, async () => {
+    const result = await killRounds(storage, rounds);
+    assert.deepEqual(result.problems, []);
+    assert.ok(result.total > rounds * 4, `only ${result.total} batches acknowledged in ${rounds} rounds`);
+    // The page never waits for the workers' files.
+    assert.ok(result.longestTask < 50, `the page's longest task took ${result.longestTask} ms`);
+  });
+}
 
 test(`a worker attached to a shared OPFS store, terminated mid-write ${KILLS} times in a row: the others never hang, keep writing or fail with a PpdbError, and nothing acknowledged is lost`, { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 60_000 + KILLS * 3_000 }, async () => {
   const result = await page.evaluate(async (kills) => {
@@ -302,4 +316,76 @@ test("a page opens an OPFS store with threads: true and reads it in its own shar
   assert.ok(result.reads > 10, `the page read ${result.reads} times while the workers wrote`);
   assert.ok(result.during.direct > 0, JSON.stringify(result.during));
   assert.ok(result.longestTask < 50, `the page's longest task took ${result.longestTask} ms`);
+});
+
+for (const storage of ['opfs', 'indexeddb']) {
+  test(`the owner of a shared ${storage === 'opfs' ? 'OPFS' : 'IndexedDB'} store terminated while an attached worker writes with sync durability: the writer's next write fails with IO within seconds, never hangs, and every batch it had acknowledged is there`, { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 60_000 }, async () => {
+    const result = await page.evaluate(async (storage) => {
+      const name = `owner-dies-${storage}`;
+      await ppdb.destroy(name, { storage });
+      const acked = new Int32Array(new SharedArrayBuffer(4));
+      const owner = await spawn();
+      const { token } = await call(owner, { cmd: 'own', name, options: { storage, durability: 'sync' } });
+      const writer = await spawn();
+      await call(writer, { cmd: 'attach', token });
+      await call(writer, { cmd: 'write', writer: 0, acked, wait: false });
+      while (Atomics.load(acked, 0) < 20) await sleep(5);
+      owner.terminate();
+      const killedAt = performance.now();
+      let failure = null;
+      while (!failure && performance.now() - killedAt < 15_000) {
+        await sleep(20);
+        ({ failure } = await call(writer, { cmd: 'failure' }));
+      }
+      const failedAfter = performance.now() - killedAt;
+      const count = Atomics.load(acked, 0);
+      writer.terminate();
+      const db = await ppdb.open(name, { storage, exclusive: true });
+      let found = 0;
+      while ((await db.get(`w0-${found}-a`)) === `0/${found}` && (await db.get(`w0-${found}-b`)) === `0/${found}`) found++;
+      await db.close();
+      await ppdb.destroy(name, { storage });
+      return { failure, failedAfter, count, found };
+    }, storage);
+    assert.match(String(result.failure), /^IO: /, `the writer's failure: ${result.failure}`);
+    assert.ok(result.failedAfter < 10_000, `it failed ${result.failedAfter} ms after the owner died`);
+    assert.ok(result.found >= result.count, `${result.count} batches acknowledged, ${result.found} found`);
+  });
+}
+
+test('a page opens an IndexedDB store with threads: true and shares it: two workers attach and write synced batches through the page (its file calls and commits), which reads them; everything is there after a reopen', { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 60_000 }, async () => {
+  const result = await page.evaluate(async () => {
+    const name = 'page-owns-idb';
+    await ppdb.destroy(name, { storage: 'indexeddb' });
+    const problems = [];
+    const db = await ppdb.open(name, { storage: 'indexeddb', threads: true, exclusive: true });
+    if (db.flavour !== 'threaded') problems.push(`the ${db.flavour} build`);
+    const token = db.share();
+    const acked = new Int32Array(new SharedArrayBuffer(8));
+    const workers = [await spawn(), await spawn()];
+    for (const worker of workers) await call(worker, { cmd: 'attach', token });
+    const writes = Promise.all(workers.map((worker, w) => call(worker, { cmd: 'write', writer: w, count: 100, acked })));
+    await db.put('from-page', 'here');
+    await writes;
+    for (let w = 0; w < 2; w++) {
+      for (let i = 0; i < 100; i++) {
+        const [a, b] = await db.getMany([`w${w}-${i}-a`, `w${w}-${i}-b`]);
+        if (a !== `${w}/${i}` || b !== `${w}/${i}`) problems.push(`the page reads writer ${w}'s batch ${i}: ${a}, ${b}`);
+      }
+    }
+    const { value } = await call(workers[1], { cmd: 'get', key: 'from-page' });
+    if (value !== 'here') problems.push(`a worker reads the page's put: ${value}`);
+    for (const worker of workers) await call(worker, { cmd: 'close' });
+    for (const worker of workers) worker.terminate();
+    await db.close();
+    const again = await ppdb.open(name, { storage: 'indexeddb', exclusive: true });
+    for (let w = 0; w < 2; w++) {
+      const [a, b] = await again.getMany([`w${w}-99-a`, `w${w}-99-b`]);
+      if (a !== `${w}/99` || b !== `${w}/99`) problems.push(`after a reopen, writer ${w}'s last batch: ${a}, ${b}`);
+    }
+    await again.close();
+    await ppdb.destroy(name, { storage: 'indexeddb' });
+    return problems;
+  });
+  assert.deepEqual(result, []);
 });
