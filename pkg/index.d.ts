@@ -538,7 +538,10 @@ export function destroy(name: string, options?: Pick<OpenOptions, 'storage' | 'p
 /**
  * In a Worker, opens the store another thread shared with `db.share()`, with that store's
  * encodings. Call it before the worker opens stores of its own. An OPFS or IndexedDB store
- * attaches in dedicated workers only (UNSUPPORTED on a page). The token's types do not
+ * attaches in dedicated workers only (UNSUPPORTED on a page); if the worker that owns its
+ * files closes the store or dies, one attached worker takes them over and the others
+ * follow (an 'ownerchange' event, `detail.here` true where the files went; calls in flight
+ * fail with IO). The token's types do not
  * survive `postMessage`: `attach<string, Todo>(event.data)` names them again.
  */
 export function attach<K = string, V = string>(token: ShareToken<K, V>): Promise<Db<K, V>>;

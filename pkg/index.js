@@ -1,11 +1,11 @@
 // ppdb: an embedded key-value store in WebAssembly.
 //   import { open } from 'ppdb'
 //   const db = await open('name', { storage: 'auto' })
-import { PpdbError, invalid, callEngine } from './api/errors.js';
+import { PpdbError, invalid } from './api/errors.js';
 import { loadEngine, pickFlavour } from './engine/loader.js';
-import { askPersistence, browserFiles, joinFiles, resolveStorage, destroyFiles, opfsThroughWorker } from './storage/index.js';
+import { askPersistence, browserFiles, resolveStorage, destroyFiles, opfsThroughWorker } from './storage/index.js';
 import { checkName, checkOpen, readOptions, readField, checkStore, RANGE } from './api/options.js';
-import { codecReady, describe } from './api/encoding.js';
+import { describe } from './api/encoding.js';
 
 export { PpdbError };
 export { setLogger } from './engine/loader.js';
@@ -109,17 +109,7 @@ export async function attach(token) {
   if (changes !== undefined && !(typeof changes?.channel === 'string' && changes.watchers instanceof Int32Array && changes.watchers.buffer instanceof SharedArrayBuffer)) {
     throw invalid('the share token lost its change feed in transit: pass the whole value db.share() returned');
   }
-  await codecReady(options.valueEncoding);
-  const [engine, { Db }] = await Promise.all([loadEngine('threaded', { module, memory }), import('./api/db.js')]);
-  const files = options.files ? await joinFiles(options.files, engine.wasm) : null;
-  let handle;
-  try {
-    handle = callEngine(() => engine.wasm.DbHandle.attach(id));
-  } catch (err) {
-    await files?.close();
-    throw err;
-  }
-  return new Db(handle, engine, { ...options, files, attached: true });
+  return (await import('./api/attach.js')).attachHere(module, memory, id, options);
 }
 
 // NDJSON export and import (pkg/api/ndjson.js), backups and moving stores as text: loaded on

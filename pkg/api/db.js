@@ -520,14 +520,15 @@ export class Db extends EventTarget {
       throw new PpdbError('UNSUPPORTED', `a store on ${storage} cannot be shared with workers${files.share ? ' without threads: true' : ''}`);
     }
     const id = this.#call(() => this.#handle.share());
-    const descriptor = files?.descriptor ?? this.#call(() => files?.share(this.#engine.memory));
+    // (An owner's files.share also sets this.#options.failover: pkg/storage/owner.js.)
+    const descriptor = files?.descriptor ?? this.#call(() => files?.share(this.#engine.memory, this.#options));
     return {
       ppdb: 1,
       id,
       module: this.#engine.module,
       memory: this.#engine.memory,
       options: {
-        name, storage, files: descriptor, keyEncoding, valueEncoding, maxKeySize, maxValueSize, changes: this.#feed.share(),
+        name, storage, files: descriptor, keyEncoding, valueEncoding, maxKeySize, maxValueSize, changes: this.#feed.share(), failover: this.#options.failover,
         // Where the JS side makes writes durable (OPFS), each thread does it for its own.
         ...(files?.groupCommit && { durability, relaxedFlushInterval }),
       },

@@ -27,9 +27,10 @@ function engineOptions(options) {
 
 /**
  * Opens (creating it if needed) store `name` in this context, with the options of `open()`
- * (see index.d.ts).
+ * (see index.d.ts). `failover`: the state of a shared store this context takes over
+ * (./failover.js).
  */
-export async function openHere(name, given) {
+export async function openHere(name, given, failover) {
   const options = checkOpen(name, given);
   const storage = await resolveStorage(options.storage ?? 'auto');
   const keyEncoding = options.keyEncoding ?? 'utf8';
@@ -70,6 +71,9 @@ export async function openHere(name, given) {
     relaxedFlushInterval: options.relaxedFlushInterval ?? 100,
     maxKeySize: handle.maxKeySize,
     maxValueSize: handle.maxValueSize,
+    // A store shared with workers is opened again this way if its owner goes (./failover.js).
+    reopen: options,
+    failover,
   });
   if (options.alerts !== undefined) {
     try {

@@ -2,7 +2,7 @@
 // synchronously), written behind by `commit()`, one transaction with durability 'strict'
 // for everything changed since the last commit. Records: key [file, offset] -> bytes.
 import { PpdbError, storageCode, describeError } from '../api/errors.js';
-import { serveCommits, serveFiles } from './owner.js';
+import { serveOwner } from './owner.js';
 
 const STORE = 'chunks';
 
@@ -213,22 +213,12 @@ export class IdbFiles {
 
   /**
    * Makes this thread the I/O owner of these files, registered as `id` with the threaded
-   * engine `wasm` over `memory`: workers that attach to the store reach them through it,
-   * and ask it for their commits (./owner.js). Returns what they need (`attach()`'s
-   * descriptor).
+   * engine `wasm` over `memory`, for the Db with `options`: workers that attach to the store reach them
+   * through it, and ask it for their commits (./owner.js). Returns what they need
+   * (`attach()`'s descriptor).
    */
-  serveOthers(wasm, memory, id) {
-    if (!this.#serving) {
-      const stopFiles = serveFiles(wasm, memory, id);
-      const commits = serveCommits(() => this.commit());
-      this.#serving = {
-        descriptor: { kind: 'owner', id, commits: commits.descriptor },
-        stop() {
-          stopFiles();
-          commits.stop();
-        },
-      };
-    }
+  serveOthers(wasm, memory, id, options) {
+    this.#serving ??= serveOwner(wasm, memory, id, options, () => this.commit());
     return this.#serving.descriptor;
   }
 

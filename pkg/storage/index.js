@@ -156,7 +156,7 @@ async function openBrowserFiles(storage, name, wasmReady, lockTimeout) {
     ready: storage === 'opfs' ? () => files.ready() : null,
     takeError: () => files.takeError(),
     // OPFS in the threaded engine: this thread answers the file calls of attached workers.
-    share: files.serveOthers ? (memory) => files.serveOthers(wasm, memory, id) : null,
+    share: files.serveOthers ? (memory, owner) => files.serveOthers(wasm, memory, id, owner) : null,
     async close() {
       try {
         unregister(wasm, id);

@@ -7,7 +7,7 @@
 // Renames and removals rewrite one header (with a higher generation), so after a crash
 // every logical name resolves to the live header with the highest generation.
 import { PpdbError, storageCode } from '../api/errors.js';
-import { serveFiles } from './owner.js';
+import { serveOwner } from './owner.js';
 
 const HEADER = 512;
 /** Spare files the pool keeps open; below LOW_WATER, a write waits for the refill. */
@@ -98,8 +98,8 @@ export class OpfsFiles {
   #closed = false;
   /** Handles opened by #load so far (closed if the open fails half way). */
   #loading = [];
-  /** Stops answering attached workers (see serveOthers). */
-  #stopServing = null;
+  /** Attached workers' share of these files (see serveOthers), once asked for. */
+  #serving = null;
 
   /** Opens the OPFS folder of store `name`, its files and a pool of spares. */
   static async open(name) {
@@ -300,18 +300,18 @@ export class OpfsFiles {
 
   /**
    * Makes this thread the I/O owner of these files, registered as `id` with the threaded
-   * engine `wasm` over `memory`: workers that attach to the store reach them through it
-   * (./owner.js). Returns what they need to (`attach()`'s descriptor).
+   * engine `wasm` over `memory`, for the Db with `options` (see ./owner.js): workers that attach to the
+   * store reach them through it. Returns what they need (`attach()`'s descriptor).
    */
-  serveOthers(wasm, memory, id) {
-    this.#stopServing ??= serveFiles(wasm, memory, id);
-    return { kind: 'owner', id };
+  serveOthers(wasm, memory, id, options) {
+    this.#serving ??= serveOwner(wasm, memory, id, options);
+    return this.#serving.descriptor;
   }
 
   /** Closes every handle, after any refill in flight. */
   async close() {
     this.#closed = true;
-    this.#stopServing?.();
+    this.#serving?.stop();
     await this.#refilling?.catch(() => {});
     const handles = new Set([...this.#loading, ...[...this.#live.values(), ...this.#spares].map((f) => f.handle)]);
     for (const handle of handles) handle.close();

@@ -4,13 +4,16 @@
 // queue's doorbell word with Atomics.waitAsync (never blocking), runs what waits, and waits
 // again. Inside the engine, every wait of the owner for another thread serves the queue too.
 //
+// The owner holds a Web Lock (`ppdb-alive:<name>`) for as long as it serves: every
+// attached worker asks for it too, and is granted it once the owner closed the store or
+// died. That is how attached workers learn that the owner is gone: their commits waiting
+// fail with IO at once, and they take the files over (pkg/api/failover.js).
+//
 // An IndexedDB store's writes become durable in a transaction the owner commits (an async
 // call: it cannot run inside the queue's synchronous answers). So the owner also serves
-// commit requests on a BroadcastChannel (serveCommits): an attached worker's write, its log
-// synced into the owner's files through the queue, asks for a commit and resolves once the
-// owner's next commit is done; requests that arrive together share one. The owner holds a
-// Web Lock while it serves: when an attached worker is granted that lock, the owner closed
-// the store or died, and its commits waiting and later fail with IO instead of hanging.
+// commit requests on a BroadcastChannel (`ppdb-commits:<name>`): an attached worker's
+// write, its log synced into the owner's files through the queue, asks for a commit and
+// resolves once the owner's next commit is done; requests that arrive together share one.
 
 import { PpdbError } from '../api/errors.js';
 
@@ -50,25 +53,45 @@ export function serveFiles(wasm, memory, id) {
 }
 
 /**
- * A worker's files object for a store whose files another thread owns (`descriptor`:
- * `{ kind: 'owner', id }` from share()): this thread registers nothing, and its engine
- * sends each file call to the owner and waits for the answer, which only a worker may do.
+ * Makes this thread the I/O owner of files `id` of the threaded engine `wasm` over
+ * `memory`, for the store whose Db has `options`: it answers attached workers' file calls,
+ * holds the owner's lock, and with `commit` (the owner's IndexedDB commit) answers their
+ * commit requests. Returns `{ descriptor, stop }`: what attached workers need (in share()'s
+ * token), and a function that stops it all. The first owner of a store sets
+ * `options.failover` (see pkg/api/failover.js): the shared state its successors update;
+ * the owner's names are its `base` and generation.
  */
-export function ownersFiles(descriptor) {
-  if (typeof WorkerGlobalScope === 'undefined') {
-    throw new PpdbError('UNSUPPORTED', 'an OPFS or IndexedDB store can be attached in a dedicated worker only: its file calls wait for the thread that owns the files, and a page must not wait');
-  }
-  return readersFiles(descriptor);
+export function serveOwner(wasm, memory, id, options, commit) {
+  const failover = (options.failover ??= {
+    // [generation, share id, files id] of the current owner
+    state: new Int32Array(new SharedArrayBuffer(12)),
+    base: crypto.randomUUID(),
+    generation: 0,
+    reopen: options.reopen,
+  });
+  const name = `${failover.base}:${failover.generation}`;
+  const stopFiles = serveFiles(wasm, memory, id);
+  const channel = commit ? serveCommits(`ppdb-commits:${name}`, commit) : null;
+  let release = null;
+  let stopped = false;
+  navigator.locks.request(`ppdb-alive:${name}`, () => (stopped ? undefined : new Promise((resolve) => (release = resolve))));
+  return {
+    descriptor: { kind: 'owner', id, name, commits: Boolean(commit) },
+    stop() {
+      stopped = true;
+      stopFiles();
+      channel?.close();
+      // Granted to the attached workers waiting for it as soon as this thread lets go (or dies).
+      release?.();
+    },
+  };
 }
 
 /**
- * Answers the commit requests of attached workers (see the top) on channel `name`, running
- * `commit()` (the owner's IndexedDB commit) once for every request that arrived before it
- * started. Returns `{ descriptor, stop }`: what attached workers need (in share()'s token),
- * and a function that stops it (their commits then fail with IO).
+ * Answers commit requests on channel `name`, running `commit()` once for every request that
+ * arrived before it started. Returns the channel (close it to stop).
  */
-export function serveCommits(commit) {
-  const name = `ppdb-commits:${crypto.randomUUID()}`;
+function serveCommits(name, commit) {
   const channel = new BroadcastChannel(name);
   let next = null; // the commit that has not started yet: requests join it
   let last = Promise.resolve();
@@ -86,35 +109,37 @@ export function serveCommits(commit) {
       (err) => channel.postMessage({ done: data.commit, to: data.from, error: { code: err?.code ?? 'IO', message: String(err?.message ?? err) } }),
     );
   };
-  let release = null;
-  let stopped = false;
-  navigator.locks.request(name, () => (stopped ? undefined : new Promise((resolve) => (release = resolve))));
-  return {
-    descriptor: name,
-    stop() {
-      stopped = true;
-      channel.close();
-      // Granted to a waiting attached worker as soon as this thread lets go (or dies).
-      release?.();
-    },
-  };
+  return channel;
+}
+
+/**
+ * A worker's files object for a store whose files another thread owns (`descriptor`:
+ * `{ kind: 'owner', id, name, commits }` from share()): this thread registers nothing, and
+ * its engine sends each file call to the owner and waits for the answer, which only a
+ * worker may do.
+ */
+export function ownersFiles(descriptor) {
+  if (typeof WorkerGlobalScope === 'undefined') {
+    throw new PpdbError('UNSUPPORTED', 'an OPFS or IndexedDB store can be attached in a dedicated worker only: its file calls wait for the thread that owns the files, and a page must not wait');
+  }
+  return readersFiles(descriptor);
 }
 
 /**
  * An attached worker's commits of an IndexedDB store whose owner serves them on channel
  * `name` (serveCommits): `{ commit(), close() }`. `commit()` resolves once the owner's
- * commit after the request is done, or rejects with its error, or with IO once the owner
- * is gone.
+ * commit after the request is done, or rejects with its error, or with IO once `gone`
+ * (a promise) settles: the owner is gone.
  */
-function commitsAt(name) {
+function commitsAt(name, gone) {
   const channel = new BroadcastChannel(name);
   const me = crypto.randomUUID();
   const waiting = new Map();
   let nextId = 0;
-  let gone = null;
+  let failed = null;
   const fail = (err) => {
-    gone ??= err;
-    for (const { reject } of waiting.values()) reject(gone);
+    failed ??= err;
+    for (const { reject } of waiting.values()) reject(failed);
     waiting.clear();
   };
   channel.onmessage = ({ data }) => {
@@ -124,14 +149,10 @@ function commitsAt(name) {
     if (data.error) pending.reject(new PpdbError(data.error.code, data.error.message));
     else pending.resolve();
   };
-  // Granted only once the owner let go of it: it closed the store or died.
-  const stop = new AbortController();
-  navigator.locks
-    .request(name, { signal: stop.signal }, () => fail(new PpdbError('IO', "the thread that owns the store's files closed them or stopped; open the store again")))
-    .catch(() => {});
+  gone.then(() => fail(new PpdbError('IO', "the thread that owns the store's files closed them or stopped; open the store again")));
   return {
     commit() {
-      if (gone) return Promise.reject(gone);
+      if (failed) return Promise.reject(failed);
       const id = nextId++;
       return new Promise((resolve, reject) => {
         waiting.set(id, { resolve, reject });
@@ -139,7 +160,6 @@ function commitsAt(name) {
       });
     },
     close() {
-      stop.abort();
       channel.close();
       fail(new PpdbError('CLOSED', 'the store is closed'));
     },
@@ -149,19 +169,32 @@ function commitsAt(name) {
 /**
  * The files object of a thread that does not own them. On a page (pkg/proxy/page.js) the
  * engine never waits for the owner: a read that needs its I/O fails at once (WOULD_BLOCK),
- * and the page asks the store's worker instead.
+ * and the page asks the store's worker instead. `ownerGone` (a promise) settles once the
+ * owner closed the files or died; never on a page, which goes with its worker.
  */
 export function readersFiles(descriptor) {
+  const stop = new AbortController();
+  const never = new Promise(() => {});
+  // Granted only once the owner let go of its lock: it closed the store or died.
+  const ownerGone =
+    typeof WorkerGlobalScope === 'undefined'
+      ? never
+      : navigator.locks.request(`ppdb-alive:${descriptor.name}`, { signal: stop.signal }, () => {}).then(
+          () => true,
+          () => never,
+        );
   // IndexedDB: the owner commits (see serveCommits).
-  const commits = descriptor.commits ? commitsAt(descriptor.commits) : null;
+  const commits = descriptor.commits ? commitsAt(`ppdb-commits:${descriptor.name}`, ownerGone) : null;
   return {
     id: descriptor.id,
     descriptor,
+    ownerGone,
     // As at the owner: this thread's writes are made durable once per task that wrote.
     groupCommit: true,
     commit: commits && (() => commits.commit()),
     takeError: () => null,
     close() {
+      stop.abort();
       commits?.close();
     },
   };

@@ -107,6 +107,16 @@ pub fn serve_here(id: u32) -> Result<u32> {
     Ok(doorbell)
 }
 
+/// The owner of storage `id` is gone (it died: nothing closed its queue): every call
+/// waiting for it, and every later one, fails with `IO` at once instead of waiting out
+/// the stall limit.
+#[cfg(target_feature = "atomics")]
+pub fn owner_gone(id: u32) {
+    if let Some(requests) = queue(id) {
+        requests.close();
+    }
+}
+
 /// Runs the calls other threads sent to storage `id`, owned here; returns how many.
 #[cfg(target_feature = "atomics")]
 pub fn serve(id: u32) -> u32 {

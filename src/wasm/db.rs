@@ -58,6 +58,14 @@ pub fn serve_files(id: u32) -> u32 {
     crate::storage::js::serve(id)
 }
 
+/// Tells the engine that the owner of storage `id` is gone (the package learns it from the
+/// owner's Web Lock): calls waiting for it fail with `IO` at once. (Threaded build only.)
+#[cfg(target_feature = "atomics")]
+#[wasm_bindgen(js_name = ownerGone)]
+pub fn owner_gone(id: u32) {
+    crate::storage::js::owner_gone(id);
+}
+
 /// Stores shared with other threads, by id. Only the threaded build has other threads; a
 /// spin lock because the browser main thread must not park.
 static SHARED: SpinLock<Vec<(u32, WeakDb)>> = SpinLock::new(Vec::new());

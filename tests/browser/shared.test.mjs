@@ -319,7 +319,7 @@ test("a page opens an OPFS store with threads: true and reads it in its own shar
 });
 
 for (const storage of ['opfs', 'indexeddb']) {
-  test(`the owner of a shared ${storage === 'opfs' ? 'OPFS' : 'IndexedDB'} store terminated while an attached worker writes with sync durability: the writer's next write fails with IO within seconds, never hangs, and every batch it had acknowledged is there`, { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 60_000 }, async () => {
+  test(`the owner of a shared ${storage === 'opfs' ? 'OPFS' : 'IndexedDB'} store terminated while an attached worker writes with sync durability: the writer's write in flight fails with IO within seconds, never hangs, and every batch it had acknowledged is there`, { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 60_000 }, async () => {
     const result = await page.evaluate(async (storage) => {
       const name = `owner-dies-${storage}`;
       await ppdb.destroy(name, { storage });
@@ -389,3 +389,69 @@ test('a page opens an IndexedDB store with threads: true and shares it: two work
   });
   assert.deepEqual(result, []);
 });
+
+for (const storage of ['opfs', 'indexeddb']) {
+  test(`the owner of a shared ${storage === 'opfs' ? 'OPFS' : 'IndexedDB'} store terminated mid-write, 3 times over: an attached worker takes the files over, the others follow it, every worker's writes go on (a batch that failed written again), every worker reads the others', and every acknowledged batch is there after all are terminated`, { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 120_000 }, async () => {
+    const result = await page.evaluate(async (storage) => {
+      const name = `failover-${storage}`;
+      await ppdb.destroy(name, { storage });
+      const problems = [];
+      const acked = new Int32Array(new SharedArrayBuffer(16));
+      const first = await spawn();
+      const { token } = await call(first, { cmd: 'own', name, options: { storage, durability: 'sync', memtableSize: 256 * 1024 } });
+      const workers = [first];
+      for (let w = 1; w < 4; w++) {
+        const worker = await spawn();
+        await call(worker, { cmd: 'attach', token });
+        workers.push(worker);
+      }
+      await Promise.all(workers.map((worker, w) => call(worker, { cmd: 'write', writer: w, acked, wait: false, retry: true })));
+      let alive = [0, 1, 2, 3];
+      const owners = [];
+      for (let kill = 0; kill < 3; kill++) {
+        await sleep(100 + Math.random() * 300);
+        const owning = [];
+        for (const w of alive) if ((await call(workers[w], { cmd: 'owns' })).owns) owning.push(w);
+        if (owning.length !== 1) {
+          problems.push(`kill ${kill}: ${owning.length} workers own the files (${owning})`);
+          break;
+        }
+        const [owner] = owning;
+        owners.push(owner);
+        workers[owner].terminate();
+        alive = alive.filter((w) => w !== owner);
+        // Every remaining writer goes on: 5 more batches acknowledged within 15 s.
+        const before = alive.map((w) => Atomics.load(acked, w));
+        const started = performance.now();
+        while (alive.some((w, i) => Atomics.load(acked, w) < before[i] + 5) && performance.now() - started < 15_000) await sleep(20);
+        for (const [i, w] of alive.entries()) {
+          if (Atomics.load(acked, w) < before[i] + 5) problems.push(`kill ${kill}: writer ${w} stalled at ${Atomics.load(acked, w)} batches`);
+        }
+        // Every remaining worker reads every writer's last acknowledged batch, the dead ones' too.
+        for (const w of alive) {
+          const { missing } = await call(workers[w], { cmd: 'seesAcked', writers: [0, 1, 2, 3], acked });
+          if (missing.length) problems.push(`kill ${kill}: worker ${w} does not see ${JSON.stringify(missing)}`);
+        }
+      }
+      const { changes } = await call(workers[alive[0]], { cmd: 'owns' });
+      for (const worker of workers) worker.terminate();
+      const db = await ppdb.open(name, { storage, exclusive: true });
+      for (let w = 0; w < 4; w++) {
+        const n = Atomics.load(acked, w);
+        for (let i = 0; i < n; i++) {
+          const [a, b] = await db.getMany([`w${w}-${i}-a`, `w${w}-${i}-b`]);
+          if (a !== `${w}/${i}` || b !== `${w}/${i}`) {
+            problems.push(`writer ${w}'s acknowledged batch ${i} of ${n}: ${a}, ${b}`);
+            break;
+          }
+        }
+      }
+      await db.close();
+      await ppdb.destroy(name, { storage });
+      return { problems, owners, changes, acked: [...acked] };
+    }, storage);
+    assert.deepEqual(result.problems, []);
+    assert.equal(result.owners.length, 3, `owners terminated: ${result.owners}`);
+    assert.equal(result.changes.seen, 3, `the last worker saw ${result.changes.seen} changes of owner`);
+  });
+}

@@ -169,7 +169,7 @@ test('compare-and-set from concurrent worker_threads loses no increment', { time
   await db.close();
 });
 
-test("the method table (pkg/api/methods.js) is exactly Db's public surface, and the page proxy and the shared store have all of it", async () => {
+test("the method table (pkg/api/methods.js) is exactly Db's public surface, and the page proxy, the store shared across tabs and the store attached with failover have all of it", async () => {
   const { DB_METHODS, DB_GETTERS } = await import('../../pkg/api/methods.js');
   const { Db } = await import('../../pkg/api/db.js');
   const { ProxyDb } = await import('../../pkg/proxy/page.js');
@@ -188,6 +188,11 @@ test("the method table (pkg/api/methods.js) is exactly Db's public surface, and 
   assert.deepEqual(own(SharedDb.prototype, 'method'), Object.keys(DB_METHODS).sort());
   assert.deepEqual(own(SharedDb.prototype, 'getter'), [...DB_GETTERS].sort());
   for (const name of Object.keys(DB_METHODS)) assert.equal(SharedDb.prototype[name].name, name);
+  // And a worker's store attached with failover (pkg/api/failover.js).
+  const { FailoverDb } = await import('../../pkg/api/failover.js');
+  assert.deepEqual(own(FailoverDb.prototype, 'method'), Object.keys(DB_METHODS).sort());
+  assert.deepEqual(own(FailoverDb.prototype, 'getter'), [...DB_GETTERS].sort());
+  for (const name of Object.keys(DB_METHODS)) assert.equal(FailoverDb.prototype[name].name, name);
 });
 
 test('a batch round-trips strings, bytes and JSON of every length class exactly (varint edges, multi-byte text, long strings)', async () => {

@@ -1,0 +1,155 @@
+// A worker's Db attached to a shared OPFS or IndexedDB store (attach()) whose files another
+// thread owns, and what happens when that owner goes: it closes the store, or it dies (a
+// Worker terminated). Every attached worker waits for the owner's Web Lock
+// (pkg/storage/owner.js); once it is granted, the owner is gone. Then, one at a time (the
+// failover lock, `ppdb-failover:<base>`), the attached workers look at the store's failover
+// state, three words in shared memory [generation, share id, files id] of the current
+// owner: the first finds no newer owner there, opens the files itself (recovering the log
+// as any open does) and shares the store, becoming the owner of the next generation, and
+// records it; the others find that generation and attach to it.
+//
+// attach() returns a FailoverDb: each call goes to the Db of the store's current owner.
+// Calls in flight at the old one when its owner went fail (IO, or CLOSED), as its
+// iterators, snapshots and watches do; later calls go to the new one. An 'ownerchange'
+// event tells of each change (`detail.here`: true where this worker took the files over).
+//
+// Nothing acknowledged is lost: a `sync` write resolved only once the old owner had synced
+// (or committed) it, and the new owner opens the files as they are. `relaxed` writes the
+// old owner had not synced yet when it died are lost, as when a process crashes.
+import { DB_METHODS, DB_GETTERS } from './methods.js';
+import { openHere } from './open.js';
+import { attachHandle } from './attach.js';
+import { readersFiles } from '../storage/owner.js';
+
+/** How long a worker taking the files over waits for the old owner's Web Lock on them (ms). */
+const TAKE_OVER_WAIT = 10_000;
+
+/** A Db over the store shared as `id` in `engine`, its files owned by another thread (see the top). */
+export async function attachWithFailover(engine, id, options) {
+  const files = readersFiles(options.files);
+  const db = await attachHandle(engine, id, options, files);
+  return new FailoverDb(db, files, engine, options);
+}
+
+/** @internal A Db whose calls go to the current owner's store (see the top); use attach(). */
+export class FailoverDb extends EventTarget {
+  /** The Db of the current owner's store: attached (`#files` its files), or owned here. */
+  #db;
+  #files;
+  #engine;
+  /** The attach() token's options. */
+  #options;
+  /** The current owner's `{ state, base, generation, reopen }` (see the top). */
+  #failover;
+  #closed = false;
+
+  constructor(db, files, engine, options) {
+    super();
+    this.#engine = engine;
+    this.#options = options;
+    this.#failover = options.failover;
+    this.#use(db, files);
+  }
+
+  static {
+    for (const method of Object.keys(DB_METHODS)) {
+      if (method === 'close') continue;
+      const value = {
+        [method](...args) {
+          return this.#db[method](...args);
+        },
+      }[method];
+      Object.defineProperty(FailoverDb.prototype, method, { value, writable: true, configurable: true });
+    }
+    for (const getter of DB_GETTERS) {
+      if (getter === 'closed') continue;
+      Object.defineProperty(FailoverDb.prototype, getter, {
+        get() {
+          return this.#db[getter];
+        },
+        configurable: true,
+      });
+    }
+  }
+
+  /** Makes `db` the current store; `files`: this thread's files of it if attached (null if owned here). */
+  #use(db, files) {
+    this.#db = db;
+    this.#files = files;
+    db.addEventListener('alert', ({ detail }) => this.dispatchEvent(new CustomEvent('alert', { detail })));
+    files?.ownerGone.then(() => this.#failOver(files));
+  }
+
+  /** The owner of the store attached through `files` is gone: take over, or follow who did. */
+  async #failOver(files) {
+    if (this.#closed || files !== this.#files) return;
+    // Calls waiting for the old owner fail now rather than at the stall limit.
+    this.#engine.wasm.ownerGone(files.id);
+    const old = this.#db;
+    const { state, base, generation } = this.#failover;
+    let here = false;
+    try {
+      await navigator.locks.request(`ppdb-failover:${base}`, async () => {
+        if (this.#closed) return;
+        const newest = Atomics.load(state, 0);
+        if (newest > generation) {
+          await this.#follow(newest);
+        } else {
+          await this.#takeOver(generation + 1);
+          here = true;
+        }
+      });
+    } catch {
+      // The files could not be taken over (another context holds them, or storage failed):
+      // calls keep failing with the old owner's IO until the store is opened again.
+      return;
+    }
+    old.close().catch(() => {});
+    if (this.#db !== old) this.dispatchEvent(new CustomEvent('ownerchange', { detail: { here } }));
+  }
+
+  /** Opens the files here, shares them as owner `generation`, and records that in the state. */
+  async #takeOver(generation) {
+    const failover = { ...this.#failover, generation };
+    const reopen = { ...failover.reopen, storage: this.#options.storage, threads: true };
+    reopen.lockTimeout = Math.max(reopen.lockTimeout ?? 0, TAKE_OVER_WAIT);
+    const db = await openHere(this.#options.name, reopen, failover);
+    const token = db.share();
+    if (this.#closed) {
+      await db.close();
+      return;
+    }
+    const { state } = failover;
+    Atomics.store(state, 1, token.id);
+    Atomics.store(state, 2, token.options.files.id);
+    Atomics.store(state, 0, generation);
+    this.#failover = failover;
+    this.#use(db, null);
+  }
+
+  /** Attaches to owner `generation`, recorded in the state by whoever took the files over. */
+  async #follow(generation) {
+    const failover = { ...this.#failover, generation };
+    const { state, base } = failover;
+    const descriptor = { kind: 'owner', id: Atomics.load(state, 2), name: `${base}:${generation}`, commits: this.#options.storage === 'indexeddb' };
+    const files = readersFiles(descriptor);
+    const db = await attachHandle(this.#engine, Atomics.load(state, 1), { ...this.#options, failover }, files);
+    if (this.#closed) {
+      await db.close();
+      return;
+    }
+    this.#failover = failover;
+    this.#use(db, files);
+  }
+
+  /** True once `close()` was called. */
+  get closed() {
+    return this.#closed;
+  }
+
+  /** Closes this worker's handle (the owner's, if it took the files over). */
+  async close() {
+    this.#closed = true;
+    return this.#db.close();
+  }
+}
