@@ -178,7 +178,7 @@ test(`a worker attached to a shared OPFS store, terminated mid-write ${KILLS} ti
 
 test("the README's recipe, as pasted: worker A opens and shares an OPFS store, the page hands the token to worker B, whose put is there, synced, once both are terminated", { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 60_000 }, async () => {
   // The block's three files, split at their comments; 'ppdb' is the package served here.
-  const block = readmeBlock('### One OPFS store, every worker');
+  const block = readmeBlock('### One OPFS or IndexedDB store, every worker');
   const part = (start, end) => {
     const from = block.indexOf(start);
     assert.ok(from >= 0, `no "${start}" in the README's block`);
