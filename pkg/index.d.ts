@@ -376,7 +376,8 @@ export interface Db<K = string, V = string> extends EventTarget {
   readonly storage: Exclude<StorageKind, 'auto'>;
   /**
    * 'owner' if this context holds the store's files; 'client' if it forwards to the tab or
-   * worker that does (a shared browser store). An 'ownerchange' event reports a switch.
+   * worker that does, or is a worker attached to a store whose files another thread holds.
+   * An 'ownerchange' event reports a switch.
    */
   readonly role: 'owner' | 'client';
   /**
@@ -540,8 +541,8 @@ export function destroy(name: string, options?: Pick<OpenOptions, 'storage' | 'p
  * encodings. Call it before the worker opens stores of its own. An OPFS or IndexedDB store
  * attaches in dedicated workers only (UNSUPPORTED on a page); if the worker that owns its
  * files closes the store or dies, one attached worker takes them over and the others
- * follow (an 'ownerchange' event, `detail.here` true where the files went; calls in flight
- * fail with IO). The token's types do not
+ * follow (an 'ownerchange' event, as across tabs; `role` is 'owner' where the files went;
+ * calls in flight fail with IO); such a store cannot be attached to anew (UNSUPPORTED). The token's types do not
  * survive `postMessage`: `attach<string, Todo>(event.data)` names them again.
  */
 export function attach<K = string, V = string>(token: ShareToken<K, V>): Promise<Db<K, V>>;

@@ -134,9 +134,12 @@ export class Db extends EventTarget {
     return this.#options.persisted ?? this.#options.storage === 'fs';
   }
 
-  /** 'owner': this context holds the store's files (a store shared across tabs may be a 'client'). */
+  /**
+   * 'owner': this context holds the store's files; 'client' where another thread holds
+   * them (attached to a shared browser store; a store shared across tabs may be one too).
+   */
   get role() {
-    return 'owner';
+    return this.#options.files?.descriptor?.kind === 'owner' ? 'client' : 'owner';
   }
 
   /** True once `close()` was called. */

@@ -11,12 +11,14 @@
 // attach() returns a FailoverDb: each call goes to the Db of the store's current owner.
 // Calls in flight at the old one when its owner went fail (IO, or CLOSED), as its
 // iterators, snapshots and watches do; later calls go to the new one. An 'ownerchange'
-// event tells of each change (`detail.here`: true where this worker took the files over).
+// event tells of each change (`detail.role`: 'owner' where this worker took the files over,
+// else 'client'; `detail.previous`: its role before), as a store shared across tabs does.
 //
 // Nothing acknowledged is lost: a `sync` write resolved only once the old owner had synced
 // (or committed) it, and the new owner opens the files as they are. `relaxed` writes the
 // old owner had not synced yet when it died are lost, as when a process crashes.
 import { DB_METHODS, DB_GETTERS } from './methods.js';
+import { PpdbError } from './errors.js';
 import { openHere } from './open.js';
 import { attachHandle } from './attach.js';
 import { readersFiles } from '../storage/owner.js';
@@ -24,8 +26,15 @@ import { readersFiles } from '../storage/owner.js';
 /** How long a worker taking the files over waits for the old owner's Web Lock on them (ms). */
 const TAKE_OVER_WAIT = 10_000;
 
-/** A Db over the store shared as `id` in `engine`, its files owned by another thread (see the top). */
+/**
+ * A Db over the store shared as `id` in `engine`, its files owned by another thread (see
+ * the top). Refused (UNSUPPORTED) once the store changed owner: workers that attached after
+ * a failover hung in trials (see the README), so only those there before follow it.
+ */
 export async function attachWithFailover(engine, id, options) {
+  if (Atomics.load(options.failover.state, 0) > 0) {
+    throw new PpdbError('UNSUPPORTED', 'this store changed owner since it was shared (a failover): a worker cannot attach to it now; open it again (close it everywhere, then open() in one worker and share it)');
+  }
   const files = readersFiles(options.files);
   const db = await attachHandle(engine, id, options, files);
   return new FailoverDb(db, files, engine, options);
@@ -87,17 +96,12 @@ export class FailoverDb extends EventTarget {
     this.#engine.wasm.ownerGone(files.id);
     const old = this.#db;
     const { state, base, generation } = this.#failover;
-    let here = false;
     try {
       await navigator.locks.request(`ppdb-failover:${base}`, async () => {
         if (this.#closed) return;
         const newest = Atomics.load(state, 0);
-        if (newest > generation) {
-          await this.#follow(newest);
-        } else {
-          await this.#takeOver(generation + 1);
-          here = true;
-        }
+        if (newest > generation) await this.#follow(newest);
+        else await this.#takeOver(generation + 1);
       });
     } catch {
       // The files could not be taken over (another context holds them, or storage failed):
@@ -105,7 +109,7 @@ export class FailoverDb extends EventTarget {
       return;
     }
     old.close().catch(() => {});
-    if (this.#db !== old) this.dispatchEvent(new CustomEvent('ownerchange', { detail: { here } }));
+    if (this.#db !== old) this.dispatchEvent(new CustomEvent('ownerchange', { detail: { role: this.role, previous: old.role } }));
   }
 
   /** Opens the files here, shares them as owner `generation`, and records that in the state. */

@@ -14,6 +14,8 @@ import { readmeBlock } from '../js/fixtures/readme.mjs';
 const ROUNDS = Number(process.env.PPDB_SHARED_ROUNDS ?? 30);
 /** Kill rounds of the same test on an IndexedDB store (PPDB_SHARED_IDB_ROUNDS for more). */
 const IDB_ROUNDS = Number(process.env.PPDB_SHARED_IDB_ROUNDS ?? 10);
+/** Owners terminated in the failover test: of its 4 workers, the last one stays. */
+const KILL_OWNERS = 3;
 /** Workers terminated mid-write in the second (PPDB_SHARED_KILLS for more). */
 const KILLS = Number(process.env.PPDB_SHARED_KILLS ?? 100);
 /** OPFS with sync access handles and shared memory: Chromium and Firefox. */
@@ -391,8 +393,8 @@ test('a page opens an IndexedDB store with threads: true and shares it: two work
 });
 
 for (const storage of ['opfs', 'indexeddb']) {
-  test(`the owner of a shared ${storage === 'opfs' ? 'OPFS' : 'IndexedDB'} store terminated mid-write, 3 times over: an attached worker takes the files over, the others follow it, every worker's writes go on (a batch that failed written again), every worker reads the others', and every acknowledged batch is there after all are terminated`, { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 120_000 }, async () => {
-    const result = await page.evaluate(async (storage) => {
+  test(`the owner of a shared ${storage === 'opfs' ? 'OPFS' : 'IndexedDB'} store terminated mid-write, ${KILL_OWNERS} times over: an attached worker takes the files over, the others follow it, every worker's writes go on (a batch that failed written again), every worker reads the others', and every acknowledged batch is there after all are terminated; a worker attaching after a failover is refused`, { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 60_000 + KILL_OWNERS * 20_000 }, async () => {
+    const result = await page.evaluate(async ({ storage, kills }) => {
       const name = `failover-${storage}`;
       await ppdb.destroy(name, { storage });
       const problems = [];
@@ -408,7 +410,7 @@ for (const storage of ['opfs', 'indexeddb']) {
       await Promise.all(workers.map((worker, w) => call(worker, { cmd: 'write', writer: w, acked, wait: false, retry: true })));
       let alive = [0, 1, 2, 3];
       const owners = [];
-      for (let kill = 0; kill < 3; kill++) {
+      for (let kill = 0; kill < kills; kill++) {
         await sleep(100 + Math.random() * 300);
         const owning = [];
         for (const w of alive) if ((await call(workers[w], { cmd: 'owns' })).owns) owning.push(w);
@@ -428,15 +430,22 @@ for (const storage of ['opfs', 'indexeddb']) {
           if (Atomics.load(acked, w) < before[i] + 5) problems.push(`kill ${kill}: writer ${w} stalled at ${Atomics.load(acked, w)} batches`);
         }
         // Every remaining worker reads every writer's last acknowledged batch, the dead ones' too.
+        const all = Array.from({ length: workers.length }, (_, w) => w);
         for (const w of alive) {
-          const { missing } = await call(workers[w], { cmd: 'seesAcked', writers: [0, 1, 2, 3], acked });
+          const { missing } = await call(workers[w], { cmd: 'seesAcked', writers: all, acked });
           if (missing.length) problems.push(`kill ${kill}: worker ${w} does not see ${JSON.stringify(missing)}`);
         }
       }
-      const { changes } = await call(workers[alive[0]], { cmd: 'owns' });
+      // A worker cannot attach once the store changed owner (UNSUPPORTED, not a hang).
+      const late = await spawn();
+      const { token: now } = await call(workers[alive[0]], { cmd: 'share' });
+      const refused = await call(late, { cmd: 'attach', token: now }).then(() => 'attached', (err) => err.message.split(':')[0]);
+      late.terminate();
+      const changes = [];
+      for (const w of alive) changes.push((await call(workers[w], { cmd: 'owns' })).changes.seen);
       for (const worker of workers) worker.terminate();
       const db = await ppdb.open(name, { storage, exclusive: true });
-      for (let w = 0; w < 4; w++) {
+      for (let w = 0; w < workers.length; w++) {
         const n = Atomics.load(acked, w);
         for (let i = 0; i < n; i++) {
           const [a, b] = await db.getMany([`w${w}-${i}-a`, `w${w}-${i}-b`]);
@@ -448,10 +457,13 @@ for (const storage of ['opfs', 'indexeddb']) {
       }
       await db.close();
       await ppdb.destroy(name, { storage });
-      return { problems, owners, changes, acked: [...acked] };
-    }, storage);
+      return { problems, owners, changes, refused, acked: [...acked] };
+    }, { storage, kills: KILL_OWNERS });
     assert.deepEqual(result.problems, []);
-    assert.equal(result.owners.length, 3, `owners terminated: ${result.owners}`);
-    assert.equal(result.changes.seen, 3, `the last worker saw ${result.changes.seen} changes of owner`);
+    assert.equal(result.owners.length, KILL_OWNERS, `owners terminated: ${result.owners}`);
+    // The last worker saw every change of owner.
+    assert.deepEqual(result.changes, [KILL_OWNERS]);
+    assert.ok(result.acked.every((n) => n > 0), `acknowledged: ${result.acked}`);
+    assert.equal(result.refused, 'UNSUPPORTED');
   });
 }
