@@ -342,7 +342,8 @@ for (const storage of ['opfs', 'indexeddb']) {
       const failedAfter = performance.now() - killedAt;
       const count = Atomics.load(acked, 0);
       writer.terminate();
-      const db = await ppdb.open(name, { storage, exclusive: true });
+      // A terminated worker's Web Locks go a little later in Firefox: the open waits for them.
+      const db = await ppdb.open(name, { storage, exclusive: true, lockTimeout: 10_000 });
       let found = 0;
       while ((await db.get(`w0-${found}-a`)) === `0/${found}` && (await db.get(`w0-${found}-b`)) === `0/${found}`) found++;
       await db.close();
@@ -444,7 +445,8 @@ for (const storage of ['opfs', 'indexeddb']) {
       const changes = [];
       for (const w of alive) changes.push((await call(workers[w], { cmd: 'owns' })).changes.seen);
       for (const worker of workers) worker.terminate();
-      const db = await ppdb.open(name, { storage, exclusive: true });
+      // A terminated worker's Web Locks go a little later in Firefox: the open waits for them.
+      const db = await ppdb.open(name, { storage, exclusive: true, lockTimeout: 10_000 });
       for (let w = 0; w < workers.length; w++) {
         const n = Atomics.load(acked, w);
         for (let i = 0; i < n; i++) {
