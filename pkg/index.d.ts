@@ -10,6 +10,7 @@ import type { DroppedRange, RecoveryReport, Stats, LatencySummary, Metrics, Aler
 
 export * from './encodings.js';
 export * from './reports.js';
+export * from './errors.js';
 
 /**
  * Where a store lives. 'auto' picks fs in Node/Deno/Bun; OPFS in a dedicated worker, and on
@@ -476,36 +477,6 @@ export interface Db<K = string, V = string> extends EventTarget {
   share(): ShareToken<K, V>;
   /** Closes this handle; the last handle to a store syncs its log. */
   close(): Promise<void>;
-}
-
-/**
- * The codes a `PpdbError` carries (README, "Errors"): stable and machine-readable.
- * INTERNAL means a bug (the engine stopped); every other code is part of the API.
- */
-export type ErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'CLOSED'
-  | 'UNSUPPORTED'
-  | 'CORRUPTION'
-  | 'IO'
-  | 'NOT_FOUND'
-  | 'STORE_FULL'
-  | 'QUOTA_EXCEEDED'
-  | 'LOCKED'
-  | 'CONFLICT'
-  | 'OWNER_CHANGED'
-  | 'INTERNAL';
-
-/** Every rejection of the package. */
-export class PpdbError extends Error {
-  /** As the package makes them (a code it does not know becomes INTERNAL). */
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown });
-  /** Always 'PpdbError'. */
-  readonly name: 'PpdbError';
-  /** What went wrong, one of the documented codes. */
-  readonly code: ErrorCode;
-  /** The error behind it, when there is one: the OS or browser storage error, the caller's throwing getter. */
-  readonly cause?: unknown;
 }
 
 /**

@@ -213,9 +213,9 @@ export class IdbFiles {
 
   /**
    * Makes this thread the I/O owner of these files, registered as `id` with the threaded
-   * engine `wasm` over `memory`, for the Db with `options`: workers that attach to the store reach them
-   * through it, and ask it for their commits (./owner.js). Returns what they need
-   * (`attach()`'s descriptor).
+   * engine `wasm` over `memory`, for the Db with `options`: workers that attach to the
+   * store reach them through it, and ask it for their commits (./owner.js). Returns what
+   * they need (`attach()`'s descriptor).
    */
   serveOthers(wasm, memory, id, options) {
     this.#serving ??= serveOwner(wasm, memory, id, options, () => this.commit());

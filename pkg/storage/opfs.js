@@ -300,8 +300,9 @@ export class OpfsFiles {
 
   /**
    * Makes this thread the I/O owner of these files, registered as `id` with the threaded
-   * engine `wasm` over `memory`, for the Db with `options` (see ./owner.js): workers that attach to the
-   * store reach them through it. Returns what they need (`attach()`'s descriptor).
+   * engine `wasm` over `memory`, for the Db with `options` (see ./owner.js): workers that
+   * attach to the store reach them through it. Returns what they need (`attach()`'s
+   * descriptor).
    */
   serveOthers(wasm, memory, id, options) {
     this.#serving ??= serveOwner(wasm, memory, id, options);
