@@ -17,7 +17,7 @@
 // Nothing acknowledged is lost: a `sync` write resolved only once the old owner had synced
 // (or committed) it, and the new owner opens the files as they are. `relaxed` writes the
 // old owner had not synced yet when it died are lost, as when a process crashes.
-import { DB_METHODS, DB_GETTERS } from './methods.js';
+import { defineDbSurface } from './methods.js';
 import { PpdbError } from './errors.js';
 import { openHere } from './open.js';
 import { attachHandle } from './attach.js';
@@ -61,24 +61,20 @@ export class FailoverDb extends EventTarget {
   }
 
   static {
-    for (const method of Object.keys(DB_METHODS)) {
-      if (method === 'close') continue;
-      const value = {
-        [method](...args) {
-          return this.#db[method](...args);
-        },
-      }[method];
-      Object.defineProperty(FailoverDb.prototype, method, { value, writable: true, configurable: true });
-    }
-    for (const getter of DB_GETTERS) {
-      if (getter === 'closed') continue;
-      Object.defineProperty(FailoverDb.prototype, getter, {
-        get() {
+    // Every call and getter goes to the current store's Db (close() is this class's own).
+    defineDbSurface(
+      FailoverDb,
+      (method) =>
+        method === 'close'
+          ? undefined
+          : function (...args) {
+              return this.#db[method](...args);
+            },
+      (getter) =>
+        function () {
           return this.#db[getter];
         },
-        configurable: true,
-      });
-    }
+    );
   }
 
   /** Makes `db` the current store; `files`: this thread's files of it if attached (null if owned here). */

@@ -35,7 +35,7 @@ import { PpdbError, invalid, callEngine } from '../api/errors.js';
 import { checkData, codecReady } from '../api/encoding.js';
 import { loadEngine, sharedMemoryAvailable } from '../engine/loader.js';
 import { Outbox, isPlainObject, transferable } from './messages.js';
-import { DB_METHODS, DB_GETTERS } from '../api/methods.js';
+import { defineDbSurface } from '../api/methods.js';
 import { encodeArguments } from './values.js';
 
 /** Items per 'iterator.next' request: the first, then doubling up to the largest. */
@@ -425,20 +425,14 @@ export class ProxyDb extends EventTarget {
           }
         },
     };
-    for (const [method, kind] of Object.entries(DB_METHODS)) {
-      const value = kinds[kind](method);
-      Object.defineProperty(value, 'name', { value: method });
-      Object.defineProperty(ProxyDb.prototype, method, { value, writable: true, configurable: true });
-    }
-    for (const getter of DB_GETTERS) {
-      if (getter === 'closed') continue;
-      Object.defineProperty(ProxyDb.prototype, getter, {
-        get() {
+    defineDbSurface(
+      ProxyDb,
+      (method, kind) => kinds[kind](method),
+      (getter) =>
+        function () {
           return this.#getters[getter];
         },
-        configurable: true,
-      });
-    }
+    );
   }
 
   #call(method, args) {

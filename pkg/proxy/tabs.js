@@ -25,7 +25,7 @@
 import { ChainedBatch } from '../api/batch.js';
 import { PpdbError, closed as closedError } from '../api/errors.js';
 import { checkData } from '../api/encoding.js';
-import { DB_METHODS, DB_GETTERS } from '../api/methods.js';
+import { defineDbSurface } from '../api/methods.js';
 import { Connection, ProxyDb } from './page.js';
 import { Server, gettersOf } from './server.js';
 import { Changes } from '../api/watch.js';
@@ -383,20 +383,15 @@ export class SharedDb extends EventTarget {
           await this.#shutDown();
         },
     };
-    for (const [method, kind] of Object.entries(DB_METHODS)) {
-      const value = kinds[kind](method);
-      Object.defineProperty(value, 'name', { value: method });
-      Object.defineProperty(SharedDb.prototype, method, { value, writable: true, configurable: true });
-    }
-    for (const getter of DB_GETTERS) {
-      if (getter === 'closed' || getter === 'role') continue;
-      Object.defineProperty(SharedDb.prototype, getter, {
-        get() {
+    defineDbSurface(
+      SharedDb,
+      (method, kind) => kinds[kind](method),
+      (getter) =>
+        function () {
           return this.#last?.[getter];
         },
-        configurable: true,
-      });
-    }
+      ['closed', 'role'],
+    );
   }
 
   async #shutDown() {
