@@ -464,7 +464,13 @@ export class ProxyDb extends EventTarget {
    */
   #canReadHere(options) {
     if (!this.#direct || this.#writing > 0 || this.#closed || this.#connection.ended) return false;
-    return options === undefined || (options !== null && typeof options === 'object' && !('snapshot' in options));
+    if (options === undefined) return true;
+    if (options === null || typeof options !== 'object') return false;
+    try {
+      return !('snapshot' in options);
+    } catch {
+      return true; // a hostile object: the page's Db refuses it with a PpdbError, as readOptions does
+    }
   }
 
   /** `method(...args)` on the page's Db; sent to the worker if it needs the worker's I/O. */

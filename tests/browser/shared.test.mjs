@@ -240,12 +240,30 @@ test("a page opens an OPFS store with threads: true and reads it in its own shar
     const memtable = await pageReads();
     check(memtable.direct === start.direct + 305 && memtable.forwarded === start.forwarded, `memtable reads: ${JSON.stringify([start, memtable])}`);
 
+    // Hostile options: a `has` trap that throws is read as the page's Db reads options (by `get`),
+    // a `get` trap that throws is refused with a PpdbError; neither throws synchronously.
+    const trap = (what) => new Proxy({}, { [what]() { throw new Error(`${what} trap`); } });
+    let settled;
+    try {
+      settled = await db.get('k5', trap('has')).then((v) => v?.i, (err) => `rejected: ${err}`);
+    } catch (err) {
+      settled = `threw synchronously: ${err}`;
+    }
+    check(settled === 5, `get() with a throwing has trap: ${settled}`);
+    try {
+      settled = await db.get('k5', trap('get')).then((v) => `resolved: ${JSON.stringify(v)}`, (err) => err instanceof ppdb.PpdbError && err.code);
+    } catch (err) {
+      settled = `threw synchronously: ${err}`;
+    }
+    check(settled === 'INVALID_ARGUMENT', `get() with a throwing get trap: ${settled}`);
+    const hostile = await pageReads();
+
     // A read right after a write not yet answered goes after it, through the worker.
     for (let i = 0; i < 50; i++) {
       db.put('order', i);
       check((await db.get('order')) === i, `the read after put ${i}`);
     }
-    check((await pageReads()).forwarded === memtable.forwarded + 50, 'reads after unanswered writes went to the worker');
+    check((await pageReads()).forwarded === hostile.forwarded + 50, 'reads after unanswered writes went to the worker');
 
     // In tables: a block not in the cache is read by the worker, then answered on the page.
     await db.compact();
