@@ -30,14 +30,19 @@ globalThis[EVALUATED] = true;
 export async function open(name, given) {
   const options = checkOpen(name, given);
   const choice = options.storage ?? 'auto';
+  // Browser stores are shared by every tab and worker of the origin that opens them
+  // (pkg/proxy/tabs.js), unless `exclusive`: the election's modules, and (for a storage
+  // named) what owning the store takes, load while the storage is probed.
+  const shared = choice !== 'memory' && choice !== 'fs' && !options.exclusive && canShare();
+  const election = shared ? import('./proxy/tabs.js') : undefined;
+  election?.catch(() => {}); // awaited below, where it is needed
+  if (shared && choice !== 'auto') warmUp(name, options, choice);
   const storage = await resolveStorage(choice);
   // Asked here: only a page can ask (its store may open in a worker, or at another tab).
   if (options.persist && storage !== 'memory' && storage !== 'fs') await askPersistence();
-  // Browser stores are shared by every tab and worker of the origin that opens them
-  // (pkg/proxy/tabs.js), unless `exclusive`.
-  if ((storage === 'opfs' || storage === 'indexeddb') && !options.exclusive && canShare()) {
-    warmUp(name, options, storage);
-    const { openShared } = await import('./proxy/tabs.js');
+  if (shared && storage !== 'memory') {
+    if (choice === 'auto') warmUp(name, options, storage);
+    const { openShared } = await election;
     return openShared(name, { ...options, storage }, (owned, opening) => openInThisContext(owned, opening, choice));
   }
   return openInThisContext(name, { ...options, storage }, choice);

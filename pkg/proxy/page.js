@@ -519,6 +519,7 @@ async function attachHere(token, engine) {
   const [{ Db }, { readersFiles }] = await Promise.all([import('../api/db.js'), import('../storage/owner.js')]);
   await codecReady(token.options.valueEncoding);
   const handle = callEngine(() => engine.wasm.DbHandle.attach(token.id));
-  // No change feed: the page's Db only reads (watches are the worker's).
-  return new Db(handle, engine, { ...token.options, changes: undefined, files: readersFiles(token.options.files), attached: true });
+  // The page's Db only reads: no change feed (watches are the worker's), and no relaxed
+  // flushes (the worker's Db makes the writes durable).
+  return new Db(handle, engine, { ...token.options, relaxedFlushInterval: 0, changes: undefined, files: readersFiles(token.options.files), attached: true });
 }

@@ -19,6 +19,8 @@ import { PpdbError } from '../api/errors.js';
 
 /** How often the owner looks for calls where Atomics.waitAsync does not exist (ms). */
 const POLL_MS = 1;
+/** How long the engine holds a log sync for the owner's own next flush (remote::HOLD_SYNC_MS). */
+const HELD_MS = 1;
 
 /**
  * Starts answering other threads' calls to files `id` (this thread's) of the threaded
@@ -33,10 +35,12 @@ export function serveFiles(wasm, memory, id) {
       // A view per turn: the memory's buffer is replaced when it grows.
       const words = new Int32Array(memory.buffer);
       const rung = Atomics.load(words, doorbell);
-      wasm.serveFiles(id);
+      // Log syncs may be held for this thread's own next flush, which covers them: they
+      // are served within HELD_MS, by that flush or by the next turn here.
+      const held = wasm.serveFiles(id);
       if (typeof Atomics.waitAsync === 'function') {
         // Calls posted since `rung` was read changed the word: this returns at once.
-        const { async, value } = Atomics.waitAsync(words, doorbell, rung);
+        const { async, value } = Atomics.waitAsync(words, doorbell, rung, held ? HELD_MS : Infinity);
         if (async) await value;
       } else {
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));

@@ -117,10 +117,15 @@ pub fn owner_gone(id: u32) {
     }
 }
 
-/// Runs the calls other threads sent to storage `id`, owned here; returns how many.
+/// Runs the calls other threads sent to storage `id`, owned here; returns how many still
+/// wait: log syncs held for this thread's own next flush while it is busy with calls of
+/// its own (`remote::busy_here`), to be served within `remote::HOLD_SYNC_MS`.
 #[cfg(target_feature = "atomics")]
 pub fn serve(id: u32) -> u32 {
-    queue(id).map_or(0, |requests| requests.serve(&Local(id)) as u32)
+    queue(id).map_or(0, |requests| {
+        requests.serve(&Local(id), super::remote::busy_here());
+        requests.waiting()
+    })
 }
 
 /// A storage whose files a JS object handles: this thread's, or else the owner's.

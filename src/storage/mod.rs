@@ -31,8 +31,42 @@ pub use mem::MemStorage;
 
 use crate::error::Result;
 
-/// Work for the thread that owns a storage's files (see [`Storage::at_owner`]).
-pub type OwnerWork = Box<dyn FnOnce() -> Result<bool> + Send>;
+/// Work for the thread that owns a storage's files (see [`Storage::at_owner`]): a log
+/// flush another thread needs, which another flush may make needless before it runs.
+pub struct OwnerWork {
+    run: Box<dyn FnOnce() -> Result<bool> + Send>,
+    needed: Box<dyn Fn() -> bool + Send>,
+}
+
+impl OwnerWork {
+    /// Work that `run` does (its result: whether it made progress), needed for as long
+    /// as `needed` answers true.
+    pub fn new(
+        run: impl FnOnce() -> Result<bool> + Send + 'static,
+        needed: impl Fn() -> bool + Send + 'static,
+    ) -> OwnerWork {
+        OwnerWork {
+            run: Box::new(run),
+            needed: Box::new(needed),
+        }
+    }
+
+    /// False once another flush did what this work was for.
+    pub fn needed(&self) -> bool {
+        (self.needed)()
+    }
+
+    /// Does it (if it is still needed): whether it made progress.
+    ///
+    /// # Errors
+    /// Its error.
+    pub fn run(self) -> Result<bool> {
+        if !self.needed() {
+            return Ok(true);
+        }
+        (self.run)()
+    }
+}
 
 /// The number in a file name made of decimal digits and `suffix` (`000012.wal`), if it is
 /// one.
@@ -78,7 +112,7 @@ pub trait Storage: Send + Sync {
     /// # Errors
     /// `work`'s error, or `IO` if the owner does not answer.
     fn at_owner(&self, work: OwnerWork) -> Result<bool> {
-        work()
+        work.run()
     }
 
     /// The whole content of a file.

@@ -11,7 +11,7 @@
 
 use super::segment::Segment;
 use crate::error::{Error, Result};
-use crate::storage::Storage;
+use crate::storage::{OwnerWork, Storage};
 use crate::sync::atomic::{AtomicBool, Ordering};
 use crate::sync::stall::Stall;
 use crate::sync::{SpinLock, TryLock};
@@ -67,6 +67,16 @@ impl Log {
         self.live.lock().push_back(segment);
     }
 
+    /// As `poison`, except for a flush this thread may not wait for
+    /// ([`Error::WouldBlock`]: a page asking the files' owner): nothing was tried, so
+    /// nothing is in doubt, and the owner's flushes go on.
+    fn poison_unless_refused(&self, err: Error) -> Error {
+        if matches!(err, Error::WouldBlock(_)) {
+            return err;
+        }
+        self.poison(err)
+    }
+
     /// The error that poisoned the log, if any.
     pub fn check(&self) -> Result<()> {
         if !self.poisoned.load(Ordering::Acquire) {
@@ -94,14 +104,14 @@ impl Log {
     ///
     /// # Errors
     /// The storage error that poisoned the log.
-    pub fn sync_to(&self, segment: &Segment, end: u64, limit_ms: u64) -> Result<()> {
+    pub fn sync_to(&self, segment: &Arc<Segment>, end: u64, limit_ms: u64) -> Result<()> {
         let mut stall = Stall::new(limit_ms);
         loop {
             if segment.synced() >= end {
                 return Ok(());
             }
             self.check()?;
-            if self.try_flush()? {
+            if self.flush_unless_synced(segment, end)? {
                 stall = Stall::new(limit_ms); // progress
                 continue;
             }
@@ -136,22 +146,51 @@ impl Log {
     /// The storage error that poisoned the log.
     pub fn try_flush(&self) -> Result<bool> {
         self.check()?;
-        // (Files belong to one thread only in the threaded wasm build; the single one
-        // leaves this out.)
-        let single_wasm = cfg!(all(target_arch = "wasm32", not(target_feature = "atomics")));
-        if !single_wasm && !self.storage.owned_here() {
-            // The thread owning the files flushes: this one holds nothing while it waits,
-            // so its death (a worker terminated) cannot leave the flush held.
-            let this = self.this.clone();
-            let flushed = self.storage.at_owner(Box::new(move || {
-                this.upgrade().map_or(Ok(false), |log| log.try_flush())
-            }));
-            return flushed.map_err(|err| self.poison(err));
+        if self.flushes_here() {
+            return self.flush_here();
         }
-        let Some(_held) = self.flushing.try_lock() else {
+        // The thread owning the files flushes: this one holds nothing while it waits, so
+        // its death (a worker terminated) cannot leave the flush held.
+        let this = self.this.clone();
+        let flush = move || this.upgrade().map_or(Ok(false), |log| log.try_flush());
+        let flushed = self.storage.at_owner(OwnerWork::new(flush, || true));
+        flushed.map_err(|err| self.poison_unless_refused(err))
+    }
+
+    /// As `try_flush`, for a sync of `segment` up to `end`: a thread without the files
+    /// asks the owner, which answers at once once a flush of its own covered these
+    /// bytes (it looks as each of its flushes ends), and flushes only if none did.
+    fn flush_unless_synced(&self, segment: &Arc<Segment>, end: u64) -> Result<bool> {
+        if self.flushes_here() {
+            return self.flush_here();
+        }
+        let this = self.this.clone();
+        let flush = move || this.upgrade().map_or(Ok(false), |log| log.try_flush());
+        let segment = Arc::clone(segment);
+        let needed = move || segment.synced() < end;
+        let flushed = self.storage.at_owner(OwnerWork::new(flush, needed));
+        flushed.map_err(|err| self.poison_unless_refused(err))
+    }
+
+    /// True where this thread may flush itself: it owns the files (or threads cannot be:
+    /// the single-threaded wasm build).
+    fn flushes_here(&self) -> bool {
+        cfg!(all(target_arch = "wasm32", not(target_feature = "atomics")))
+            || self.storage.owned_here()
+    }
+
+    /// Flushes here, if no one else is; `Ok(false)` if someone else was.
+    fn flush_here(&self) -> Result<bool> {
+        let Some(held) = self.flushing.try_lock() else {
             return Ok(false);
         };
-        self.flush_locked().map(|()| true)
+        let flushed = self.flush_locked();
+        drop(held);
+        // Other threads' syncs waiting for this one (the files' owner) are answered now,
+        // not when this thread next calls into the engine or turns its event loop: those
+        // the flush just made covered without another (group commit across workers).
+        crate::storage::remote::serve_waiting();
+        flushed.map(|()| true)
     }
 
     fn flush_locked(&self) -> Result<()> {

@@ -51,7 +51,8 @@ pub fn own_files(id: u32) -> JsResult<u32> {
 }
 
 /// Runs the calls other threads sent to storage `id`, owned by this thread; returns how
-/// many ran. (Threaded build only, like `ownFiles`.)
+/// many still wait (log syncs held for this thread's own next flush: serve again within
+/// a millisecond). (Threaded build only, like `ownFiles`.)
 #[cfg(target_feature = "atomics")]
 #[wasm_bindgen(js_name = serveFiles)]
 pub fn serve_files(id: u32) -> u32 {
@@ -169,7 +170,7 @@ impl DbHandle {
     /// their waiting calls first (`storage::remote`): code that awaits call after call
     /// may not give its event loop a task, which is where it otherwise answers them.
     pub(super) fn db(&self) -> JsResult<&Db> {
-        crate::storage::remote::serve_waiting();
+        crate::storage::remote::serve_while_busy();
         self.db.as_ref().ok_or_else(|| to_js(Error::Closed))
     }
 

@@ -338,6 +338,38 @@ test("a page opens an OPFS store with threads: true and reads it in its own shar
   assert.ok(result.longestTask < 50, `the page's longest task took ${result.longestTask} ms`);
 });
 
+test('a page reads a relaxed threads: true OPFS store in its own shared memory while the worker writes it: a sync the page cannot make (it may not wait for the worker) leaves the log writable, so the writes go on and closing syncs them', { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 60_000 }, async () => {
+  const result = await page.evaluate(async () => {
+    const name = 'page-direct-relaxed';
+    await ppdb.destroy(name, { storage: 'opfs' });
+    const problems = [];
+    const db = await ppdb.open(name, { storage: 'opfs', threads: true, exclusive: true, durability: 'relaxed', relaxedFlushInterval: 20 });
+    // Unsynced writes wait in the log across many of the relaxed flush timer's turns.
+    for (let round = 0; round < 10; round++) {
+      await db.batch(Array.from({ length: 200 }, (_, i) => ({ type: 'put', key: `r${round}-${i}`, value: `${round}/${i}` })));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      for (let i = 0; i < 200; i += 20) {
+        const value = await db.get(`r${round}-${i}`).catch((err) => `${err.code}: ${err.message}`);
+        if (value !== `${round}/${i}`) problems.push(`r${round}-${i}: ${value}`);
+      }
+    }
+    const reads = (await db.stats()).pageReads;
+    // Closed with writes not synced yet: the page's Db goes first (it cannot sync them),
+    // then the worker's syncs them.
+    await db.put('last', 'unsynced');
+    const closed = await db.close().then(() => 'closed', (err) => `${err.code}: ${err.message}`);
+    const again = await ppdb.open(name, { storage: 'opfs', exclusive: true });
+    const last = [await again.get('r9-199'), await again.get('last')];
+    await again.close();
+    await ppdb.destroy(name, { storage: 'opfs' });
+    return { problems: problems.slice(0, 10), reads, closed, last };
+  });
+  assert.deepEqual(result.problems, []);
+  assert.ok(result.reads.direct > 0, JSON.stringify(result.reads));
+  assert.equal(result.closed, 'closed');
+  assert.deepEqual(result.last, ['9/199', 'unsynced']);
+});
+
 for (const storage of ['opfs', 'indexeddb']) {
   test(`the owner of a shared ${storage === 'opfs' ? 'OPFS' : 'IndexedDB'} store terminated while an attached worker writes with sync durability: the writer's write in flight fails with IO within seconds, never hangs, and every batch it had acknowledged is there`, { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 60_000 }, async () => {
     const result = await page.evaluate(async (storage) => {

@@ -31,6 +31,9 @@ use std::thread::Thread;
 const SLOTS: usize = 64;
 /// The longest a requester sleeps between two looks at its answer (ms).
 const NAP_MS: f64 = 50.0;
+/// How long a log sync may wait for the owner's own next flush when the owner enters an
+/// engine call (ms): see [`Requests::serve`].
+pub(crate) const HOLD_SYNC_MS: f64 = 1.0;
 
 /// One file operation, as a thread without the files asks for it.
 pub enum Op {
@@ -62,6 +65,8 @@ struct Request {
     /// Taken by the owner when it runs it.
     op: SpinLock<Option<Op>>,
     waiter: Thread,
+    /// When it was posted (`clock::now_ms`).
+    posted_ms: f64,
     done: AtomicBool,
     answer: SpinLock<Option<Result<Answer>>>,
 }
@@ -120,11 +125,36 @@ impl Requests {
 
     /// True while requests wait to be served.
     pub fn pending(&self) -> bool {
-        self.waiting.load(Ordering::Acquire) > 0
+        self.waiting() > 0
     }
 
-    /// Runs every waiting request on `files` (the owner's own); returns how many ran.
-    pub fn serve(&self, files: &dyn Storage) -> usize {
+    /// How many requests wait to be served.
+    pub fn waiting(&self) -> u32 {
+        self.waiting.load(Ordering::Acquire) as u32
+    }
+
+    /// Runs the waiting requests on `files` (the owner's own); returns how many ran.
+    ///
+    /// With `hold_syncs` (the owner is entering an engine call of its own), log syncs
+    /// posted less than [`HOLD_SYNC_MS`] ago stay queued: a `sync` write of the owner's
+    /// flushes soon after, and that one flush covers them too (it answers them as it
+    /// ends), where running them now would flush them alone. The owner's event loop, its
+    /// own flushes and its waits answer them all, so none waits longer than that or the
+    /// owner's next task.
+    pub fn serve(&self, files: &dyn Storage, hold_syncs: bool) -> usize {
+        if !self.pending() {
+            return 0;
+        }
+        let now = if hold_syncs {
+            crate::clock::now_ms()
+        } else {
+            f64::INFINITY
+        };
+        self.serve_at(files, now)
+    }
+
+    /// `serve` at time `now` (`clock::now_ms`; infinite: hold nothing).
+    fn serve_at(&self, files: &dyn Storage, now: f64) -> usize {
         if !self.pending() {
             return 0;
         }
@@ -141,13 +171,48 @@ impl Requests {
             // SAFETY: the swap took the strong count `post` left in the slot.
             let request = unsafe { Arc::from_raw(raw) };
             let op = request.op.lock().take();
-            let answer = op.map_or(Ok(Answer::Done), |op| run(files, op));
+            let answer = match op {
+                // Covered by a flush since it was posted: answered without running.
+                Some(Op::Run(work)) if !work.needed() => Ok(Answer::Flag(true)),
+                Some(Op::Run(work)) if now - request.posted_ms < HOLD_SYNC_MS => {
+                    match self.hold(slot, &request, work) {
+                        Ok(()) => continue,
+                        Err(work) => run(files, Op::Run(work)),
+                    }
+                }
+                op => op.map_or(Ok(Answer::Done), |op| run(files, op)),
+            };
             *request.answer.lock() = Some(answer);
             request.done.store(true, Ordering::Release);
             request.waiter.unpark();
             served += 1;
         }
         served
+    }
+
+    /// Puts `request`, just taken from `slot`, back with its `work` (only this thread,
+    /// the owner, takes requests: it is whole before this thread looks again); or hands
+    /// the work back if its slot was taken meanwhile, to run now.
+    fn hold(
+        &self,
+        slot: &AtomicPtr<Request>,
+        request: &Arc<Request>,
+        work: OwnerWork,
+    ) -> std::result::Result<(), OwnerWork> {
+        // Counted first, as `call` counts a post.
+        self.waiting.fetch_add(1, Ordering::AcqRel);
+        let raw = Arc::into_raw(Arc::clone(request)).cast_mut();
+        if slot
+            .compare_exchange(ptr::null_mut(), raw, Ordering::Release, Ordering::Relaxed)
+            .is_err()
+        {
+            self.waiting.fetch_sub(1, Ordering::AcqRel);
+            // SAFETY: the count just made, never posted.
+            drop(unsafe { Arc::from_raw(raw) });
+            return Err(work);
+        }
+        *request.op.lock() = Some(Op::Run(work));
+        Ok(())
     }
 
     /// Runs `op` at the owner and returns its answer, waiting at most `limit_ms` for the
@@ -165,6 +230,7 @@ impl Requests {
         let request = Arc::new(Request {
             op: SpinLock::new(Some(op)),
             waiter: std::thread::current(),
+            posted_ms: crate::clock::now_ms(),
             done: AtomicBool::new(false),
             answer: SpinLock::new(None),
         });
@@ -277,7 +343,7 @@ fn describe(op: &Op) -> String {
 
 fn run(files: &dyn Storage, op: Op) -> Result<Answer> {
     Ok(match op {
-        Op::Run(work) => Answer::Flag(work()?),
+        Op::Run(work) => Answer::Flag(work.run()?),
         Op::Create(name) => files.create(&name).map(|()| Answer::Done)?,
         Op::Append(name, data) => files.append(&name, &data).map(|()| Answer::Done)?,
         Op::Read(name, offset, len) => {
@@ -300,5 +366,5 @@ mod requester;
 #[cfg(all(test, not(loom)))]
 mod tests;
 
-pub use owner::{serve_from_here, serve_waiting, stop_serving};
+pub use owner::{busy_here, serve_from_here, serve_waiting, serve_while_busy, stop_serving};
 pub use requester::RemoteStorage;

@@ -13,7 +13,7 @@ fn owner(
     std::thread::spawn(move || {
         let mut served = 0;
         while !stop.load(Ordering::Acquire) {
-            served += requests.serve(&*files);
+            served += requests.serve(&*files, false);
             std::thread::yield_now();
         }
         served
@@ -44,10 +44,11 @@ fn threads_without_the_files_reach_them_through_the_owner() {
                 let here = std::thread::current().id();
                 let ran_at = Arc::new(SpinLock::new(None));
                 let record = Arc::clone(&ran_at);
-                let ran = remote.at_owner(Box::new(move || {
+                let work = move || {
                     *record.lock() = Some(std::thread::current().id());
                     Ok(true)
-                }));
+                };
+                let ran = remote.at_owner(OwnerWork::new(work, || true));
                 assert!(ran.expect("ran"));
                 assert!(
                     ran_at.lock().is_some_and(|at| at != here),
@@ -86,8 +87,91 @@ fn an_owner_that_never_answers_fails_the_call_and_never_runs_it_later() {
     // Withdrawn: an owner that comes back later finds nothing to run.
     let files = MemStorage::default();
     assert!(!requests.pending());
-    assert_eq!(requests.serve(&files), 0);
+    assert_eq!(requests.serve(&files, false), 0);
     assert!(files.list().expect("list").is_empty());
+}
+
+/// Posts `work` from a new thread; returns its result once answered.
+fn post_work(
+    remote: &Arc<RemoteStorage>,
+    work: OwnerWork,
+) -> std::thread::JoinHandle<Result<bool>> {
+    let remote = Arc::clone(remote);
+    std::thread::spawn(move || remote.at_owner(work))
+}
+
+/// Waits until `requests` has `n` requests waiting.
+fn until_waiting(requests: &Requests, n: u32) {
+    let started = crate::clock::now_ms();
+    while requests.waiting() != n {
+        assert!(
+            crate::clock::now_ms() - started < 5_000.0,
+            "{n} requests never waited"
+        );
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn a_sync_a_flush_covered_is_answered_without_running_and_a_busy_owner_holds_a_young_one() {
+    let requests = Arc::new(Requests::default());
+    let remote = Arc::new(RemoteStorage::new(Arc::clone(&requests), 10_000));
+    let files = MemStorage::default();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let work = |needed: Arc<AtomicBool>| {
+        let runs = Arc::clone(&runs);
+        let run = move || {
+            runs.fetch_add(1, Ordering::AcqRel);
+            Ok(true)
+        };
+        OwnerWork::new(run, move || needed.load(Ordering::Acquire))
+    };
+
+    // Covered before the owner took it: answered, never run.
+    let covered = Arc::new(AtomicBool::new(true));
+    let answer = post_work(&remote, work(Arc::clone(&covered)));
+    until_waiting(&requests, 1);
+    covered.store(false, Ordering::Release);
+    assert_eq!(requests.serve(&files, true), 1);
+    assert!(answer.join().expect("joined").expect("answered"));
+    assert_eq!(runs.load(Ordering::Acquire), 0);
+
+    // Not covered and just posted: a busy owner holds it (it stays queued), then a flush
+    // covers it, and the next look answers it without running it.
+    let needed = Arc::new(AtomicBool::new(true));
+    let answer = post_work(&remote, work(Arc::clone(&needed)));
+    until_waiting(&requests, 1);
+    // (As if no time had passed since it was posted.)
+    assert_eq!(requests.serve_at(&files, f64::NEG_INFINITY), 0);
+    assert_eq!(requests.waiting(), 1, "held");
+    needed.store(false, Ordering::Release);
+    assert_eq!(requests.serve_at(&files, f64::NEG_INFINITY), 1);
+    assert!(answer.join().expect("joined").expect("answered"));
+    assert_eq!(runs.load(Ordering::Acquire), 0);
+
+    // Held, then older than the hold: run, even by a busy owner.
+    let needed = Arc::new(AtomicBool::new(true));
+    let answer = post_work(&remote, work(Arc::clone(&needed)));
+    until_waiting(&requests, 1);
+    assert_eq!(requests.serve_at(&files, f64::NEG_INFINITY), 0);
+    let later = crate::clock::now_ms() + HOLD_SYNC_MS;
+    assert_eq!(requests.serve_at(&files, later), 1);
+    assert!(answer.join().expect("joined").expect("answered"));
+    assert_eq!(runs.load(Ordering::Acquire), 1);
+
+    // An owner that is not busy (or waits) runs it at once; other calls are never held.
+    let answer = post_work(&remote, work(Arc::new(AtomicBool::new(true))));
+    until_waiting(&requests, 1);
+    assert_eq!(requests.serve(&files, false), 1);
+    assert!(answer.join().expect("joined").expect("answered"));
+    assert_eq!(runs.load(Ordering::Acquire), 2);
+    let creating = {
+        let remote = Arc::clone(&remote);
+        std::thread::spawn(move || remote.create("000001.wal"))
+    };
+    until_waiting(&requests, 1);
+    assert_eq!(requests.serve_at(&files, f64::NEG_INFINITY), 1);
+    creating.join().expect("joined").expect("created");
 }
 
 #[test]
@@ -216,7 +300,7 @@ fn threads_without_the_files_sync_the_log_through_the_owner() {
         std::thread::spawn(move || {
             owner_id_tx.send(std::thread::current().id()).expect("send");
             while !stop.load(Ordering::Acquire) {
-                requests.serve(&*files);
+                requests.serve(&*files, false);
                 std::thread::yield_now();
             }
         })
@@ -326,10 +410,49 @@ fn a_thread_that_must_not_wait_reads_memtables_and_cached_blocks_and_never_posts
         db.get(b"table007").expect("owner"),
         Some(7u32.to_le_bytes().to_vec())
     );
-    let page = std::thread::spawn(move || {
-        crate::sync::stall::deny_sleep();
-        db.get(b"table007")
-    });
+    let page = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            crate::sync::stall::deny_sleep();
+            db.get(b"table007")
+        })
+    };
     let found = page.join().expect("page").expect("a cached block");
     assert_eq!(found, Some(7u32.to_le_bytes().to_vec()));
+}
+
+#[test]
+fn a_log_sync_a_thread_may_not_wait_for_is_refused_and_leaves_the_log_writable() {
+    let requests = Arc::new(Requests::default());
+    let files: Arc<dyn Storage> = Arc::new(MemStorage::default());
+    let storage = Arc::new(PerThread {
+        owner: std::thread::current().id(),
+        files,
+        remote: RemoteStorage::new(Arc::clone(&requests), 2_000),
+        remote_writes: AtomicUsize::new(0),
+    });
+    let options = crate::Options {
+        background_work: false,
+        durability: crate::options::Durability::Relaxed,
+        ..crate::Options::default()
+    };
+    let db = crate::Db::open(storage, options).expect("open");
+    db.put(b"unsynced", b"1").expect("put");
+    let page = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            crate::sync::stall::deny_sleep();
+            db.flush()
+        })
+    };
+    let err = page
+        .join()
+        .expect("page")
+        .expect_err("a sync needs the owner");
+    assert_eq!(err.code(), "WOULD_BLOCK", "{err}");
+    assert!(!requests.pending(), "nothing was posted for the owner");
+    // Nothing was tried, so nothing is in doubt: the log is not poisoned.
+    db.put(b"after", b"2").expect("a later write");
+    db.flush().expect("the owner's sync");
+    assert_eq!(db.get(b"unsynced").expect("get"), Some(b"1".to_vec()));
 }
