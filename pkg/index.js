@@ -40,7 +40,7 @@ export async function open(name, given) {
   const storage = await resolveStorage(choice);
   // Asked here: only a page can ask (its store may open in a worker, or at another tab).
   if (options.persist && storage !== 'memory' && storage !== 'fs') await askPersistence();
-  if (shared && storage !== 'memory') {
+  if (shared && (storage === 'opfs' || storage === 'indexeddb')) {
     if (choice === 'auto') warmUp(name, options, storage);
     const { openShared } = await election;
     return openShared(name, { ...options, storage }, (owned, opening) => openInThisContext(owned, opening, choice));

@@ -370,6 +370,70 @@ test('a page reads a relaxed threads: true OPFS store in its own shared memory w
   assert.deepEqual(result.last, ['9/199', 'unsynced']);
 });
 
+test("a second tab opens the store a page opened with threads: true: it forwards to that page, whose reads of its writes are answered in the page's shared memory, and it takes the store over with every write when the first page closes it", { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 60_000 }, async () => {
+  const name = 'two-tabs-direct';
+  const first = await page.evaluate(async (name) => {
+    await ppdb.destroy(name, { storage: 'opfs' });
+    window.twoTabs = await ppdb.open(name, { storage: 'opfs', threads: true });
+    return { role: twoTabs.role, flavour: twoTabs.flavour };
+  }, name);
+  assert.deepEqual(first, { role: 'owner', flavour: 'threaded' });
+  const second = await openPage(browser.context, server.url + 'tests/browser/fixtures/api.html');
+  try {
+    await ppdbLoaded(second);
+    const role = await second.evaluate(async (name) => {
+      window.db = await ppdb.open(name, { storage: 'opfs' });
+      for (let i = 0; i < 100; i++) await db.put(`b${i}`, `from the second tab ${i}`);
+      return db.role;
+    }, name);
+    assert.equal(role, 'client');
+    const read = await page.evaluate(async () => {
+      const problems = [];
+      const before = (await twoTabs.stats()).pageReads;
+      for (let i = 0; i < 100; i++) {
+        const value = await twoTabs.get(`b${i}`);
+        if (value !== `from the second tab ${i}`) problems.push(`b${i}: ${value}`);
+      }
+      const after = (await twoTabs.stats()).pageReads;
+      for (let i = 0; i < 100; i++) await twoTabs.put(`a${i}`, `from the first tab ${i}`);
+      return { problems, direct: after.direct - before.direct };
+    });
+    assert.deepEqual(read.problems, []);
+    assert.equal(read.direct, 100, 'the second tab\'s writes were read in the first page\'s shared memory');
+    const takeover = await second.evaluate(async () => {
+      const changed = new Promise((resolve) => db.addEventListener('ownerchange', ({ detail }) => resolve(detail.role), { once: true }));
+      const problems = [];
+      for (let i = 0; i < 100; i++) if ((await db.get(`a${i}`)) !== `from the first tab ${i}`) problems.push(`a${i} before`);
+      window.changed = changed;
+      return problems;
+    });
+    assert.deepEqual(takeover, []);
+    await page.evaluate(() => twoTabs.close());
+    const after = await second.evaluate(async () => {
+      const role = await Promise.race([changed, new Promise((resolve) => setTimeout(() => resolve('no ownerchange'), 15_000))]);
+      const problems = [];
+      for (let i = 0; i < 100; i++) {
+        if ((await db.get(`a${i}`)) !== `from the first tab ${i}`) problems.push(`a${i}`);
+        if ((await db.get(`b${i}`)) !== `from the second tab ${i}`) problems.push(`b${i}`);
+      }
+      await db.put('after', 'the takeover');
+      await db.close();
+      return { role, problems };
+    });
+    assert.deepEqual(after, { role: 'owner', problems: [] });
+  } finally {
+    await second.close();
+  }
+  const last = await page.evaluate(async (name) => {
+    const db = await ppdb.open(name, { storage: 'opfs', exclusive: true, lockTimeout: 10_000 });
+    const values = [await db.get('a99'), await db.get('b99'), await db.get('after')];
+    await db.close();
+    await ppdb.destroy(name, { storage: 'opfs' });
+    return values;
+  }, name);
+  assert.deepEqual(last, ['from the first tab 99', 'from the second tab 99', 'the takeover']);
+});
+
 for (const storage of ['opfs', 'indexeddb']) {
   test(`the owner of a shared ${storage === 'opfs' ? 'OPFS' : 'IndexedDB'} store terminated while an attached worker writes with sync durability: the writer's write in flight fails with IO within seconds, never hangs, and every batch it had acknowledged is there`, { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 60_000 }, async () => {
     const result = await page.evaluate(async (storage) => {

@@ -23,7 +23,8 @@ const runtimes = {
 for (const [name, command] of Object.entries(runtimes)) {
   test(`an fs store works through the package in ${name}`, { timeout: 120_000 }, () => {
     const [file, args] = command(join(root, name));
-    const output = execFileSync(file, args, { cwd: repo, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    // (A synchronous child blocks this test's own timeout: the child's is what ends a hang.)
+    const output = execFileSync(file, args, { cwd: repo, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 100_000, killSignal: 'SIGKILL' });
     assert.deepEqual(JSON.parse(output.trim().split('\n').pop()), {
       storage: 'fs',
       flavour: 'threaded',
