@@ -18,7 +18,6 @@
 // (or committed) it, and the new owner opens the files as they are. `relaxed` writes the
 // old owner had not synced yet when it died are lost, as when a process crashes.
 import { defineDbSurface } from './methods.js';
-import { PpdbError } from './errors.js';
 import { openHere } from './open.js';
 import { attachHandle } from './attach.js';
 import { readersFiles } from '../storage/owner.js';
@@ -28,16 +27,30 @@ const TAKE_OVER_WAIT = 10_000;
 
 /**
  * A Db over the store shared as `id` in `engine`, its files owned by another thread (see
- * the top). Refused (UNSUPPORTED) once the store changed owner: workers that attached after
- * a failover hung in trials (see the README), so only those there before follow it.
+ * the top): the first owner's, or (a token shared after a failover) a later one's.
  */
 export async function attachWithFailover(engine, id, options) {
-  if (Atomics.load(options.failover.state, 0) > 0) {
-    throw new PpdbError('UNSUPPORTED', 'this store changed owner since it was shared (a failover): a worker cannot attach to it now; open it again (close it everywhere, then open() in one worker and share it)');
+  // A token from before a failover: attach to the owner now.
+  const newest = Atomics.load(options.failover.state, 0);
+  if (newest > options.failover.generation) {
+    const failover = { ...options.failover, generation: newest };
+    ({ id, files: options.files } = currentOwner(failover, options.storage));
+    options = { ...options, failover };
   }
   const files = readersFiles(options.files);
   const db = await attachHandle(engine, id, options, files);
   return new FailoverDb(db, files, engine, options);
+}
+
+/**
+ * The store of owner `failover.generation`, as the failover state records it: `{ id, files }`,
+ * its share id and its files' descriptor (pkg/storage/owner.js).
+ */
+function currentOwner({ state, base, generation }, storage) {
+  return {
+    id: Atomics.load(state, 1),
+    files: { kind: 'owner', id: Atomics.load(state, 2), name: `${base}:${generation}`, commits: storage === 'indexeddb' },
+  };
 }
 
 /** @internal A Db whose calls go to the current owner's store (see the top); use attach(). */
@@ -130,10 +143,9 @@ export class FailoverDb extends EventTarget {
   /** Attaches to owner `generation`, recorded in the state by whoever took the files over. */
   async #follow(generation) {
     const failover = { ...this.#failover, generation };
-    const { state, base } = failover;
-    const descriptor = { kind: 'owner', id: Atomics.load(state, 2), name: `${base}:${generation}`, commits: this.#options.storage === 'indexeddb' };
-    const files = readersFiles(descriptor);
-    const db = await attachHandle(this.#engine, Atomics.load(state, 1), { ...this.#options, failover }, files);
+    const owner = currentOwner(failover, this.#options.storage);
+    const files = readersFiles(owner.files);
+    const db = await attachHandle(this.#engine, owner.id, { ...this.#options, failover }, files);
     if (this.#closed) {
       await db.close();
       return;
