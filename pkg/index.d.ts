@@ -513,8 +513,9 @@ export function destroy(name: string, options?: Pick<OpenOptions, 'storage' | 'p
  * attaches in dedicated workers only (UNSUPPORTED on a page); if the worker that owns its
  * files closes the store or dies, one attached worker takes them over and the others
  * follow (an 'ownerchange' event, as across tabs; `role` is 'owner' where the files went;
- * calls in flight fail with IO); such a store cannot be attached to anew (UNSUPPORTED). The token's types do not
- * survive `postMessage`: `attach<string, Todo>(event.data)` names them again.
+ * calls in flight fail with IO); a token shared before that attaches to the owner now. The
+ * token's types do not survive `postMessage`: `attach<string, Todo>(event.data)` names them
+ * again.
  */
 export function attach<K = string, V = string>(token: ShareToken<K, V>): Promise<Db<K, V>>;
 
