@@ -6,7 +6,7 @@ use super::state::MemState;
 use super::Db;
 use crate::batch::{BatchOp, WriteBatch};
 use crate::error::{Error, Result};
-use crate::key::SequenceNumber;
+use crate::key::{SequenceNumber, ValueKind};
 use crate::memtable::Memtable;
 use crate::metrics::{Metrics, Op, Stopwatch, Timed};
 use crate::options::{Durability, Options, BATCH_SIZE_LIMIT};
@@ -62,8 +62,8 @@ fn check_batch(options: &Options, batch: &WriteBatch) -> Result<BatchSize> {
         check_op(options, &op)?;
         size.user_bytes += (op.key().len() + op.value().len()) as u64;
         match op.kind() {
-            crate::key::ValueKind::Put => size.puts += 1,
-            crate::key::ValueKind::Delete => size.deletes += 1,
+            ValueKind::Put => size.puts += 1,
+            ValueKind::Delete => size.deletes += 1,
         }
     }
     Ok(size)
@@ -102,9 +102,7 @@ impl Db {
     /// # Errors
     /// [`Error::InvalidArgument`] for an oversized key or value; see [`Db::write`].
     pub fn put(&self, key: &[u8], value: &[u8]) -> Result<SequenceNumber> {
-        let mut batch = WriteBatch::new();
-        batch.put(key, value);
-        self.write(&batch)
+        self.write_single(ValueKind::Put, key, Some(value))
     }
 
     /// Removes `key` (a no-op if it is absent); returns the write's sequence number.
@@ -112,9 +110,17 @@ impl Db {
     /// # Errors
     /// [`Error::InvalidArgument`] for an oversized key; see [`Db::write`].
     pub fn delete(&self, key: &[u8]) -> Result<SequenceNumber> {
-        let mut batch = WriteBatch::new();
-        batch.delete(key);
-        self.write(&batch)
+        self.write_single(ValueKind::Delete, key, None)
+    }
+
+    /// A batch of one operation, written through this thread's reused batch.
+    fn write_single(
+        &self,
+        kind: ValueKind,
+        key: &[u8],
+        value: Option<&[u8]>,
+    ) -> Result<SequenceNumber> {
+        WriteBatch::with_single(kind, key, value, |batch| self.write(batch))
     }
 
     /// Applies every operation of `batch` atomically: readers see all of it or none of it,
