@@ -120,11 +120,20 @@ impl Db {
             return Ok(());
         };
         let seek = crate::key::internal_key(key, seq, crate::key::ValueKind::SEEK);
-        let found = versions.current().get(&seek)?;
-        read(found.as_ref().map(|found| match found.kind {
-            crate::key::ValueKind::Put => (found.seq, Some(found.value.as_slice())),
-            crate::key::ValueKind::Delete => (found.seq, None),
-        }));
+        let mut read = Some(read);
+        let found = versions
+            .current()
+            .get(&seek, &mut |found_seq, kind, value| {
+                if let Some(read) = read.take() {
+                    match kind {
+                        crate::key::ValueKind::Put => read(Some((found_seq, Some(value)))),
+                        crate::key::ValueKind::Delete => read(Some((found_seq, None))),
+                    }
+                }
+            })?;
+        if let (false, Some(read)) = (found, read) {
+            read(None);
+        }
         Ok(())
     }
 

@@ -105,30 +105,48 @@ impl Table {
     /// # Errors
     /// [`Error::Corruption`] for damaged blocks; storage errors.
     pub fn get(&self, target: &[u8]) -> Result<Option<Found>> {
+        let mut found = None;
+        self.get_with(target, &mut |seq, kind, value| {
+            found = Some(Found {
+                seq,
+                kind,
+                value: value.to_vec(),
+            });
+        })?;
+        Ok(found)
+    }
+
+    /// As [`Table::get`], its value borrowed from the block where it lies (a read copies
+    /// it once, where it goes): calls `read(seq, kind, value)` if the table holds a
+    /// version, and answers whether it did.
+    pub(crate) fn get_with(
+        &self,
+        target: &[u8],
+        read: &mut dyn FnMut(key::SequenceNumber, key::ValueKind, &[u8]),
+    ) -> Result<bool> {
         let user = key::user_key(target);
         if !bloom::may_contain(&self.filter, user) {
-            return Ok(None);
+            return Ok(false);
         }
         let mut index = self.index.iter(key::compare);
         index.seek(target);
         index.status()?;
         if !index.valid() {
-            return Ok(None);
+            return Ok(false);
         }
         let block = self.block(index.value(), None)?;
         let mut entries = block.iter(key::compare);
         entries.seek(target);
         entries.status()?;
         if !entries.valid() {
-            return Ok(None);
+            return Ok(false);
         }
-        Ok(key::parse(entries.key())
-            .filter(|parsed| parsed.user_key == user)
-            .map(|parsed| Found {
-                seq: parsed.seq,
-                kind: parsed.kind,
-                value: entries.value().to_vec(),
-            }))
+        let Some(parsed) = key::parse(entries.key()).filter(|parsed| parsed.user_key == user)
+        else {
+            return Ok(false);
+        };
+        read(parsed.seq, parsed.kind, entries.value());
+        Ok(true)
     }
 
     /// A cursor over every entry, holding the table open.

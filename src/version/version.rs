@@ -9,7 +9,7 @@ use super::level_iter::LevelIter;
 use crate::error::Result;
 use crate::iter::InternalIterator;
 use crate::key;
-use crate::table::{Found, Table};
+use crate::table::Table;
 use std::sync::Arc;
 
 /// Levels of the tree.
@@ -70,11 +70,16 @@ impl Version {
     }
 
     /// The newest version of the user key of `seek` (an internal key at a snapshot) in the
-    /// tables, if a table holds a visible one.
+    /// tables, if a table holds a visible one: `read(seq, kind, value)` is called with it
+    /// (its value borrowed from its block), and the answer says whether it was.
     ///
     /// # Errors
     /// [`crate::Error::Corruption`] for damaged tables; storage errors.
-    pub fn get(&self, seek: &[u8]) -> Result<Option<Found>> {
+    pub fn get(
+        &self,
+        seek: &[u8],
+        read: &mut dyn FnMut(key::SequenceNumber, key::ValueKind, &[u8]),
+    ) -> Result<bool> {
         let user = key::user_key(seek);
         let overlaps = |f: &&Arc<TableFile>| {
             key::user_key(&f.meta.smallest) <= user && user <= key::user_key(&f.meta.largest)
@@ -88,12 +93,12 @@ impl Version {
                 &files[at..(at + 1).min(files.len())]
             };
             for file in candidates.iter().filter(overlaps) {
-                if let Some(found) = file.table.get(seek)? {
-                    return Ok(Some(found));
+                if file.table.get_with(seek, read)? {
+                    return Ok(true);
                 }
             }
         }
-        Ok(None)
+        Ok(false)
     }
 
     /// Cursors for a merged scan, newest first: one per level-0 table, then one per
