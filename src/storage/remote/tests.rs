@@ -126,11 +126,16 @@ fn a_sync_a_flush_covered_is_answered_without_running_and_a_busy_owner_holds_a_y
         };
         OwnerWork::new(run, move || needed.load(Ordering::Acquire))
     };
+    // A sync needed for as long as `needed` holds, posted: its answer, once it waits.
+    let post = |needed: &Arc<AtomicBool>| {
+        let answer = post_work(&remote, work(Arc::clone(needed)));
+        until_waiting(&requests, 1);
+        answer
+    };
 
     // Covered before the owner took it: answered, never run.
     let covered = Arc::new(AtomicBool::new(true));
-    let answer = post_work(&remote, work(Arc::clone(&covered)));
-    until_waiting(&requests, 1);
+    let answer = post(&covered);
     covered.store(false, Ordering::Release);
     assert_eq!(requests.serve(&files, true), 1);
     assert!(answer.join().expect("joined").expect("answered"));
@@ -139,8 +144,7 @@ fn a_sync_a_flush_covered_is_answered_without_running_and_a_busy_owner_holds_a_y
     // Not covered and just posted: a busy owner holds it (it stays queued), then a flush
     // covers it, and the next look answers it without running it.
     let needed = Arc::new(AtomicBool::new(true));
-    let answer = post_work(&remote, work(Arc::clone(&needed)));
-    until_waiting(&requests, 1);
+    let answer = post(&needed);
     // (As if no time had passed since it was posted.)
     assert_eq!(requests.serve_at(&files, f64::NEG_INFINITY), 0);
     assert_eq!(requests.waiting(), 1, "held");
@@ -150,9 +154,7 @@ fn a_sync_a_flush_covered_is_answered_without_running_and_a_busy_owner_holds_a_y
     assert_eq!(runs.load(Ordering::Acquire), 0);
 
     // Held, then older than the hold: run, even by a busy owner.
-    let needed = Arc::new(AtomicBool::new(true));
-    let answer = post_work(&remote, work(Arc::clone(&needed)));
-    until_waiting(&requests, 1);
+    let answer = post(&Arc::new(AtomicBool::new(true)));
     assert_eq!(requests.serve_at(&files, f64::NEG_INFINITY), 0);
     let later = crate::clock::now_ms() + HOLD_SYNC_MS;
     assert_eq!(requests.serve_at(&files, later), 1);
@@ -160,8 +162,7 @@ fn a_sync_a_flush_covered_is_answered_without_running_and_a_busy_owner_holds_a_y
     assert_eq!(runs.load(Ordering::Acquire), 1);
 
     // An owner that is not busy (or waits) runs it at once; other calls are never held.
-    let answer = post_work(&remote, work(Arc::new(AtomicBool::new(true))));
-    until_waiting(&requests, 1);
+    let answer = post(&Arc::new(AtomicBool::new(true)));
     assert_eq!(requests.serve(&files, false), 1);
     assert!(answer.join().expect("joined").expect("answered"));
     assert_eq!(runs.load(Ordering::Acquire), 2);
@@ -369,8 +370,8 @@ fn threads_without_the_files_sync_the_log_through_the_owner() {
     );
 }
 
-#[test]
-fn a_thread_that_must_not_wait_reads_memtables_and_cached_blocks_and_never_posts() {
+/// A store whose files this thread owns, with the queue other threads reach them by.
+fn owned_here(durability: crate::options::Durability) -> (Arc<Requests>, crate::Db) {
     let requests = Arc::new(Requests::default());
     let files: Arc<dyn Storage> = Arc::new(MemStorage::default());
     let storage = Arc::new(PerThread {
@@ -381,28 +382,42 @@ fn a_thread_that_must_not_wait_reads_memtables_and_cached_blocks_and_never_posts
     });
     let options = crate::Options {
         background_work: false,
+        durability,
         ..crate::Options::default()
     };
-    let db = crate::Db::open(storage, options).expect("open");
+    (requests, crate::Db::open(storage, options).expect("open"))
+}
+
+/// `call(db)` on a thread that must not wait (as a browser page), answered here.
+fn on_page<T: Send + 'static>(
+    db: &crate::Db,
+    call: impl FnOnce(crate::Db) -> T + Send + 'static,
+) -> T {
+    let db = db.clone();
+    let page = std::thread::spawn(move || {
+        crate::sync::stall::deny_sleep();
+        call(db)
+    });
+    page.join().expect("page")
+}
+
+#[test]
+fn a_thread_that_must_not_wait_reads_memtables_and_cached_blocks_and_never_posts() {
+    let (requests, db) = owned_here(crate::options::Durability::Sync);
     for i in 0..100u32 {
         db.put(format!("table{i:03}").as_bytes(), &i.to_le_bytes())
             .expect("put");
     }
     db.compact().expect("to tables");
     db.put(b"memtable", b"here").expect("put");
-    let page = {
-        let db = db.clone();
-        std::thread::spawn(move || {
-            crate::sync::stall::deny_sleep();
-            assert_eq!(
-                db.get(b"memtable").expect("a memtable hit"),
-                Some(b"here".to_vec())
-            );
-            assert_eq!(db.get(b"absent").expect("the filters say no"), None);
-            db.get(b"table007").expect_err("a block not in the cache")
-        })
-    };
-    let err = page.join().expect("page");
+    let err = on_page(&db, |db| {
+        assert_eq!(
+            db.get(b"memtable").expect("a memtable hit"),
+            Some(b"here".to_vec())
+        );
+        assert_eq!(db.get(b"absent").expect("the filters say no"), None);
+        db.get(b"table007").expect_err("a block not in the cache")
+    });
     assert_eq!(err.code(), "WOULD_BLOCK", "{err}");
     assert!(!requests.pending(), "nothing was posted for the owner");
     // The owner reads the key: its block is cached, and then the page reads it too.
@@ -410,45 +425,15 @@ fn a_thread_that_must_not_wait_reads_memtables_and_cached_blocks_and_never_posts
         db.get(b"table007").expect("owner"),
         Some(7u32.to_le_bytes().to_vec())
     );
-    let page = {
-        let db = db.clone();
-        std::thread::spawn(move || {
-            crate::sync::stall::deny_sleep();
-            db.get(b"table007")
-        })
-    };
-    let found = page.join().expect("page").expect("a cached block");
+    let found = on_page(&db, |db| db.get(b"table007")).expect("a cached block");
     assert_eq!(found, Some(7u32.to_le_bytes().to_vec()));
 }
 
 #[test]
 fn a_log_sync_a_thread_may_not_wait_for_is_refused_and_leaves_the_log_writable() {
-    let requests = Arc::new(Requests::default());
-    let files: Arc<dyn Storage> = Arc::new(MemStorage::default());
-    let storage = Arc::new(PerThread {
-        owner: std::thread::current().id(),
-        files,
-        remote: RemoteStorage::new(Arc::clone(&requests), 2_000),
-        remote_writes: AtomicUsize::new(0),
-    });
-    let options = crate::Options {
-        background_work: false,
-        durability: crate::options::Durability::Relaxed,
-        ..crate::Options::default()
-    };
-    let db = crate::Db::open(storage, options).expect("open");
+    let (requests, db) = owned_here(crate::options::Durability::Relaxed);
     db.put(b"unsynced", b"1").expect("put");
-    let page = {
-        let db = db.clone();
-        std::thread::spawn(move || {
-            crate::sync::stall::deny_sleep();
-            db.flush()
-        })
-    };
-    let err = page
-        .join()
-        .expect("page")
-        .expect_err("a sync needs the owner");
+    let err = on_page(&db, |db| db.flush()).expect_err("a sync needs the owner");
     assert_eq!(err.code(), "WOULD_BLOCK", "{err}");
     assert!(!requests.pending(), "nothing was posted for the owner");
     // Nothing was tried, so nothing is in doubt: the log is not poisoned.
