@@ -35,6 +35,12 @@ const NAP_MS: f64 = 50.0;
 /// engine call (ms): see [`Requests::serve`].
 pub(crate) const HOLD_SYNC_MS: f64 = 1.0;
 
+/// True if `then` was less than [`HOLD_SYNC_MS`] before `now` (`clock::now_ms`, the wall
+/// clock every thread shares; a clock set back holds nothing).
+pub(crate) fn within_hold(then: f64, now: f64) -> bool {
+    (0.0..HOLD_SYNC_MS).contains(&(now - then))
+}
+
 /// One file operation, as a thread without the files asks for it.
 pub enum Op {
     /// Work to run on the owner's thread (a log flush): `Answer::Flag` of its result.
@@ -145,16 +151,15 @@ impl Requests {
         if !self.pending() {
             return 0;
         }
-        let now = if hold_syncs {
-            crate::clock::now_ms()
-        } else {
-            f64::INFINITY
-        };
-        self.serve_at(files, now)
+        if !hold_syncs {
+            return self.serve_holding(files, &|_| false);
+        }
+        let now = crate::clock::now_ms();
+        self.serve_holding(files, &|posted| within_hold(posted, now))
     }
 
-    /// `serve` at time `now` (`clock::now_ms`; infinite: hold nothing).
-    fn serve_at(&self, files: &dyn Storage, now: f64) -> usize {
+    /// `serve`, holding the log syncs not covered yet for which `hold(posted_ms)` is true.
+    fn serve_holding(&self, files: &dyn Storage, hold: &dyn Fn(f64) -> bool) -> usize {
         if !self.pending() {
             return 0;
         }
@@ -174,7 +179,7 @@ impl Requests {
             let answer = match op {
                 // Covered by a flush since it was posted: answered without running.
                 Some(Op::Run(work)) if !work.needed() => Ok(Answer::Flag(true)),
-                Some(Op::Run(work)) if now - request.posted_ms < HOLD_SYNC_MS => {
+                Some(Op::Run(work)) if hold(request.posted_ms) => {
                     match self.hold(slot, &request, work) {
                         Ok(()) => continue,
                         Err(work) => run(files, Op::Run(work)),

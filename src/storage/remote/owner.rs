@@ -1,6 +1,6 @@
 //! The owner's side: the queues a thread serves, and serving them while it waits.
 
-use super::{Requests, HOLD_SYNC_MS};
+use super::{within_hold, Requests};
 use crate::storage::Storage;
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
@@ -18,7 +18,7 @@ thread_local! {
 /// last [`HOLD_SYNC_MS`]): a flush of its own is likely soon, so its event loop too may
 /// hold the log syncs just posted (see `Requests::serve`).
 pub fn busy_here() -> bool {
-    crate::clock::now_ms() - CALLED_MS.with(Cell::get) < HOLD_SYNC_MS
+    within_hold(CALLED_MS.with(Cell::get), crate::clock::now_ms())
 }
 
 /// A queue this thread serves: storage `id`'s requests, answered with `files`.

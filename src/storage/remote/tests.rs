@@ -146,20 +146,28 @@ fn a_sync_a_flush_covered_is_answered_without_running_and_a_busy_owner_holds_a_y
     let needed = Arc::new(AtomicBool::new(true));
     let answer = post(&needed);
     // (As if no time had passed since it was posted.)
-    assert_eq!(requests.serve_at(&files, f64::NEG_INFINITY), 0);
+    assert_eq!(requests.serve_holding(&files, &|_| true), 0);
     assert_eq!(requests.waiting(), 1, "held");
     needed.store(false, Ordering::Release);
-    assert_eq!(requests.serve_at(&files, f64::NEG_INFINITY), 1);
+    assert_eq!(requests.serve_holding(&files, &|_| true), 1);
     assert!(answer.join().expect("joined").expect("answered"));
     assert_eq!(runs.load(Ordering::Acquire), 0);
 
     // Held, then older than the hold: run, even by a busy owner.
     let answer = post(&Arc::new(AtomicBool::new(true)));
-    assert_eq!(requests.serve_at(&files, f64::NEG_INFINITY), 0);
+    assert_eq!(requests.serve_holding(&files, &|_| true), 0);
     let later = crate::clock::now_ms() + HOLD_SYNC_MS;
-    assert_eq!(requests.serve_at(&files, later), 1);
+    assert_eq!(
+        requests.serve_holding(&files, &|posted| within_hold(posted, later)),
+        1
+    );
     assert!(answer.join().expect("joined").expect("answered"));
     assert_eq!(runs.load(Ordering::Acquire), 1);
+
+    // The hold: under HOLD_SYNC_MS since it was posted, and nothing from a clock set back.
+    assert!(within_hold(later, later + HOLD_SYNC_MS / 2.0));
+    assert!(!within_hold(later, later + HOLD_SYNC_MS));
+    assert!(!within_hold(later + 1_000.0, later), "a clock set back");
 
     // An owner that is not busy (or waits) runs it at once; other calls are never held.
     let answer = post(&Arc::new(AtomicBool::new(true)));
@@ -171,7 +179,7 @@ fn a_sync_a_flush_covered_is_answered_without_running_and_a_busy_owner_holds_a_y
         std::thread::spawn(move || remote.create("000001.wal"))
     };
     until_waiting(&requests, 1);
-    assert_eq!(requests.serve_at(&files, f64::NEG_INFINITY), 1);
+    assert_eq!(requests.serve_holding(&files, &|_| true), 1);
     creating.join().expect("joined").expect("created");
 }
 
