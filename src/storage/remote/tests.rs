@@ -100,10 +100,17 @@ fn post_work(
     std::thread::spawn(move || remote.at_owner(work))
 }
 
-/// Waits until `requests` has `n` requests waiting.
+/// Waits until `requests` has `n` requests waiting, each in its slot (a post counts
+/// itself before it takes a slot).
 fn until_waiting(requests: &Requests, n: u32) {
     let started = crate::clock::now_ms();
-    while requests.waiting() != n {
+    let posted = || {
+        let slots = requests.slots.iter();
+        slots
+            .filter(|slot| !slot.load(Ordering::Acquire).is_null())
+            .count()
+    };
+    while requests.waiting() != n || posted() != n as usize {
         assert!(
             crate::clock::now_ms() - started < 5_000.0,
             "{n} requests never waited"
