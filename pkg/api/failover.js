@@ -34,8 +34,9 @@ export async function attachWithFailover(engine, id, options) {
   const newest = Atomics.load(options.failover.state, 0);
   if (newest > options.failover.generation) {
     const failover = { ...options.failover, generation: newest };
-    ({ id, files: options.files } = currentOwner(failover, options.storage));
-    options = { ...options, failover };
+    const owner = currentOwner(failover, options.storage);
+    id = owner.id;
+    options = { ...options, failover, files: owner.files };
   }
   const files = readersFiles(options.files);
   const db = await attachHandle(engine, id, options, files);
