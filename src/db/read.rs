@@ -120,18 +120,14 @@ impl Db {
             return Ok(());
         };
         let seek = crate::key::internal_key(key, seq, crate::key::ValueKind::SEEK);
-        let mut read = Some(read);
+        // (A version calls it once, with the newest version it finds.)
         let found = versions
             .current()
-            .get(&seek, &mut |found_seq, kind, value| {
-                if let Some(read) = read.take() {
-                    match kind {
-                        crate::key::ValueKind::Put => read(Some((found_seq, Some(value)))),
-                        crate::key::ValueKind::Delete => read(Some((found_seq, None))),
-                    }
-                }
+            .get(&seek, &mut |found_seq, kind, value| match kind {
+                crate::key::ValueKind::Put => read(Some((found_seq, Some(value)))),
+                crate::key::ValueKind::Delete => read(Some((found_seq, None))),
             })?;
-        if let (false, Some(read)) = (found, read) {
+        if !found {
             read(None);
         }
         Ok(())

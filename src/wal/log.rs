@@ -146,6 +146,20 @@ impl Log {
     /// The storage error that poisoned the log.
     pub fn try_flush(&self) -> Result<bool> {
         self.check()?;
+        self.flush_while(|| true)
+    }
+
+    /// As `try_flush`, for a sync of `segment` up to `end`: a thread without the files
+    /// asks the owner, which answers at once once a flush of its own covered these
+    /// bytes (it looks as each of its flushes ends), and flushes only if none did.
+    fn flush_unless_synced(&self, segment: &Arc<Segment>, end: u64) -> Result<bool> {
+        let segment = Arc::clone(segment);
+        self.flush_while(move || segment.synced() < end)
+    }
+
+    /// Flushes here if this thread may, else at the owner of the files, for as long as
+    /// `needed` answers true there.
+    fn flush_while(&self, needed: impl Fn() -> bool + Send + 'static) -> Result<bool> {
         if self.flushes_here() {
             return self.flush_here();
         }
@@ -153,21 +167,6 @@ impl Log {
         // its death (a worker terminated) cannot leave the flush held.
         let this = self.this.clone();
         let flush = move || this.upgrade().map_or(Ok(false), |log| log.try_flush());
-        let flushed = self.storage.at_owner(OwnerWork::new(flush, || true));
-        flushed.map_err(|err| self.poison_unless_refused(err))
-    }
-
-    /// As `try_flush`, for a sync of `segment` up to `end`: a thread without the files
-    /// asks the owner, which answers at once once a flush of its own covered these
-    /// bytes (it looks as each of its flushes ends), and flushes only if none did.
-    fn flush_unless_synced(&self, segment: &Arc<Segment>, end: u64) -> Result<bool> {
-        if self.flushes_here() {
-            return self.flush_here();
-        }
-        let this = self.this.clone();
-        let flush = move || this.upgrade().map_or(Ok(false), |log| log.try_flush());
-        let segment = Arc::clone(segment);
-        let needed = move || segment.synced() < end;
         let flushed = self.storage.at_owner(OwnerWork::new(flush, needed));
         flushed.map_err(|err| self.poison_unless_refused(err))
     }
