@@ -13,7 +13,7 @@ say "rust: wasm32 target for stable; $NIGHTLY with rust-src (the threaded build 
 rustup target add wasm32-unknown-unknown
 rustup toolchain list | grep -q "^$NIGHTLY" ||
   rustup toolchain install "$NIGHTLY" --profile minimal
-rustup component add rust-src --toolchain "$NIGHTLY"
+rustup component add rust-src clippy --toolchain "$NIGHTLY"
 rustup component add clippy rustfmt
 
 say "wasm-bindgen-cli $WASM_BINDGEN_VERSION"

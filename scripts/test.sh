@@ -5,6 +5,7 @@
 # (Playwright), then the browser tests again in Firefox and in WebKit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/toolchain.env
 
 step() { printf '\n=== %s\n' "$*"; }
 
@@ -15,6 +16,10 @@ step "format and lints"
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
+# The threaded build's own code (its allocator, the shared-memory paths), under its flags.
+RUSTFLAGS="-C target-feature=+atomics,+bulk-memory,+mutable-globals" \
+  cargo "+$NIGHTLY" clippy --release --lib --target wasm32-unknown-unknown \
+  -Z build-std=panic_abort,std --target-dir target/threaded-clippy -- -D warnings
 
 step "native tests"
 cargo test

@@ -21,10 +21,10 @@ pub use snapshot::SnapshotHandle;
 
 use wasm_bindgen::prelude::*;
 
-/// The threaded build allocates through a lock whose wait is bounded (see `alloc`).
+/// The threaded build allocates from a heap per thread (see `alloc`).
 #[cfg(target_feature = "atomics")]
 #[global_allocator]
-static ALLOCATOR: alloc::BoundedAlloc = alloc::BoundedAlloc;
+static ALLOCATOR: alloc::ThreadHeaps = alloc::ThreadHeaps;
 
 /// Installs the panic hook that reports Rust panics on the JS console. Idempotent.
 /// `may_wait`: this context may block (a worker, Node; not a browser's main thread), so
