@@ -141,7 +141,7 @@ impl Db {
         };
         self.inner.job_pending.load(Ordering::Acquire)
             || !self.inner.state.load().frozen.is_empty()
-            || crate::version::compaction::pick(&versions.current()).is_some()
+            || crate::version::compaction::pick(&versions.peek()).is_some()
     }
 
     /// How many tables level 0 holds now (0 for a store in memory). Writers look at it to
@@ -150,7 +150,7 @@ impl Db {
         self.inner
             .versions
             .as_ref()
-            .map_or(0, |versions| versions.current().levels[0].len())
+            .map_or(0, |versions| versions.peek().levels[0].len())
     }
 
     /// Writes every memtable to tables (the active one too, so the log it held is

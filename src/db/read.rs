@@ -122,7 +122,7 @@ impl Db {
         let seek = crate::key::internal_key(key, seq, crate::key::ValueKind::SEEK);
         // (A version calls it once, with the newest version it finds.)
         let found = versions
-            .current()
+            .peek()
             .get(&seek, &mut |found_seq, kind, value| match kind {
                 crate::key::ValueKind::Put => read(Some((found_seq, Some(value)))),
                 crate::key::ValueKind::Delete => read(Some((found_seq, None))),

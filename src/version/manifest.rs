@@ -358,6 +358,12 @@ impl VersionSet {
         self.current.load_full()
     }
 
+    /// The current version, for a short look: no reference count is taken (which every
+    /// thread's gets would otherwise contend on).
+    pub fn peek(&self) -> arc_swap::Guard<Arc<Version>> {
+        self.current.load()
+    }
+
     /// A fresh table number.
     pub fn new_table_number(&self) -> u64 {
         let mut log = self.log.lock();
