@@ -4,8 +4,9 @@
 //! std's allocator is one heap behind one spin lock that waits forever. A worker terminated
 //! inside `malloc` or `free` would leave that heap half-updated and locked, and every thread
 //! of the context, the page included, would stop at its next allocation. Here:
-//! - Each thread allocates from a heap of its own, with no lock. A heap's memory comes from
-//!   `memory.grow` in 64 KiB pages, and `OWNERS` records which heap each page belongs to.
+//! - Each thread allocates its blocks from a heap of its own, with no lock. A heap's memory
+//!   comes from `memory.grow` in 64 KiB pages, and `OWNERS` records which heap each page
+//!   belongs to.
 //! - A thread frees a block of its own heap at once. A block of another thread's heap goes
 //!   onto that heap's list of returned blocks (a lock-free push, which a thread cannot leave
 //!   half-done), and the heap's thread frees them at its next allocation.
@@ -13,12 +14,13 @@
 //!   ever enters it: what they free of it goes onto its list, which no one takes back. That
 //!   memory, and the heap's free memory, stay allocated until the context ends.
 //!
-//! A thread's first allocations (its stack and thread-local block, which wasm-bindgen's
-//! start makes before this thread's thread-locals work), and every allocation of a thread
-//! past the `OWNED` heaps, use one shared heap behind a lock whose wait is bounded: a
-//! thread that died holding it may have left the shared heap half-updated, so past the
-//! stall limit the waiter reports why on the console and stops its engine (a trap, which
-//! the package reports as `INTERNAL`), instead of hanging.
+//! One shared heap, behind a lock whose wait is bounded, holds the rest: large blocks
+//! (`LARGE` and up: few, and shared so that threads do not each keep their own peak), a
+//! thread's first allocations (its stack and thread-local block, which wasm-bindgen's start
+//! makes before this thread's thread-locals work), and every allocation of a thread past the
+//! `OWNED` heaps. A thread that died holding that lock may have left the shared heap
+//! half-updated, so past the stall limit the waiter reports why on the console and stops
+//! its engine (a trap, which the package reports as `INTERNAL`), instead of hanging.
 
 use crate::sync::stall::{Stall, DEFAULT_LIMIT_MS};
 use core::arch::wasm32;
@@ -39,6 +41,10 @@ const OWNED: usize = 64;
 /// The number of the shared heap (`HEAPS[0]`); `HEAPS[i]` is heap `i + 1`, and 0 is
 /// memory that no heap owns.
 const SHARED: u8 = 1;
+/// Blocks of this size and up come from the shared heap: they are few (memtable chunks,
+/// table buffers, large values), and memory freed in a thread's heap serves only that
+/// thread, so large blocks there would let each thread hold its own peak.
+const LARGE: usize = 256 * 1024;
 
 /// For each page of the 4 GiB address space, the heap its memory belongs to.
 static OWNERS: [AtomicU8; 1 << 16] = [const { AtomicU8::new(0) }; 1 << 16];
@@ -178,6 +184,16 @@ fn mine() -> u8 {
     }
 }
 
+/// The heap a block of `size` bytes comes from: this thread's, or for a large one the
+/// shared heap.
+fn heap_for(size: usize) -> u8 {
+    if size >= LARGE {
+        SHARED
+    } else {
+        mine()
+    }
+}
+
 /// A heap no thread has claimed, or the shared one when all are.
 fn claim() -> u8 {
     for (index, heap) in HEAPS.iter().enumerate().skip(1) {
@@ -312,14 +328,14 @@ fn lock_shared() -> Held {
 unsafe impl GlobalAlloc for ThreadHeaps {
     #[inline(never)]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let (dlmalloc, _held) = enter(mine());
+        let (dlmalloc, _held) = enter(heap_for(layout.size()));
         // SAFETY: forwarded with the caller's guarantees.
         unsafe { malloc(dlmalloc, layout) }
     }
 
     #[inline(never)]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let (dlmalloc, _held) = enter(mine());
+        let (dlmalloc, _held) = enter(heap_for(layout.size()));
         // SAFETY: forwarded with the caller's guarantees.
         unsafe { dlmalloc.calloc(layout.size(), layout.align()) }
     }
@@ -332,13 +348,14 @@ unsafe impl GlobalAlloc for ThreadHeaps {
 
     #[inline(never)]
     unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let heap = mine();
+        let heap = heap_for(new_size);
         if owner(block) == heap {
             let (dlmalloc, _held) = enter(heap);
             // SAFETY: forwarded with the caller's guarantees.
             return unsafe { dlmalloc.realloc(block, layout.size(), layout.align(), new_size) };
         }
-        // Another heap's block: a new one in this thread's, and the old one given back.
+        // Another heap's block: a new one in the heap for its new size, and the old one
+        // given back.
         // SAFETY: the caller guarantees `new_size` makes a valid layout with this align.
         let grown =
             unsafe { self.alloc(Layout::from_size_align_unchecked(new_size, layout.align())) };
@@ -346,7 +363,7 @@ unsafe impl GlobalAlloc for ThreadHeaps {
             // SAFETY: both blocks are live and hold at least the smaller size.
             unsafe {
                 ptr::copy_nonoverlapping(block, grown, layout.size().min(new_size));
-                free_into_owner(heap, block, layout.size());
+                free_into_owner(mine(), block, layout.size());
             }
         }
         grown
