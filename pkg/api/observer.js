@@ -36,8 +36,10 @@ export class Observer {
     return this.#call(() => this.#handle.metrics(this.#wasmMemory()));
   }
 
-  metricsText() {
-    return this.#call(() => this.#handle.metricsText(this.#wasmMemory()));
+  /** The metrics as Prometheus text (its renderer loads on first use). */
+  async metricsText() {
+    const report = this.metrics();
+    return (await import('./prometheus.js')).render(report);
   }
 
   stats() {

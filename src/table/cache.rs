@@ -1,9 +1,9 @@
 //! The block cache shared by every table of a store: decoded blocks by (table, offset),
 //! least recently used out first, bounded in bytes. Sharded to spread contention; each
-//! shard is a spin lock (never parks, so safe on the browser main thread), and counts its
-//! own hits and misses under it (one counter for all would be a line every reader writes).
+//! shard is a spin lock (never parks, so safe on the browser main thread).
 
 use super::block::Block;
+use crate::sync::atomic::{AtomicU64, Ordering};
 use crate::sync::SpinLock;
 use lru::LruCache;
 use std::sync::Arc;
@@ -13,8 +13,6 @@ const SHARDS: usize = 16;
 struct Shard {
     blocks: LruCache<(u64, u64), Arc<Block>>,
     bytes: usize,
-    hits: u64,
-    misses: u64,
 }
 
 /// Hit and miss counts of a cache.
@@ -32,6 +30,8 @@ pub struct CacheStats {
 pub struct BlockCache {
     shards: Vec<SpinLock<Shard>>,
     shard_capacity: usize,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl BlockCache {
@@ -43,12 +43,12 @@ impl BlockCache {
                     SpinLock::new(Shard {
                         blocks: LruCache::unbounded(),
                         bytes: 0,
-                        hits: 0,
-                        misses: 0,
                     })
                 })
                 .collect(),
             shard_capacity: capacity / SHARDS,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         }
     }
 
@@ -60,13 +60,18 @@ impl BlockCache {
 
     /// The block of `table` at `offset`, if cached.
     pub fn get(&self, table: u64, offset: u64) -> Option<Arc<Block>> {
-        let mut shard = self.shard((table, offset)).lock();
-        let found = shard.blocks.get(&(table, offset)).cloned();
-        if found.is_some() {
-            shard.hits += 1;
+        let found = self
+            .shard((table, offset))
+            .lock()
+            .blocks
+            .get(&(table, offset))
+            .cloned();
+        let counter = if found.is_some() {
+            &self.hits
         } else {
-            shard.misses += 1;
-        }
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
         found
     }
 
@@ -109,16 +114,11 @@ impl BlockCache {
 
     /// Hits, misses and bytes held.
     pub fn stats(&self) -> CacheStats {
-        self.shards
-            .iter()
-            .fold(CacheStats::default(), |sum, shard| {
-                let shard = shard.lock();
-                CacheStats {
-                    hits: sum.hits + shard.hits,
-                    misses: sum.misses + shard.misses,
-                    bytes: sum.bytes + shard.bytes,
-                }
-            })
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            bytes: self.shards.iter().map(|s| s.lock().bytes).sum(),
+        }
     }
 }
 

@@ -25,8 +25,27 @@ impl<'kvs> log::kv::VisitSource<'kvs> for Fields {
         key: log::kv::Key<'kvs>,
         value: log::kv::Value<'kvs>,
     ) -> Result<(), log::kv::Error> {
-        self.0.push((key.to_string(), value.to_string()));
+        self.0.push((key.to_string(), text(&value)));
         Ok(())
+    }
+}
+
+/// A field's value as text: numbers (fractions to three places), booleans and strings,
+/// the kinds the engine logs. Written without `Value`'s `Display`, which would bring the
+/// wasm build float formatting it has no other use for.
+fn text(value: &log::kv::Value) -> String {
+    if let Some(n) = value.to_u64() {
+        n.to_string()
+    } else if let Some(n) = value.to_i64() {
+        n.to_string()
+    } else if let Some(x) = value.to_f64() {
+        let thousandths = (x.abs() * 1000.0).round() as u64;
+        let sign = if x < 0.0 && thousandths > 0 { "-" } else { "" };
+        format!("{sign}{}.{:03}", thousandths / 1000, thousandths % 1000)
+    } else if let Some(b) = value.to_bool() {
+        b.to_string()
+    } else {
+        value.to_borrowed_str().unwrap_or_default().to_owned()
     }
 }
 

@@ -1,10 +1,11 @@
-//! Metrics, the Prometheus text and alerts, as the JS package reads them.
+//! Metrics and alerts, as the JS package reads them (it renders the Prometheus text
+//! itself: `pkg/api/prometheus.js`).
 
 use super::db::{object, DbHandle};
 use super::error::{js, to_js, JsResult};
 use super::options::{number, text};
 use crate::metrics::monitor::{Monitor, Rule};
-use crate::metrics::{prometheus, Report, Summary};
+use crate::metrics::{Report, Summary};
 use crate::Error;
 use wasm_bindgen::prelude::*;
 
@@ -134,15 +135,6 @@ impl DbHandle {
     /// Counters, latencies (ms), gauges: see the package's `db.metrics()`.
     pub fn metrics(&self, wasm_memory: Option<f64>) -> JsResult<js_sys::Object> {
         Ok(report_object(&self.db()?.metrics(), wasm_memory))
-    }
-
-    /// The metrics in the Prometheus text exposition format.
-    #[wasm_bindgen(js_name = metricsText)]
-    pub fn metrics_text(&self, wasm_memory: Option<f64>) -> JsResult<String> {
-        Ok(prometheus::render(
-            &self.db()?.metrics(),
-            wasm_memory.map(|b| b as u64),
-        ))
     }
 
     /// Replaces the alert rules: an array of `{ metric, above | below, name? }`.

@@ -67,6 +67,10 @@ for (const threads of [true, false]) {
     assert.equal(sampleOf(samples, 'ppdb_operations_total', { op: 'get' }).value, 100);
     assert.equal(sampleOf(samples, 'ppdb_bytes_written_total').value, m.bytes.written);
     assert.equal(sampleOf(samples, 'ppdb_latency_seconds_count', { op: 'put' }).value, 57);
+    const putSeconds = sampleOf(samples, 'ppdb_latency_seconds_sum', { op: 'put' }).value;
+    assert.ok(Math.abs(putSeconds * 1000 - m.latency.put.mean * 57) < 1e-9, `put latency sum ${putSeconds} s`);
+    // The engine's snake_case names, as the native renderer writes them.
+    assert.ok(samples.some((s) => s.name === 'ppdb_latency_seconds_count' && s.labels.op === 'wal_write'), 'wal_write latency');
     assert.ok(Math.abs(sampleOf(samples, 'ppdb_latency_seconds', { op: 'put', quantile: '0.99' }).value * 1000 - m.latency.put.p99) < 1e-9);
     assert.equal(sampleOf(samples, 'ppdb_level_tables', { level: '0' }).value, m.levels[0].tables);
     assert.ok(sampleOf(samples, 'ppdb_memory_bytes', { part: 'wasm' }).value > 0);
@@ -124,6 +128,10 @@ test('the engine logs to a callback in one format, quiet until asked', async () 
   assert.equal(opened.level, 'info');
   assert.equal(opened.module, 'ppdb::db');
   assert.deepEqual(Object.keys(opened.fields).sort(), ['dropped', 'millis', 'records', 'segments']);
+  // Field values are text: integers as such, fractions to three places.
+  assert.match(opened.fields.segments, /^\d+$/);
+  assert.match(opened.fields.millis, /^\d+\.\d{3}$/);
+  assert.match(flushed.fields.table, /^[1-9]\d*$/);
   await assert.rejects(setLogger({ level: 'loud' }), (err) => err.code === 'INVALID_ARGUMENT');
 });
 
