@@ -75,10 +75,10 @@ impl WriteBatch {
 
     /// Calls `write` with a batch of the one operation `kind` of `key` (and `value`, for a
     /// put), and returns what it returns. Where threads run (natively, the threaded wasm
-    /// build) the batch is this thread's, reused: a single put or delete allocates nothing,
-    /// as each allocation and free takes the heap's lock, which the other threads (the one
-    /// flushing and compacting among them) contend for. A batch grown past 64 KiB is let go
-    /// after use.
+    /// build) the batch is this thread's, reused: a single put or delete allocates nothing
+    /// (natively, allocators share state between threads; the threaded wasm build's
+    /// allocator has a heap per thread, but a block freed on another thread still goes
+    /// back through its owner's list). A batch grown past 64 KiB is let go after use.
     pub(crate) fn with_single<R>(
         kind: ValueKind,
         key: &[u8],

@@ -1,7 +1,10 @@
 // The threaded flavour: a shared memory, and worker_threads writing one store.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { open, attach, PpdbError } from '../../pkg/index.js';
 
@@ -78,9 +81,6 @@ test('attach rejects a value that is not a share token', async () => {
 // that write one after another reuse the memtables the ones before them filled and freed,
 // where heaps of their own would each have kept their own.
 test('worker_threads writing one after another reuse the memtable memory the ones before them freed', async () => {
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
   const root = mkdtempSync(join(tmpdir(), 'ppdb-heaps-'));
   const db = await open('heaps', { path: join(root, 'store'), memtableSize: 2 * 2 ** 20 });
   const token = db.share();
