@@ -19,22 +19,37 @@ function nextKey() {
   return key;
 }
 
-async function render(db) {
-  const items = [];
-  for await (const [key, text] of db.iterator({ prefix: 'todo:' })) {
-    const li = document.createElement('li');
-    li.dataset.key = key;
-    const span = document.createElement('span');
-    span.textContent = text;
-    const remove = document.createElement('button');
-    remove.textContent = 'Delete';
-    remove.className = 'delete';
-    li.append(span, remove);
-    items.push(li);
-    if (key > lastKey) lastKey = key;
-  }
-  $('#items').replaceChildren(...items);
+let shown = '';
+/** Shows the todos as they are now; leaves the list alone when they have not changed. */
+async function draw(db) {
+  const todos = await db.iterator({ prefix: 'todo:' }).all();
+  // Replacing the list under a click (between its press and release) would lose the click,
+  // so a render that finds nothing new (the watch's, after this tab's own render) keeps it.
+  const now = JSON.stringify(todos);
+  if (now === shown) return;
+  shown = now;
+  $('#items').replaceChildren(
+    ...todos.map(([key, text]) => {
+      const li = document.createElement('li');
+      li.dataset.key = key;
+      const span = document.createElement('span');
+      span.textContent = text;
+      const remove = document.createElement('button');
+      remove.textContent = 'Delete';
+      remove.className = 'delete';
+      li.append(span, remove);
+      if (key > lastKey) lastKey = key;
+      return li;
+    }),
+  );
 }
+
+let drawn = Promise.resolve();
+/**
+ * Renders one at a time, in order, so that an older render never shows after a newer one. The
+ * promise is that render's (its caller shows its error); the next render starts either way.
+ */
+const render = (db) => (drawn = drawn.catch(() => {}).then(() => draw(db)));
 
 /** Renders the list again whenever it changes, here or in another tab of the app. */
 async function follow(db) {
