@@ -1,9 +1,12 @@
 // The main-thread proxy. OPFS sync access handles exist only in dedicated workers, and a
-// page must never block, so on a page `open(name, { storage: 'opfs' })` starts a dedicated
-// module worker of the package's (pkg/proxy/proxy-worker.js), opens the store there with the
-// real package, and returns a ProxyDb: the same methods, each answered through a promise.
+// page must never block, so on a page `open(name, { storage: 'opfs' })` opens the store in
+// the page's proxy worker (pkg/proxy/proxy-worker.js, a dedicated module worker of the
+// package's, started by the first such open and shared by the page's stores) with the real
+// package, and returns a ProxyDb: the same methods, each answered through a promise.
 //
-// Protocol. Every message, either way, is an array (a batch):
+// Protocol. Each store talks to the worker through a MessageChannel of its own, whose port
+// the page hands over in a message of its own. Every message on a channel, either way, is
+// an array (a batch):
 //   page -> worker   [{ id, method, args, held? }, ...]   every request made during one task, in order
 //   worker -> page   [{ id, result } | { id, error: { code, message } }, ...]
 //                    every reply that settled during one task
@@ -17,6 +20,8 @@
 //   'watch.next'     [heldId, wait]    -> { changes, position, done }: a held watch's changes,
 //                                         once it has some or `wait` ms passed
 //   'release'        [heldId]          -> closes a held iterator, snapshot or watch
+//   'close'          []                -> closes the store, then the channel (the worker stays
+//                                         for the page's other stores)
 // A result that structured cloning would not carry intact (the iterator of iterator(),
 // keys() or values(); the Snapshot of snapshot(); the watch of watch()) stays in the worker,
 // held under the id of the request that made it; the reply is null (a watch: `{ position }`,
@@ -128,7 +133,11 @@ export class Connection {
     return this.#ended !== null;
   }
 
-  /** Terminates the worker; pending and later requests reject with `reason`. Idempotent. */
+  /**
+   * Ends the connection (the other end's `terminate()`: a store leaves the proxy worker, a
+   * client says goodbye to its owner); pending and later requests reject with `reason`.
+   * Idempotent.
+   */
   end(reason) {
     if (this.#ended) return;
     this.#ended = reason;
@@ -409,7 +418,7 @@ export class ProxyDb extends EventTarget {
           if (this.#token) return this.#token;
           throw new PpdbError('UNSUPPORTED', 'a store opened on OPFS from a page runs in a worker of its own: open it with threads: true to share it');
         },
-      // Closes the store in the worker (syncing it), then terminates the worker.
+      // Closes the store in the worker (syncing it), then leaves the worker.
       close: (method) =>
         async function () {
           if (this.#closed) return;
@@ -493,17 +502,103 @@ export class ProxyDb extends EventTarget {
   }
 }
 
+/** How long the page's proxy worker stays once no store uses it, for the next open. */
+export const IDLE_MS = 30_000;
+
 /**
- * Opens store `name` in a new proxy worker (on a page, for OPFS); resolves to its ProxyDb.
- * `options` are those of `open()`; they must survive structured cloning.
+ * The page's proxy worker: one for every store the page opens through a worker, each store
+ * on a MessageChannel of its own (the worker serves each port with a Server of its own), so
+ * that a second store, or a store closed and opened again, opens without starting a worker
+ * and loading the engine in it again. Stopped once no store has used it for IDLE_MS, or
+ * when it fails: every store on it then fails with INTERNAL, as one store did when each had
+ * a worker of its own.
+ */
+class ProxyWorker {
+  static #current = null;
+  #worker;
+  #ports = new Set();
+  #idle;
+  /** The page's shared memory this worker's threaded engine joined (threads: true), or null. */
+  #memory = null;
+
+  /**
+   * A port to a Server of its own in the page's proxy worker (started on first use).
+   * `memory`: the page's threaded engine's memory, for a store opened with threads: true. A
+   * worker joins one such memory for good, so a page whose threaded engine was replaced
+   * since (it died) gets a new worker; the old one stops once its stores closed.
+   */
+  static connect(memory = null) {
+    let current = ProxyWorker.#current;
+    if (!current || (memory && current.#memory && current.#memory !== memory)) current = ProxyWorker.#current = new ProxyWorker();
+    current.#memory ??= memory;
+    return current.#connect();
+  }
+
+  constructor() {
+    // Written out in full so that bundlers (Vite, webpack, ...) emit the worker as a chunk.
+    this.#worker = new Worker(new URL('./proxy-worker.js', import.meta.url), { type: 'module' });
+    this.#worker.addEventListener('error', (event) => {
+      this.#stop();
+      for (const port of [...this.#ports]) port.dispatchEvent(new ErrorEvent('error', { message: event.message }));
+    });
+  }
+
+  #connect() {
+    clearTimeout(this.#idle);
+    const channel = new MessageChannel();
+    this.#worker.postMessage(null, [channel.port2]);
+    const port = new StorePort(channel.port1, () => {
+      this.#ports.delete(port);
+      if (this.#ports.size === 0) this.#idle = setTimeout(() => this.#stop(), IDLE_MS);
+    });
+    this.#ports.add(port);
+    return port;
+  }
+
+  #stop() {
+    if (ProxyWorker.#current === this) ProxyWorker.#current = null;
+    clearTimeout(this.#idle);
+    this.#worker.terminate();
+  }
+}
+
+/** One store's end of its channel to the proxy worker: what Connection expects of a worker. */
+class StorePort extends EventTarget {
+  #port;
+  #left;
+
+  constructor(port, left) {
+    super();
+    this.#port = port;
+    this.#left = left;
+    port.onmessage = ({ data }) => this.dispatchEvent(new MessageEvent('message', { data }));
+    port.onmessageerror = () => this.dispatchEvent(new MessageEvent('messageerror'));
+  }
+
+  postMessage(messages, transfer) {
+    this.#port.postMessage(messages, transfer);
+  }
+
+  /**
+   * Leaves the worker: asks it to close this store (a no-op once the store closed) and to
+   * close the channel, whose end there is then closed too; later replies are dropped.
+   */
+  terminate() {
+    this.#port.postMessage([{ id: 0, method: 'close', args: [] }]);
+    this.#port.onmessage = null;
+    this.#left();
+  }
+}
+
+/**
+ * Opens store `name` in the page's proxy worker; resolves to its ProxyDb. `options` are
+ * those of `open()`; they must survive structured cloning.
  */
 export async function openThroughWorker(name, options) {
   // threads: true puts the store in the page's shared memory (see ProxyDb); the worker
   // joins the page's engine, loaded first.
   const engine = options.threads === true && sharedMemoryAvailable() ? await loadEngine('threaded') : null;
-  // Written out in full so that bundlers (Vite, webpack, ...) emit the worker as a chunk.
-  const worker = new Worker(new URL('./proxy-worker.js', import.meta.url), { type: 'module' });
-  const connection = new Connection(worker);
+  const connection = new Connection(ProxyWorker.connect(engine?.memory));
   try {
     if (!engine) return new ProxyDb(connection, await connection.call('open', [name, options]));
     const { getters, token } = await connection.call('open', [name, options, { module: engine.module, memory: engine.memory }]);

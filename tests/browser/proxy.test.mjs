@@ -494,15 +494,17 @@ for (const isolated of [true, false]) {
 
     test("'auto' runs the store in a worker (OPFS, or IndexedDB where workers have no sync access handles); 'indexeddb' still opens on the page itself", { timeout: TIMEOUT }, async () => {
       const got = await page.evaluate(async () => {
-        let before = workers.length;
+        // Calls sent to the page's proxy worker since `before` (an index into `sent`).
+        const sentPuts = (before) => sent.slice(before).flatMap((m) => m.methods ?? []).filter((m) => m === 'put').length;
+        let before = sent.length;
         const auto = await ppdb.open('auto');
         await auto.put('k', 'v');
-        const out = { auto: auto.storage, autoWorkers: workers.length - before, value: await auto.get('k') };
+        const out = { auto: auto.storage, autoPutsSent: sentPuts(before), value: await auto.get('k') };
         await auto.close();
-        before = workers.length;
+        before = sent.length;
         const idb = await ppdb.open('idb', { storage: 'indexeddb' });
         await idb.put('k', 'v');
-        Object.assign(out, { idb: idb.storage, idbWorkers: workers.length - before, idbValue: await idb.get('k') });
+        Object.assign(out, { idb: idb.storage, idbPutsSent: sentPuts(before), idbValue: await idb.get('k') });
         await idb.close();
         await ppdb.destroy('idb', { storage: 'indexeddb' });
         // destroy() with 'auto' deletes what open() with 'auto' opened.
@@ -513,7 +515,39 @@ for (const isolated of [true, false]) {
         await ppdb.destroy('auto');
         return out;
       });
-      assert.deepEqual(got, { auto: STORED, autoWorkers: 1, value: 'v', idb: 'indexeddb', idbWorkers: 0, idbValue: 'v', afterDestroy: undefined });
+      assert.deepEqual(got, { auto: STORED, autoPutsSent: 1, value: 'v', idb: 'indexeddb', idbPutsSent: 0, idbValue: 'v', afterDestroy: undefined });
+    });
+
+    test("a page's stores share its one proxy worker: a second store and a store opened again start no worker, and each keeps its own data", { timeout: TIMEOUT }, async () => {
+      const got = await page.evaluate(async () => {
+        const proxyWorkers = () => workers.filter((w) => w.url.includes('proxy-worker')).length;
+        const first = await ppdb.open('one', { storage: PROXIED });
+        const afterFirst = proxyWorkers();
+        const second = await ppdb.open('two', { storage: PROXIED });
+        await Promise.all([first.put('k', 'first'), second.put('k', 'second')]);
+        const values = [await first.get('k'), await second.get('k')];
+        // An iterator of one store open while the other closes and opens again.
+        const iterator = first.iterator();
+        await second.close();
+        const reopenedAt = performance.now();
+        const again = await ppdb.open('two', { storage: PROXIED });
+        const reopenMs = performance.now() - reopenedAt;
+        const out = {
+          started: proxyWorkers() - afterFirst,
+          values,
+          iterated: (await iterator.next()).value,
+          again: await again.get('k'),
+          secondClosed: await second.get('k').then(() => 'read', (err) => err.code),
+          reopenMs,
+        };
+        await iterator.close();
+        await Promise.all([first.close(), again.close()]);
+        await Promise.all([ppdb.destroy('one', { storage: PROXIED }), ppdb.destroy('two', { storage: PROXIED })]);
+        return out;
+      });
+      const { reopenMs, ...rest } = got;
+      assert.deepEqual(rest, { started: 0, values: ['first', 'second'], iterated: ['k', 'first'], again: 'second', secondClosed: 'CLOSED' });
+      console.log(`# reopen of a store on the page's proxy worker: ${reopenMs.toFixed(1)} ms`);
     });
 
     test('calls made in one task go out as one message, and their replies come back batched', { timeout: TIMEOUT }, async () => {
@@ -579,7 +613,7 @@ for (const isolated of [true, false]) {
       const got = await page.evaluate(async () => {
         const db = await ppdb.open('dies', { storage: PROXIED });
         await db.put('k', 'v');
-        const worker = workers.at(-1);
+        const worker = workers.findLast((w) => w.url.includes('proxy-worker'));
         const errorEvent = new Promise((resolve) => worker.addEventListener('error', resolve, { once: true }));
         // Not an array of requests: the worker throws, uncaught, and the page gets an error
         // event. The get goes out after it, so its reply comes after the error.
@@ -592,6 +626,12 @@ for (const isolated of [true, false]) {
           iterator: await outcome(db.iterator().next()),
           close: await outcome(db.close()),
           closed: db.closed,
+          // The next open starts a worker in its place, and finds what was written.
+          reopened: await ppdb.open('dies', { storage: PROXIED }).then(async (again) => {
+            const value = await again.get('k');
+            await again.close();
+            return { value, replaced: workers.findLast((w) => w.url.includes('proxy-worker')) !== worker };
+          }),
         };
       });
       assertRejected(got.pending, 'INTERNAL', 'a call pending when the worker died');
@@ -600,6 +640,7 @@ for (const isolated of [true, false]) {
       assertRejected(got.close, 'INTERNAL', 'close() after the worker died');
       assert.equal(got.closed, true);
       assert.match(got.later.message, /worker stopped/);
+      assert.deepEqual(got.reopened, { value: 'v', replaced: true });
     });
   });
 }
