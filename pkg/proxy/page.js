@@ -49,6 +49,9 @@ const MAX_PAGE = 1024;
 
 const closedError = () => new PpdbError('CLOSED', 'the store is closed');
 
+/** A ProxyDb's promise of the reason its worker stopped while the store was open. */
+export const workerStopped = Symbol('workerStopped');
+
 
 /** The page's end of the worker: requests out, batched per task; replies back to their promises. */
 export class Connection {
@@ -144,6 +147,7 @@ export class Connection {
     this.#worker.terminate();
     for (const { reject } of this.#pending.values()) reject(reason);
     this.#pending.clear();
+    this.onEnd?.(reason);
   }
 }
 
@@ -352,6 +356,8 @@ export class ProxyDb extends EventTarget {
   #token;
   /** Calls other than reads sent and not answered yet: reads go to the worker meanwhile. */
   #writing = 0;
+  #stoppedWith;
+  #workerStopped = new Promise((resolve) => (this.#stoppedWith = resolve));
   /** Reads answered on the page, and those sent to the worker (stats().pageReads). */
   #reads = { direct: 0, forwarded: 0 };
 
@@ -369,6 +375,15 @@ export class ProxyDb extends EventTarget {
     connection.owner = this;
     // Events of the worker's Db ('alert') are dispatched here.
     connection.onEvent = (type, detail) => this.dispatchEvent(new CustomEvent(type, { detail }));
+    // The worker stopped under an open store (pkg/proxy/tabs.js fails over from it).
+    connection.onEnd = (reason) => {
+      if (!this.#closed) this.#stoppedWith(reason);
+    };
+  }
+
+  /** @internal Resolves with why, if the worker stops while the store is open here. */
+  get [workerStopped]() {
+    return this.#workerStopped;
   }
 
   static {

@@ -26,7 +26,7 @@ import { ChainedBatch } from '../api/batch.js';
 import { PpdbError, closed as closedError } from '../api/errors.js';
 import { checkData } from '../api/encoding.js';
 import { defineDbSurface } from '../api/methods.js';
-import { Connection, ProxyDb } from './page.js';
+import { Connection, ProxyDb, workerStopped } from './page.js';
 import { Server, gettersOf } from './server.js';
 import { Changes } from '../api/watch.js';
 
@@ -109,6 +109,8 @@ export class SharedDb extends EventTarget {
   #channel;
   #inbox;
   #role = null;
+  /** The role this context had before it lost its files (see #lostFiles), until the next. */
+  #had = null;
   #target = null;
   /** The target the getters read (the last one, while a switch is under way). */
   #last = null;
@@ -174,7 +176,7 @@ export class SharedDb extends EventTarget {
 
   /** 'owner' if this context holds the store's files, 'client' if it forwards to the one that does. */
   get role() {
-    return this.#role;
+    return this.#role ?? this.#had;
   }
 
   /** True once `close()` was called. */
@@ -212,6 +214,27 @@ export class SharedDb extends EventTarget {
     });
     this.#switchTo('owner', db);
     this.#channel.postMessage({ type: 'owner', owner: this.#id });
+    db[workerStopped]?.then(() => this.#lostFiles(db));
+  }
+
+  /**
+   * This context's store went with the worker that held its files (the page's proxy
+   * worker stopped): the owner lock goes, so that the next context in line takes the files
+   * over (recovering them from the log, as after a crash), and this context lines up
+   * again: a client of that owner or, alone, the owner once more, with a new worker. Calls
+   * in flight to the worker failed with INTERNAL; later calls wait for the next owner.
+   */
+  #lostFiles(db) {
+    if (this.#closed || this.#target !== db) return;
+    for (const client of [...this.#servers.keys()]) this.#forget(client);
+    this.#had = this.#role;
+    this.#role = null;
+    this.#target = null;
+    const release = this.#releaseOwner;
+    this.#releaseOwner = null;
+    db.close().catch(() => {});
+    release?.();
+    this.#queue();
   }
 
   async #takeOver(release) {
@@ -280,7 +303,8 @@ export class SharedDb extends EventTarget {
   }
 
   #switchTo(role, target) {
-    const previous = this.#role;
+    const previous = this.#role ?? this.#had;
+    this.#had = null;
     this.#role = role;
     this.#target = target;
     this.#last = target;

@@ -609,9 +609,84 @@ for (const isolated of [true, false]) {
       assert.ok(got.ticksWhileWriting > 0, `the timer ticked ${got.ticks} times, never while writes were in flight`);
     });
 
-    test('a worker that dies fails pending and later calls with INTERNAL', { timeout: TIMEOUT }, async () => {
+    test("a page that owns a shared store and loses its worker fails over: the owner lock goes, the page takes the store again with a new worker (or reaches the tab that did), and every acknowledged write is there", { timeout: TIMEOUT }, async () => {
       const got = await page.evaluate(async () => {
-        const db = await ppdb.open('dies', { storage: PROXIED });
+        const proxyWorker = () => workers.findLast((w) => w.url.includes('proxy-worker'));
+        const db = await ppdb.open('lost-worker', { storage: PROXIED });
+        const roleBefore = db.role;
+        await db.put('a', '1');
+        const changes = [];
+        db.addEventListener('ownerchange', ({ detail }) => changes.push(detail));
+        const worker = proxyWorker();
+        const stopped = new Promise((resolve) => worker.addEventListener('error', resolve, { once: true }));
+        // Not a port: the worker throws, uncaught, and the page takes it for stopped.
+        rawPost(worker, { not: 'a port' });
+        await stopped;
+        // Calls made now wait for the next owner: this page again, with a new worker.
+        const out = { roleBefore, a: await db.get('a') };
+        await db.put('b', '2');
+        Object.assign(out, { b: await db.get('b'), role: db.role, changes, replaced: proxyWorker() !== worker });
+        await db.close();
+        const again = await ppdb.open('lost-worker', { storage: PROXIED, exclusive: true });
+        out.again = [await again.get('a'), await again.get('b')];
+        await again.close();
+        await ppdb.destroy('lost-worker', { storage: PROXIED });
+        return out;
+      });
+      assert.deepEqual(got, { roleBefore: 'owner', a: '1', b: '2', role: 'owner', changes: [{ role: 'owner', previous: 'owner' }], replaced: true, again: ['1', '2'] });
+    });
+
+    test("a second tab's client carries on when the owner tab's worker stops: it takes the files over, the owner tab becomes its client, and both see every write", { timeout: TIMEOUT }, async () => {
+      const second = await openPage(browser.context, server.url + FIXTURE);
+      try {
+        await ppdbLoaded(second);
+        await page.evaluate(async (storage) => {
+          window.lost = await ppdb.open('lost-worker-tabs', { storage });
+          await lost.put('a', '1');
+          window.lostChanges = [];
+          lost.addEventListener('ownerchange', ({ detail }) => lostChanges.push(detail));
+        }, PROXIED);
+        await second.evaluate(async (storage) => {
+          window.lost = await ppdb.open('lost-worker-tabs', { storage });
+          window.lostChanges = [];
+          lost.addEventListener('ownerchange', ({ detail }) => lostChanges.push(detail));
+        }, PROXIED);
+        assert.equal(await second.evaluate(() => lost.role), 'client');
+        await page.evaluate(async () => {
+          const worker = workers.findLast((w) => w.url.includes('proxy-worker'));
+          const stopped = new Promise((resolve) => worker.addEventListener('error', resolve, { once: true }));
+          rawPost(worker, { not: 'a port' });
+          await stopped;
+        });
+        // The second tab was in line for the files: it takes them over. (A call it made
+        // before then would have gone to the first tab, and rejected with OWNER_CHANGED.)
+        const fromSecond = await second.evaluate(async () => {
+          if (lost.role !== 'owner') await new Promise((resolve) => lost.addEventListener('ownerchange', resolve, { once: true }));
+          const a = await lost.get('a');
+          await lost.put('b', '2');
+          return { a, role: lost.role, changes: lostChanges };
+        });
+        const fromFirst = await page.evaluate(async () => {
+          await lost.put('c', '3');
+          return { b: await lost.get('b'), role: lost.role, changes: lostChanges };
+        });
+        const c = await second.evaluate(() => lost.get('c'));
+        assert.deepEqual(fromSecond, { a: '1', role: 'owner', changes: [{ role: 'owner', previous: 'client' }] });
+        assert.deepEqual(fromFirst, { b: '2', role: 'client', changes: [{ role: 'client', previous: 'owner' }] });
+        assert.equal(c, '3');
+        await page.evaluate(() => lost.close());
+        await second.evaluate(async (storage) => {
+          await lost.close();
+          await ppdb.destroy('lost-worker-tabs', { storage });
+        }, PROXIED);
+      } finally {
+        await second.close();
+      }
+    });
+
+    test('a worker that dies fails pending and later calls of its store with INTERNAL (exclusive: no other context to fail over to)', { timeout: TIMEOUT }, async () => {
+      const got = await page.evaluate(async () => {
+        const db = await ppdb.open('dies', { storage: PROXIED, exclusive: true });
         await db.put('k', 'v');
         const worker = workers.findLast((w) => w.url.includes('proxy-worker'));
         const errorEvent = new Promise((resolve) => worker.addEventListener('error', resolve, { once: true }));
@@ -627,7 +702,7 @@ for (const isolated of [true, false]) {
           close: await outcome(db.close()),
           closed: db.closed,
           // The next open starts a worker in its place, and finds what was written.
-          reopened: await ppdb.open('dies', { storage: PROXIED }).then(async (again) => {
+          reopened: await ppdb.open('dies', { storage: PROXIED, exclusive: true }).then(async (again) => {
             const value = await again.get('k');
             await again.close();
             return { value, replaced: workers.findLast((w) => w.url.includes('proxy-worker')) !== worker };
