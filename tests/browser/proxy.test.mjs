@@ -636,6 +636,25 @@ for (const isolated of [true, false]) {
       assert.deepEqual(got, { roleBefore: 'owner', a: '1', b: '2', role: 'owner', changes: [{ role: 'owner', previous: 'owner' }], replaced: true, again: ['1', '2'] });
     });
 
+    test("a page's threads: true store fails over too: opened again in a new worker, its reads still answered on the page", { skip: !(isolated && SHARED_MEMORY && STORED === 'opfs') && 'needs shared memory and OPFS', timeout: TIMEOUT }, async () => {
+      const got = await page.evaluate(async () => {
+        const db = await ppdb.open('lost-worker-threads', { storage: 'opfs', threads: true });
+        await db.put('a', '1');
+        const worker = workers.findLast((w) => w.url.includes('proxy-worker'));
+        const stopped = new Promise((resolve) => worker.addEventListener('error', resolve, { once: true }));
+        rawPost(worker, { not: 'a port' });
+        await stopped;
+        const a = await db.get('a');
+        await db.put('b', '2');
+        const out = { a, b: await db.get('b'), role: db.role, direct: (await db.stats()).pageReads.direct };
+        await db.close();
+        await ppdb.destroy('lost-worker-threads', { storage: 'opfs' });
+        return out;
+      });
+      // Both gets after the failover answered on the page (the store's new handle there).
+      assert.deepEqual(got, { a: '1', b: '2', role: 'owner', direct: 2 });
+    });
+
     test("a second tab's client carries on when the owner tab's worker stops: it takes the files over, the owner tab becomes its client, and both see every write", { timeout: TIMEOUT }, async () => {
       const second = await openPage(browser.context, server.url + FIXTURE);
       try {
