@@ -525,8 +525,8 @@ export const IDLE_MS = 30_000;
  * on a MessageChannel of its own (the worker serves each port with a Server of its own), so
  * that a second store, or a store closed and opened again, opens without starting a worker
  * and loading the engine in it again. Stopped once no store has used it for IDLE_MS, or
- * when it fails: every store on it then fails with INTERNAL, as one store did when each had
- * a worker of its own.
+ * when it fails: every store on it then fails with INTERNAL (a store shared with other tabs
+ * fails over, see pkg/proxy/tabs.js), and the next open starts another.
  */
 class ProxyWorker {
   static #current = null;
