@@ -32,7 +32,7 @@ let joined = null;
  * Joins the page's threaded engine (`{ module, memory }`), once: every store opened with
  * threads: true brings it again, but its memory arrives as a new Memory object each time,
  * which the loader would take for another engine's. The page sends this worker one memory
- * only (see ProxyWorker in ./page.js).
+ * only (see ProxyWorker in ./page-worker.js).
  */
 function joinPage(engine) {
   if (!joined) {
