@@ -21,9 +21,20 @@ fn keys(list: &SkipList) -> Vec<Vec<u8>> {
 
 #[test]
 fn concurrent_inserts_are_all_linked_in_order_and_readers_see_whole_nodes() {
+    check(false);
+}
+
+/// The same, each writer inserting its two keys through one splice, which the other
+/// writer's inserts make stale in some interleavings.
+#[test]
+fn inserts_through_a_splice_are_linked_in_order_too() {
+    check(true);
+}
+
+fn check(with_splice: bool) {
     let mut model = loom::model::Builder::new();
     model.preemption_bound = Some(3);
-    model.check(|| {
+    model.check(move || {
         let list = Arc::new(SkipList::new(Arena::new(4096), |a, b| a.cmp(b), 0));
         list.insert(&[b"m"], b"m");
         let writers: Vec<_> = [[b"c", b"x"], [b"d", b"a"]]
@@ -31,8 +42,13 @@ fn concurrent_inserts_are_all_linked_in_order_and_readers_see_whole_nodes() {
             .map(|pair| {
                 let list = Arc::clone(&list);
                 thread::spawn(move || {
+                    let mut splice = list.splice();
                     for k in pair {
-                        list.insert(&[k], k);
+                        if with_splice {
+                            splice.insert(&[k], k);
+                        } else {
+                            list.insert(&[k], k);
+                        }
                     }
                 })
             })

@@ -15,22 +15,26 @@ import { BatchWriter } from './wire.js';
  */
 export function encodeBatch(operations, checks, { valueEncoding, maxValueSize, keyLength, key }) {
   const writer = new BatchWriter(operations.length);
+  // Names for errors, made into strings only when one is thrown: building two strings per
+  // operation was half of a large batch's encoding time in Node.
+  const what = { i: 0, toString: () => `operation ${what.i}` };
+  const keyWhat = { toString: () => `${what}: key` };
   for (let i = 0; i < operations.length; i++) {
     const op = operations[i];
-    const what = `operation ${i}`;
+    what.i = i;
     if (op === null || typeof op !== 'object') throw invalid(`${what} is not an object, got ${describe(op)}`);
     const type = readField(op, 'type', what);
     if (type === 'put') {
       const own = readField(op, 'valueEncoding', what);
       const encoding = own === undefined ? valueEncoding : checkEncoding(own, 'valueEncoding');
-      const k = checkData(readField(op, 'key', what), `${what}: key`);
+      const k = checkData(readField(op, 'key', what), keyWhat);
       const raw = readField(op, 'value', what);
       const value = encoding === 'json' || encoding === 'structured' ? encodeValue(raw, encoding) : checkData(raw, 'value');
       const [keyBytes, valueBytes] = writer.put(k, value);
-      keyLength(keyBytes, `${what}: key`);
+      keyLength(keyBytes, keyWhat);
       if (valueBytes > maxValueSize) throw invalid(`value is ${valueBytes} bytes, the limit is ${maxValueSize}`);
     } else if (type === 'del') {
-      keyLength(writer.del(checkData(readField(op, 'key', what), `${what}: key`)), `${what}: key`);
+      keyLength(writer.del(checkData(readField(op, 'key', what), keyWhat)), keyWhat);
     } else {
       throw invalid(`${what} has type ${describe(type)}; expected 'put' or 'del'`);
     }

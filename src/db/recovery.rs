@@ -118,16 +118,11 @@ impl Replay<'_> {
             .active
             .begin_write()
             .ok_or_else(|| Error::Io("recovery memtable frozen".into()))?;
-        let mut seq = batch.sequence();
-        for op in batch.iter() {
-            let op = op?;
-            writer.add(seq, op.kind(), op.key(), op.value());
-            seq += 1;
-        }
+        writer.add_batch(batch.sequence(), batch);
         drop(writer);
         self.report.records += 1;
         self.report.entries += batch.len() as u64;
-        self.last = seq - 1;
+        self.last = batch.sequence() + batch.len() as u64 - 1;
         if self.active.approximate_size() >= self.options.memtable_size {
             self.active.freeze();
             let full = std::mem::replace(

@@ -262,9 +262,7 @@ impl Db {
                 frame(slot.offset, payload.encoded(), &mut framed);
                 state.segment.write(&slot, &framed);
             }
-            for (seq, op) in (slot.first_seq..).zip(batch.iter().flatten()) {
-                writer.add(seq, op.kind(), op.key(), op.value());
-            }
+            writer.add_batch(slot.first_seq, batch);
             let range = crate::db::sequence::Range {
                 first: slot.first_seq,
                 last: slot.last_seq,

@@ -72,6 +72,14 @@ for (const [flavour, options] of flavours) {
       await rejectsWith(db.batch([{ type: 'put', key: 'c', value: '3' }, { type: 'merge', key: 'c' }]), 'INVALID_ARGUMENT');
       await rejectsWith(db.batch([{ type: 'put', key: 'c' }]), 'INVALID_ARGUMENT');
       await rejectsWith(db.batch('not an array'), 'INVALID_ARGUMENT');
+      // Errors name the operation (and its part) that was refused.
+      const named = (operations, message) =>
+        assert.rejects(db.batch(operations), (err) => err.code === 'INVALID_ARGUMENT' && message.test(err.message) || assert.fail(err.message));
+      const fine = { type: 'put', key: 'c', value: '3' };
+      await named([fine, fine, { type: 'put', key: 7, value: 'x' }], /^operation 2: key must be a string or a Uint8Array/);
+      await named([fine, { type: 'del', key: 'x'.repeat(20000) }], /operation 1: key/);
+      await named([fine, fine, fine, null], /^operation 3 is not an object/);
+      await named([{ type: 'merge', key: 'c' }], /^operation 0 has type the string "merge"/);
       assert.equal(await db.get('c'), undefined, 'part of a rejected batch was written');
       await db.batch([]);
       await db.close();
