@@ -233,10 +233,20 @@ impl WriteGuard<'_> {
             }
             return;
         }
-        let mut ops: Vec<_> = ops.map(|(seq, op)| Ordered::new(seq, op)).collect();
-        merge_sort(&mut ops, Ordered::before);
-        for Ordered { seq, op, .. } in ops {
-            self.insert(&mut splice, seq, op.kind(), op.key(), op.value());
+        // Sorted a part at a time, so that sorting takes a bounded amount of memory
+        // however many operations the batch holds.
+        let mut ops = ops.map(|(seq, op)| Ordered::new(seq, op));
+        let mut part = Vec::with_capacity(batch.len().min(SORTED_PART));
+        loop {
+            part.clear();
+            part.extend(ops.by_ref().take(SORTED_PART));
+            if part.is_empty() {
+                return;
+            }
+            merge_sort(&mut part, Ordered::before);
+            for &Ordered { seq, op, .. } in &part {
+                self.insert(&mut splice, seq, op.kind(), op.key(), op.value());
+            }
         }
     }
 
@@ -269,6 +279,11 @@ impl WriteGuard<'_> {
 /// Batches of this many operations or more go into the memtable in key order (see
 /// [`WriteGuard::add_batch`]); below it, sorting costs more than it saves.
 const SORTED_BATCH: usize = 16;
+
+/// A batch is sorted this many operations at a time: its sort then takes at most 6 MiB
+/// (two buffers of 48-byte entries), where a whole batch of millions of small operations
+/// would take more than the operations' nodes.
+const SORTED_PART: usize = 1 << 16;
 
 /// An operation of a batch with its sequence number, as the batch's sort moves it: its
 /// key's first 16 bytes are here, so that most comparisons read no key bytes elsewhere
@@ -571,7 +586,7 @@ mod tests {
                 key
             },
         ];
-        // Sizes on both sides of SORTED_BATCH, in shuffled order, in key order, and with
+        // Sizes on both sides of SORTED_BATCH and of SORTED_PART, in shuffled order, in key order, and with
         // keys written more than once (the last write of a key is its newest version).
         for key_of in shapes {
             for (len, keys) in [
@@ -580,6 +595,8 @@ mod tests {
                 (500, 100),
                 (500, 1000),
                 (2000, 2000),
+                // More than one part sorted at a time.
+                (SORTED_PART + 1000, 30_000),
             ] {
                 for sorted in [false, true] {
                     let mut batch = WriteBatch::new();
