@@ -280,9 +280,9 @@ impl WriteGuard<'_> {
 /// [`WriteGuard::add_batch`]); below it, sorting costs more than it saves.
 const SORTED_BATCH: usize = 16;
 
-/// A batch is sorted this many operations at a time: its sort then takes at most 6 MiB
-/// (two buffers of 48-byte entries), where a whole batch of millions of small operations
-/// would take more than the operations' nodes.
+/// A batch is sorted this many operations at a time: its sort then takes at most 6 MiB in
+/// wasm (two buffers of 48-byte entries; 8 MiB natively), where a whole batch of millions
+/// of small operations would take more than the operations' nodes.
 const SORTED_PART: usize = 1 << 16;
 
 /// An operation of a batch with its sequence number, as the batch's sort moves it: its
