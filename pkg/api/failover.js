@@ -3,10 +3,17 @@
 // Worker terminated). Every attached worker waits for the owner's Web Lock
 // (pkg/storage/owner.js); once it is granted, the owner is gone. Then, one at a time (the
 // failover lock, `ppdb-failover:<base>`), the attached workers look at the store's failover
-// state, three words in shared memory [generation, share id, files id] of the current
-// owner: the first finds no newer owner there, opens the files itself (recovering the log
-// as any open does) and shares the store, becoming the owner of the next generation, and
-// records it; the others find that generation and attach to it.
+// state, words in shared memory that record the current owner (pkg/storage/owner.js,
+// recordOwner): the first finds no newer owner there, opens the files itself (recovering
+// the log as any open does) and shares the store, becoming the owner of the next
+// generation, and records it; the others find that generation and attach to it.
+//
+// A page's store (opened on a page with `threads: true`: its files in the page's worker) is
+// the page's to open again: if that worker dies, the page opens the store in a new worker
+// (pkg/proxy/page.js), which records itself as the next owner, and the attached workers wait
+// for it (up to PAGE_REOPEN_WAIT) and attach to it, rather than take the files the page
+// waits for. Only if the page closes the store (or does not open it again in time) does an
+// attached worker take the files over.
 //
 // attach() returns a FailoverDb: each call goes to the Db of the store's current owner.
 // Calls in flight at the old one when its owner went fail (IO, or CLOSED), as its
@@ -20,10 +27,12 @@
 import { defineDbSurface } from './methods.js';
 import { openHere } from './open.js';
 import { attachHandle } from './attach.js';
-import { readersFiles } from '../storage/owner.js';
+import { OWNER, readersFiles, recordOwner } from '../storage/owner.js';
 
 /** How long a worker taking the files over waits for the old owner's Web Lock on them (ms). */
 const TAKE_OVER_WAIT = 10_000;
+/** How long attached workers wait for a page to open its store again in a new worker (ms). */
+const PAGE_REOPEN_WAIT = 10_000;
 
 /**
  * A Db over the store shared as `id` in `engine`, its files owned by another thread (see
@@ -31,7 +40,7 @@ const TAKE_OVER_WAIT = 10_000;
  */
 export async function attachWithFailover(engine, id, options) {
   // A token from before a failover: attach to the owner now.
-  const newest = Atomics.load(options.failover.state, 0);
+  const newest = Atomics.load(options.failover.state, OWNER.generation);
   if (newest > options.failover.generation) {
     const failover = { ...options.failover, generation: newest };
     const owner = currentOwner(failover, options.storage);
@@ -49,9 +58,20 @@ export async function attachWithFailover(engine, id, options) {
  */
 function currentOwner({ state, base, generation }, storage) {
   return {
-    id: Atomics.load(state, 1),
-    files: { kind: 'owner', id: Atomics.load(state, 2), name: `${base}:${generation}`, commits: storage === 'indexeddb' },
+    id: Atomics.load(state, OWNER.shareId),
+    files: { kind: 'owner', id: Atomics.load(state, OWNER.filesId), name: `${base}:${generation}`, commits: storage === 'indexeddb' },
   };
+}
+
+/**
+ * Resolves once the page whose store it is has opened it again after owner `generation`
+ * (see the top), has closed it, or has not opened it again within PAGE_REOPEN_WAIT.
+ */
+async function pageReopened(state, generation) {
+  for (const started = Date.now(); Date.now() - started < PAGE_REOPEN_WAIT; ) {
+    if (Atomics.load(state, OWNER.generation) > generation || Atomics.load(state, OWNER.page) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** @internal A Db whose calls go to the current owner's store (see the top); use attach(). */
@@ -106,10 +126,11 @@ export class FailoverDb extends EventTarget {
     this.#engine.wasm.ownerGone(files.id);
     const old = this.#db;
     const { state, base, generation } = this.#failover;
+    if (Atomics.load(state, OWNER.page) === 1) await pageReopened(state, generation);
     try {
       await navigator.locks.request(`ppdb-failover:${base}`, async () => {
         if (this.#closed) return;
-        const newest = Atomics.load(state, 0);
+        const newest = Atomics.load(state, OWNER.generation);
         if (newest > generation) await this.#follow(newest);
         else await this.#takeOver(generation + 1);
       });
@@ -133,10 +154,7 @@ export class FailoverDb extends EventTarget {
       await db.close();
       return;
     }
-    const { state } = failover;
-    Atomics.store(state, 1, token.id);
-    Atomics.store(state, 2, token.options.files.id);
-    Atomics.store(state, 0, generation);
+    recordOwner(failover, token, false);
     this.#failover = failover;
     this.#use(db, null);
   }

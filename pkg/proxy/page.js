@@ -519,6 +519,13 @@ export class ProxyDb extends EventTarget {
 }
 
 /**
+ * The failover state (pkg/api/failover.js) of each store opened here with threads: true
+ * whose worker stopped under it, by name: workers attached to the store wait for the page
+ * to open it again, and the next open of it here continues that state as its next owner.
+ */
+const orphaned = new Map();
+
+/**
  * Opens store `name` in the page's proxy worker; resolves to its ProxyDb. `options` are
  * those of `open()`; they must survive structured cloning.
  */
@@ -527,11 +534,23 @@ export async function openThroughWorker(name, options) {
   // joins the page's engine, loaded first.
   const engine = options.threads === true && sharedMemoryAvailable() ? await loadEngine('threaded') : null;
   const connection = new Connection(ProxyWorker.connect(engine?.memory));
+  const previous = engine ? orphaned.get(name) : undefined;
+  if (previous) orphaned.delete(name);
   try {
     if (!engine) return new ProxyDb(connection, await connection.call('open', [name, options]));
-    const { getters, token } = await connection.call('open', [name, options, { module: engine.module, memory: engine.memory }]);
-    return new ProxyDb(connection, getters, await attachHere(token, engine), token);
+    const { getters, token } = await connection.call('open', [name, options, { module: engine.module, memory: engine.memory }, previous]);
+    const db = new ProxyDb(connection, getters, await attachHere(token, engine), token);
+    // Shared across tabs, the store is opened again here (or at the tab that takes it over:
+    // see pkg/proxy/tabs.js); `exclusive`, it is not, and the attached workers take it over.
+    const { failover } = token.options;
+    db[workerStopped].then(async () => {
+      if (!options.exclusive) return orphaned.set(name, failover);
+      const { OWNER } = await import('../storage/owner.js');
+      Atomics.store(failover.state, OWNER.page, 0);
+    });
+    return db;
   } catch (err) {
+    if (previous && !orphaned.has(name)) orphaned.set(name, previous);
     connection.end(err);
     throw err;
   }

@@ -10,6 +10,7 @@
 // and bundlers reject a worker whose module graph starts itself.
 import { openHere } from '../api/open.js';
 import { loadEngine } from '../engine/loader.js';
+import { OWNER, recordOwner } from '../storage/owner.js';
 import { Server, failure, gettersOf } from './server.js';
 
 /**
@@ -49,22 +50,38 @@ function serveStore(port) {
       /**
        * Opens the store; answers the Db's getters. With `engine` (`{ module, memory }`, the
        * page's threaded engine) the store opens in the page's memory, and the answer is
-       * `{ getters, token }`, `token` what the page attaches to (`db.share()`).
+       * `{ getters, token }`, `token` what the page attaches to (`db.share()`), and the
+       * store is recorded as the page's in its failover state. `previous`: the failover
+       * state of this store as the page opened it before, in a worker that died; this
+       * worker becomes its next owner, which the workers attached to it wait for
+       * (pkg/api/failover.js), recorded under the lock with which they would take it over.
        */
-      async open(name, options, engine) {
+      async open(name, options, engine, previous) {
         if (this.db) throw failure('INTERNAL', 'this channel already serves a store');
         if (engine) await joinPage(engine);
-        const db = await openHere(name, options);
+        const opening = async (failover) => {
+          const db = await openHere(name, options, failover);
+          if (!engine) return { db, token: null };
+          const token = db.share();
+          recordOwner(token.options.failover, token, true);
+          return { db, token };
+        };
+        const { db, token } = previous
+          ? await navigator.locks.request(`ppdb-failover:${previous.base}`, () => opening({ ...previous, generation: Atomics.load(previous.state, OWNER.generation) + 1 }))
+          : await opening(undefined);
         this.db = db;
+        this.failover = token?.options.failover;
         // Alerts raised in here are events of the page's Db too.
         db.addEventListener('alert', (event) => this.event('alert', event.detail));
-        return engine ? { getters: gettersOf(db), token: db.share() } : gettersOf(db);
+        return token ? { getters: gettersOf(db), token } : gettersOf(db);
       },
       /**
        * Closes the store (the page's close(), or the page leaving the channel), then the
        * channel, once this answer is posted: what the page still held here goes with it.
        */
       async close() {
+        // The page lets its store go: a worker attached to it takes the files over at once.
+        if (this.failover) Atomics.store(this.failover.state, OWNER.page, 0);
         try {
           await this.db?.close();
         } finally {

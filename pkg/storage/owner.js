@@ -67,8 +67,8 @@ export function serveFiles(wasm, memory, id) {
  */
 export function serveOwner(wasm, memory, id, options, commit) {
   const failover = (options.failover ??= {
-    // [generation, share id, files id] of the current owner
-    state: new Int32Array(new SharedArrayBuffer(12)),
+    // The current owner, see recordOwner.
+    state: new Int32Array(new SharedArrayBuffer(16)),
     base: crypto.randomUUID(),
     generation: 0,
     reopen: options.reopen,
@@ -89,6 +89,22 @@ export function serveOwner(wasm, memory, id, options, commit) {
       release?.();
     },
   };
+}
+
+/** The words of a store's failover state (`failover.state`, shared by all its threads). */
+export const OWNER = { generation: 0, shareId: 1, filesId: 2, page: 3 };
+
+/**
+ * Records the owner of `failover.generation` in the store's failover state: its share() token
+ * (`token.id`, its files' id) and whether it is a page's store (its files in the page's
+ * worker, which the page opens again in a new worker if that one dies), the generation
+ * last, as attached workers read it first (pkg/api/failover.js).
+ */
+export function recordOwner({ state, generation }, token, page) {
+  Atomics.store(state, OWNER.shareId, token.id);
+  Atomics.store(state, OWNER.filesId, token.options.files.id);
+  Atomics.store(state, OWNER.page, page ? 1 : 0);
+  Atomics.store(state, OWNER.generation, generation);
 }
 
 /**

@@ -249,3 +249,25 @@ export async function installStorageWorkerHelpers(page) {
       });
   });
 }
+
+/**
+ * Helpers in a page for tests/browser/fixtures/shared-worker.mjs: `spawn()` resolves to a
+ * worker once it listens; `call(worker, message)` to its answer, or rejects with its
+ * error; `sleep(ms)`.
+ */
+export async function installSharedWorkerHelpers(page) {
+  await page.evaluate(() => {
+    window.spawn = () =>
+      new Promise((resolve, reject) => {
+        const worker = new Worker('/tests/browser/fixtures/shared-worker.mjs', { type: 'module' });
+        worker.onmessage = () => resolve(worker);
+        worker.onerror = (event) => reject(new Error(event.message ?? 'the worker failed to load'));
+      });
+    window.call = (worker, message) =>
+      new Promise((resolve, reject) => {
+        worker.onmessage = ({ data }) => (data.type === 'error' ? reject(new Error(data.error)) : resolve(data.result));
+        worker.postMessage(message);
+      });
+    window.sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  });
+}

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ENGINE, launch, openPage, ppdbLoaded, repoRoot, serve, SHARED_MEMORY } from './harness.mjs';
+import { ENGINE, installSharedWorkerHelpers, launch, openPage, ppdbLoaded, repoRoot, serve, SHARED_MEMORY } from './harness.mjs';
 import { readmeBlock } from '../js/fixtures/readme.mjs';
 
 /** Kill rounds of the first test (PPDB_SHARED_ROUNDS for more). */
@@ -29,22 +29,7 @@ before(async () => {
   browser = await launch();
   page = await openPage(browser.context, server.url + 'tests/browser/fixtures/api.html');
   await ppdbLoaded(page);
-  // spawn(): a shared-worker.mjs worker, once it listens; call(worker, message): its
-  // answer, or a rejection with its error.
-  await page.evaluate(() => {
-    window.spawn = () =>
-      new Promise((resolve, reject) => {
-        const worker = new Worker('/tests/browser/fixtures/shared-worker.mjs', { type: 'module' });
-        worker.onmessage = () => resolve(worker);
-        worker.onerror = (event) => reject(new Error(event.message ?? 'the worker failed to load'));
-      });
-    window.call = (worker, message) =>
-      new Promise((resolve, reject) => {
-        worker.onmessage = ({ data }) => (data.type === 'error' ? reject(new Error(data.error)) : resolve(data.result));
-        worker.postMessage(message);
-      });
-    window.sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-  });
+  await installSharedWorkerHelpers(page);
 });
 
 after(async () => {

@@ -1,0 +1,123 @@
+// A store a page opened with `threads: true` (its files in the package's worker, its memory
+// the page's) and shared with workers through share(), attacked by stopping the package's
+// worker while the workers write: the page opens the store again in a new worker and the
+// attached workers follow it there (they do not take the files the page waits for); once
+// the page closes the store, or the store was `exclusive` (nothing opens it again), an
+// attached worker takes the files over. Nothing acknowledged is lost.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { ENGINE, installSharedWorkerHelpers, launch, openPage, ppdbLoaded, repoRoot, serve, SHARED_MEMORY } from './harness.mjs';
+
+/** OPFS with sync access handles and shared memory: Chromium and Firefox. */
+const RUNS = SHARED_MEMORY && ENGINE !== 'webkit';
+
+let server, browser, page;
+
+before(async () => {
+  if (!RUNS) return;
+  server = await serve({ root: repoRoot, port: 0 });
+  browser = await launch();
+  // The proxy fixture records the workers the package starts (`workers`) and posts past it (`rawPost`).
+  page = await openPage(browser.context, server.url + 'tests/browser/fixtures/proxy.html');
+  await ppdbLoaded(page);
+  await installSharedWorkerHelpers(page);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+for (const exclusive of [false, true]) {
+  const what = exclusive
+    ? "an exclusive store is not opened again: the page's calls fail with INTERNAL, and an attached worker takes the files over at once"
+    : 'the page opens the store again in a new worker and both attached workers follow it there (neither takes the files over), then, once the page closes the store, one of them takes the files over';
+  test(`a page's threads: true OPFS store shared with two workers writing synced batches, its worker stopped: ${what}; every worker writes on, and every acknowledged batch is there`, { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 90_000 }, async () => {
+    const result = await page.evaluate(async (exclusive) => {
+      const settled = (promise) => promise.then((value) => ({ value }), (err) => ({ error: err?.code ?? String(err) }));
+      const problems = [];
+      const acked = new Int32Array(new SharedArrayBuffer(8));
+      /** Waits until both writers acknowledged 5 more batches (15 s at most). */
+      const writersGoOn = async (when) => {
+        const before = [...acked];
+        const started = performance.now();
+        while ([0, 1].some((w) => acked[w] < before[w] + 5) && performance.now() - started < 15_000) await sleep(20);
+        for (const w of [0, 1]) if (acked[w] < before[w] + 5) problems.push(`${when}: writer ${w} stalled at ${acked[w]} batches`);
+      };
+      const owners = async () => Promise.all(writers.map((worker) => call(worker, { cmd: 'owns' })));
+
+      const name = `page-store-${exclusive ? 'exclusive' : 'shared'}`;
+      await ppdb.destroy(name, { storage: 'opfs' });
+      const db = await ppdb.open(name, { storage: 'opfs', threads: true, exclusive });
+      await db.put('page', 'before');
+      const token = db.share();
+      const writers = [];
+      for (let w = 0; w < 2; w++) {
+        const worker = await spawn();
+        await call(worker, { cmd: 'attach', token });
+        writers.push(worker);
+      }
+      await Promise.all(writers.map((worker, w) => call(worker, { cmd: 'write', writer: w, acked, wait: false, retry: true })));
+      await sleep(200 + Math.random() * 200);
+
+      // The package's worker stops: not a port, so it throws, uncaught.
+      const worker = workers.findLast((w) => w.url.includes('proxy-worker'));
+      const stopped = new Promise((resolve) => worker.addEventListener('error', resolve, { once: true }));
+      rawPost(worker, { not: 'a port' });
+      await stopped;
+      const out = { page: [await settled(db.get('page')), await settled(db.put('page', 'after'))] };
+      await writersGoOn('after the worker stopped');
+      out.afterStop = (await owners()).map(({ owns, changes }) => ({ owns, changes: { ...changes } }));
+      for (const [w, writer] of writers.entries()) {
+        const { missing } = await call(writer, { cmd: 'seesAcked', writers: [0, 1], acked });
+        if (missing.length) problems.push(`after the worker stopped: worker ${w} does not see ${JSON.stringify(missing)}`);
+      }
+      if (!exclusive) {
+        const [a, b] = [acked[0] - 1, acked[1] - 1];
+        const seen = await db.getMany([`w0-${a}-a`, `w1-${b}-b`]);
+        if (seen[0] !== `0/${a}` || seen[1] !== `1/${b}`) problems.push(`the page does not see the workers' writes: ${seen}`);
+        if ((await call(writers[0], { cmd: 'get', key: 'page' })).value !== 'after') problems.push("worker 0 does not see the page's write");
+        // The page lets the store go: a worker takes the files over, and both write on.
+        await db.close();
+        await writersGoOn('after the page closed the store');
+        out.afterClose = (await owners()).map(({ owns }) => owns);
+      }
+      for (const writer of writers) writer.terminate();
+      const final = [...acked];
+      if (exclusive) await db.close().catch(() => {});
+      // (A terminated worker's Web Locks go a little later in Firefox: the open waits for them.)
+      const again = await ppdb.open(name, { storage: 'opfs', exclusive: true, lockTimeout: 10_000 });
+      for (const w of [0, 1]) {
+        for (let i = 0; i < final[w]; i++) {
+          const [a, b] = await again.getMany([`w${w}-${i}-a`, `w${w}-${i}-b`]);
+          if (a !== `${w}/${i}` || b !== `${w}/${i}`) {
+            problems.push(`writer ${w}'s acknowledged batch ${i} of ${final[w]}: ${a}, ${b}`);
+            break;
+          }
+        }
+      }
+      out.reopened = await again.get('page');
+      await again.close();
+      await ppdb.destroy(name, { storage: 'opfs' });
+      return { problems, ...out, acked: final };
+    }, exclusive);
+    assert.deepEqual(result.problems, []);
+    assert.ok(result.acked.every((n) => n > 10), `acknowledged: ${result.acked}`);
+    if (exclusive) {
+      // Nothing opens the store again on the page; one worker took the files, the other follows it.
+      assert.deepEqual(result.page.map((r) => r.error), ['INTERNAL', 'INTERNAL']);
+      assert.deepEqual(result.afterStop.map((w) => w.owns).sort(), [false, true]);
+      assert.deepEqual(result.afterStop.map((w) => w.changes.seen), [1, 1]);
+      assert.equal(result.reopened, 'before');
+    } else {
+      assert.deepEqual(result.page, [{ value: 'before' }, { value: undefined }]);
+      // Both follow the page's new worker: one change of owner each, neither took the files.
+      assert.deepEqual(result.afterStop, [
+        { owns: false, changes: { seen: 1, here: 0 } },
+        { owns: false, changes: { seen: 1, here: 0 } },
+      ]);
+      assert.deepEqual(result.afterClose.sort(), [false, true]);
+      assert.equal(result.reopened, 'after');
+    }
+  });
+}
