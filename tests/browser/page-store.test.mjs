@@ -29,11 +29,13 @@ after(async () => {
 });
 
 for (const exclusive of [false, true]) {
+  // Shared across tabs, the page opens the store again each time.
+  const stops = exclusive ? 1 : 3;
   const what = exclusive
     ? "an exclusive store is not opened again: the page's calls fail with INTERNAL, and an attached worker takes the files over at once"
-    : 'the page opens the store again in a new worker and both attached workers follow it there (neither takes the files over), then, once the page closes the store, one of them takes the files over';
+    : `${stops} times over, the page opens the store again in a new worker and both attached workers follow it there (neither takes the files over), then, once the page closes the store, one of them takes the files over`;
   test(`a page's threads: true OPFS store shared with two workers writing synced batches, its worker stopped: ${what}; every worker writes on, and every acknowledged batch is there`, { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 90_000 }, async () => {
-    const result = await page.evaluate(async (exclusive) => {
+    const result = await page.evaluate(async ({ exclusive, stops }) => {
       const settled = (promise) => promise.then((value) => ({ value }), (err) => ({ error: err?.code ?? String(err) }));
       const problems = [];
       const acked = new Int32Array(new SharedArrayBuffer(8));
@@ -60,23 +62,26 @@ for (const exclusive of [false, true]) {
       await Promise.all(writers.map((worker, w) => call(worker, { cmd: 'write', writer: w, acked, wait: false, retry: true })));
       await sleep(200 + Math.random() * 200);
 
-      // The package's worker stops: not a port, so it throws, uncaught.
-      const worker = workers.findLast((w) => w.url.includes('proxy-worker'));
-      const stopped = new Promise((resolve) => worker.addEventListener('error', resolve, { once: true }));
-      rawPost(worker, { not: 'a port' });
-      await stopped;
-      const out = { page: [await settled(db.get('page')), await settled(db.put('page', 'after'))] };
-      await writersGoOn('after the worker stopped');
-      out.afterStop = (await owners()).map(({ owns, changes }) => ({ owns, changes: { ...changes } }));
-      for (const [w, writer] of writers.entries()) {
-        const { missing } = await call(writer, { cmd: 'seesAcked', writers: [0, 1], acked });
-        if (missing.length) problems.push(`after the worker stopped: worker ${w} does not see ${JSON.stringify(missing)}`);
+      // The package's worker stops (not a port: it throws, uncaught), `stops` times over.
+      const out = { page: [] };
+      for (let stop = 0; stop < stops; stop++) {
+        const worker = workers.findLast((w) => w.url.includes('proxy-worker'));
+        const stopped = new Promise((resolve) => worker.addEventListener('error', resolve, { once: true }));
+        rawPost(worker, { not: 'a port' });
+        await stopped;
+        out.page.push(await settled(db.get('page')), await settled(db.put('page', `after ${stop}`)));
+        await writersGoOn(`after stop ${stop}`);
+        for (const [w, writer] of writers.entries()) {
+          const { missing } = await call(writer, { cmd: 'seesAcked', writers: [0, 1], acked });
+          if (missing.length) problems.push(`after stop ${stop}: worker ${w} does not see ${JSON.stringify(missing)}`);
+        }
       }
+      out.afterStop = (await owners()).map(({ owns, changes }) => ({ owns, changes: { ...changes } }));
       if (!exclusive) {
         const [a, b] = [acked[0] - 1, acked[1] - 1];
         const seen = await db.getMany([`w0-${a}-a`, `w1-${b}-b`]);
         if (seen[0] !== `0/${a}` || seen[1] !== `1/${b}`) problems.push(`the page does not see the workers' writes: ${seen}`);
-        if ((await call(writers[0], { cmd: 'get', key: 'page' })).value !== 'after') problems.push("worker 0 does not see the page's write");
+        if ((await call(writers[0], { cmd: 'get', key: 'page' })).value !== `after ${stops - 1}`) problems.push("worker 0 does not see the page's write");
         // The page lets the store go: a worker takes the files over, and both write on.
         await db.close();
         await writersGoOn('after the page closed the store');
@@ -100,7 +105,7 @@ for (const exclusive of [false, true]) {
       await again.close();
       await ppdb.destroy(name, { storage: 'opfs' });
       return { problems, ...out, acked: final };
-    }, exclusive);
+    }, { exclusive, stops });
     assert.deepEqual(result.problems, []);
     assert.ok(result.acked.every((n) => n > 10), `acknowledged: ${result.acked}`);
     if (exclusive) {
@@ -110,14 +115,16 @@ for (const exclusive of [false, true]) {
       assert.deepEqual(result.afterStop.map((w) => w.changes.seen), [1, 1]);
       assert.equal(result.reopened, 'before');
     } else {
-      assert.deepEqual(result.page, [{ value: 'before' }, { value: undefined }]);
-      // Both follow the page's new worker: one change of owner each, neither took the files.
+      // Each time the page reads its last write and writes again.
+      const page = Array.from({ length: stops }, (_, stop) => [{ value: stop ? `after ${stop - 1}` : 'before' }, { value: undefined }]).flat();
+      assert.deepEqual(result.page, page);
+      // Both follow each new worker of the page: a change of owner each time, neither took the files.
       assert.deepEqual(result.afterStop, [
-        { owns: false, changes: { seen: 1, here: 0 } },
-        { owns: false, changes: { seen: 1, here: 0 } },
+        { owns: false, changes: { seen: stops, here: 0 } },
+        { owns: false, changes: { seen: stops, here: 0 } },
       ]);
       assert.deepEqual(result.afterClose.sort(), [false, true]);
-      assert.equal(result.reopened, 'after');
+      assert.equal(result.reopened, `after ${stops - 1}`);
     }
   });
 }
