@@ -9,7 +9,8 @@
 // Messages are structured clones on BroadcastChannels. On `ppdb:<name>`, which every
 // context of the store hears:
 //   { type: 'hello' }                              a context looks for the owner
-//   { type: 'owner', owner }                       the owner's id (in answer, or on taking over)
+//   { type: 'owner', owner, restarted }            the owner's id (in answer, or on taking over;
+//                                                  `restarted`: it opened its store again)
 // and on `ppdb:<name>:<id>`, the inbox of context `id` (so a call costs only its two ends):
 //   { type: 'requests', client, owner, requests }  a client's requests (pkg/proxy/page.js protocol)
 //   { type: 'replies', client, owner, replies }    the owner's replies to one client
@@ -121,6 +122,8 @@ export class SharedDb extends EventTarget {
   #closed = false;
   #stop = new AbortController();
   #releaseOwner = null;
+  /** Opening again the store this context owns (see #lostFiles): clients attach again. */
+  #restarting = false;
   #releaseClient = null;
   /** Calls waiting for an owner: resolvers of #ready(). */
   #waiting = [];
@@ -213,7 +216,8 @@ export class SharedDb extends EventTarget {
       for (const { server } of this.#servers.values()) server.event('alert', detail);
     });
     this.#switchTo('owner', db);
-    this.#channel.postMessage({ type: 'owner', owner: this.#id });
+    this.#channel.postMessage({ type: 'owner', owner: this.#id, restarted: this.#restarting });
+    this.#restarting = false;
     db[workerStopped]?.then(() => this.#lostFiles(db));
   }
 
@@ -222,7 +226,9 @@ export class SharedDb extends EventTarget {
    * worker stopped): the owner lock goes, so that the next context in line takes the files
    * over (recovering them from the log, as after a crash), and this context lines up
    * again: a client of that owner or, alone, the owner once more, with a new worker. Calls
-   * in flight to the worker failed with INTERNAL; later calls wait for the next owner.
+   * in flight to the worker failed with INTERNAL; later calls wait for the next owner. A
+   * `threads: true` store stays here, opened again (its workers can follow it only in this
+   * page's memory: pkg/api/failover.js), and its clients attach again (`restarted`).
    */
   #lostFiles(db) {
     if (this.#closed || this.#target !== db) return;
@@ -233,6 +239,10 @@ export class SharedDb extends EventTarget {
     const release = this.#releaseOwner;
     this.#releaseOwner = null;
     db.close().catch(() => {});
+    if (release && this.#options.threads === true) {
+      this.#restarting = true;
+      return this.#takeOver(release);
+    }
     release?.();
     this.#queue();
   }
@@ -259,7 +269,7 @@ export class SharedDb extends EventTarget {
         if (this.#role === 'owner') this.#channel.postMessage({ type: 'owner', owner: this.#id });
         break;
       case 'owner':
-        if (message.owner !== this.#id && message.owner !== this.#port?.owner) this.#attach(message.owner);
+        if (message.owner !== this.#id && (message.owner !== this.#port?.owner || message.restarted)) this.#attach(message.owner);
         break;
       case 'requests':
         if (this.#role === 'owner' && message.owner === this.#id) this.#serverFor(message.client).handle(message.requests);

@@ -128,3 +128,83 @@ for (const exclusive of [false, true]) {
     }
   });
 }
+
+test("a page's threads: true OPFS store shared with workers and with a second tab, its worker stopped: the page keeps the store (the second tab, first in line for it, does not take it), opens it again, and the workers follow it; the second tab attaches again and reads and writes; every acknowledged batch is there", { skip: !RUNS && 'needs OPFS sync access handles and shared memory', timeout: 90_000 }, async () => {
+  const second = await openPage(browser.context, server.url + 'tests/browser/fixtures/proxy.html');
+  try {
+    await ppdbLoaded(second);
+    const name = 'page-store-tabs';
+    await page.evaluate(async (name) => {
+      await ppdb.destroy(name, { storage: 'opfs' });
+      window.tabsDb = await ppdb.open(name, { storage: 'opfs', threads: true });
+      window.tabsAcked = new Int32Array(new SharedArrayBuffer(8));
+      window.tabsWriters = [];
+      for (let w = 0; w < 2; w++) {
+        const worker = await spawn();
+        await call(worker, { cmd: 'attach', token: tabsDb.share() });
+        tabsWriters.push(worker);
+      }
+      await Promise.all(tabsWriters.map((worker, w) => call(worker, { cmd: 'write', writer: w, acked: tabsAcked, wait: false, retry: true })));
+    }, name);
+    // The second tab forwards to the page, and waits in line for the store.
+    const secondRole = await second.evaluate(async (name) => {
+      window.db = await ppdb.open(name, { storage: 'opfs', threads: true });
+      await db.put('second', 'before');
+      return db.role;
+    }, name);
+    const result = await page.evaluate(async () => {
+      const problems = [];
+      const acked = tabsAcked;
+      const worker = workers.findLast((w) => w.url.includes('proxy-worker'));
+      const stopped = new Promise((resolve) => worker.addEventListener('error', resolve, { once: true }));
+      rawPost(worker, { not: 'a port' });
+      await stopped;
+      const before = [...acked];
+      const started = performance.now();
+      while ([0, 1].some((w) => acked[w] < before[w] + 5) && performance.now() - started < 15_000) await sleep(20);
+      for (const w of [0, 1]) if (acked[w] < before[w] + 5) problems.push(`writer ${w} stalled at ${acked[w]} batches`);
+      const owners = await Promise.all(tabsWriters.map((w) => call(w, { cmd: 'owns' })));
+      return { problems, role: tabsDb.role, second: await tabsDb.get('second'), owners: owners.map(({ owns, changes }) => ({ owns, seen: changes.seen })), acked: [...acked] };
+    });
+    // The second tab's calls go to the page's store again (one in flight as it attaches again fails with OWNER_CHANGED: written again).
+    const fromSecond = await second.evaluate(async (acked) => {
+      await db.put('second', 'after').catch((err) => (err.code === 'OWNER_CHANGED' ? db.put('second', 'after') : Promise.reject(err)));
+      const seen = await db.getMany([`w0-${acked[0] - 1}-a`, `w1-${acked[1] - 1}-b`]);
+      return { role: db.role, seen };
+    }, result.acked);
+    const final = await page.evaluate(async (name) => {
+      for (const worker of tabsWriters) worker.terminate();
+      const acked = [...tabsAcked];
+      return { acked, second: await tabsDb.get('second') };
+    }, name);
+    await second.evaluate(() => db.close());
+    const missing = await page.evaluate(async ({ name, acked }) => {
+      await tabsDb.close();
+      const again = await ppdb.open(name, { storage: 'opfs', exclusive: true, lockTimeout: 10_000 });
+      const missing = [];
+      for (const w of [0, 1]) {
+        for (let i = 0; i < acked[w]; i++) {
+          const [a, b] = await again.getMany([`w${w}-${i}-a`, `w${w}-${i}-b`]);
+          if (a !== `${w}/${i}` || b !== `${w}/${i}`) {
+            missing.push(`writer ${w}'s acknowledged batch ${i} of ${acked[w]}: ${a}, ${b}`);
+            break;
+          }
+        }
+      }
+      await again.close();
+      await ppdb.destroy(name, { storage: 'opfs' });
+      return missing;
+    }, { name, acked: final.acked });
+    assert.equal(secondRole, 'client');
+    assert.deepEqual(result.problems, []);
+    assert.equal(result.role, 'owner');
+    assert.equal(result.second, 'before');
+    assert.deepEqual(result.owners, [{ owns: false, seen: 1 }, { owns: false, seen: 1 }]);
+    const [a, b] = result.acked;
+    assert.deepEqual(fromSecond, { role: 'client', seen: [`0/${a - 1}`, `1/${b - 1}`] });
+    assert.equal(final.second, 'after');
+    assert.deepEqual(missing, []);
+  } finally {
+    await second.close();
+  }
+});
