@@ -166,10 +166,11 @@ test("a page's threads: true OPFS store shared with workers and with a second ta
       const owners = await Promise.all(tabsWriters.map((w) => call(w, { cmd: 'owns' })));
       return { problems, role: tabsDb.role, second: await tabsDb.get('second'), owners: owners.map(({ owns, changes }) => ({ owns, seen: changes.seen })), acked: [...acked] };
     });
-    // The second tab's calls go to the page's store again (one in flight as it attaches again fails with OWNER_CHANGED: written again).
+    // The second tab's calls go to the page's store again (one in flight as it attaches again fails with OWNER_CHANGED: made again).
     const fromSecond = await second.evaluate(async (acked) => {
-      await db.put('second', 'after').catch((err) => (err.code === 'OWNER_CHANGED' ? db.put('second', 'after') : Promise.reject(err)));
-      const seen = await db.getMany([`w0-${acked[0] - 1}-a`, `w1-${acked[1] - 1}-b`]);
+      const again = (fn) => fn().catch((err) => (err.code === 'OWNER_CHANGED' ? fn() : Promise.reject(err)));
+      await again(() => db.put('second', 'after'));
+      const seen = await again(() => db.getMany([`w0-${acked[0] - 1}-a`, `w1-${acked[1] - 1}-b`]));
       return { role: db.role, seen };
     }, result.acked);
     const final = await page.evaluate(async (name) => {
