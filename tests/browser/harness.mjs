@@ -253,7 +253,11 @@ export async function installStorageWorkerHelpers(page) {
 /**
  * Helpers in a page for tests/browser/fixtures/shared-worker.mjs: `spawn()` resolves to a
  * worker once it listens; `call(worker, message)` to its answer, or rejects with its
- * error; `sleep(ms)`.
+ * error; `sleep(ms)`. For its writers (each counting its acknowledged batches in `acked`,
+ * one slot per writer): `stalled(acked, writers)` waits until each writer of `writers` has
+ * 5 more acknowledged (15 s at most) and resolves to those that do not, as `writer w
+ * stalled at n batches`; `missingBatches(db, acked, writers)` reads each writer's batches
+ * in `db` and resolves to the first of each that is missing or not whole.
  */
 export async function installSharedWorkerHelpers(page) {
   await page.evaluate(() => {
@@ -269,5 +273,26 @@ export async function installSharedWorkerHelpers(page) {
         worker.postMessage(message);
       });
     window.sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    window.stalled = async (acked, writers) => {
+      const before = writers.map((w) => Atomics.load(acked, w));
+      const started = performance.now();
+      const behind = () => writers.filter((w, i) => Atomics.load(acked, w) < before[i] + 5);
+      while (behind().length && performance.now() - started < 15_000) await sleep(20);
+      return behind().map((w) => `writer ${w} stalled at ${Atomics.load(acked, w)} batches`);
+    };
+    window.missingBatches = async (db, acked, writers) => {
+      const missing = [];
+      for (const w of writers) {
+        const n = Atomics.load(acked, w);
+        for (let i = 0; i < n; i++) {
+          const [a, b] = await db.getMany([`w${w}-${i}-a`, `w${w}-${i}-b`]);
+          if (a !== `${w}/${i}` || b !== `${w}/${i}`) {
+            missing.push(`writer ${w}'s acknowledged batch ${i} of ${n}: ${a}, ${b}`);
+            break;
+          }
+        }
+      }
+      return missing;
+    };
   });
 }

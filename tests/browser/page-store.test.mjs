@@ -41,10 +41,7 @@ for (const exclusive of [false, true]) {
       const acked = new Int32Array(new SharedArrayBuffer(8));
       /** Waits until both writers acknowledged 5 more batches (15 s at most). */
       const writersGoOn = async (when) => {
-        const before = [...acked];
-        const started = performance.now();
-        while ([0, 1].some((w) => acked[w] < before[w] + 5) && performance.now() - started < 15_000) await sleep(20);
-        for (const w of [0, 1]) if (acked[w] < before[w] + 5) problems.push(`${when}: writer ${w} stalled at ${acked[w]} batches`);
+        for (const stall of await stalled(acked, [0, 1])) problems.push(`${when}: ${stall}`);
       };
       const owners = async () => Promise.all(writers.map((worker) => call(worker, { cmd: 'owns' })));
 
@@ -92,15 +89,7 @@ for (const exclusive of [false, true]) {
       if (exclusive) await db.close().catch(() => {});
       // (A terminated worker's Web Locks go a little later in Firefox: the open waits for them.)
       const again = await ppdb.open(name, { storage: 'opfs', exclusive: true, lockTimeout: 10_000 });
-      for (const w of [0, 1]) {
-        for (let i = 0; i < final[w]; i++) {
-          const [a, b] = await again.getMany([`w${w}-${i}-a`, `w${w}-${i}-b`]);
-          if (a !== `${w}/${i}` || b !== `${w}/${i}`) {
-            problems.push(`writer ${w}'s acknowledged batch ${i} of ${final[w]}: ${a}, ${b}`);
-            break;
-          }
-        }
-      }
+      problems.push(...(await missingBatches(again, acked, [0, 1])));
       out.reopened = await again.get('page');
       await again.close();
       await ppdb.destroy(name, { storage: 'opfs' });
@@ -159,10 +148,7 @@ test("a page's threads: true OPFS store shared with workers and with a second ta
       const stopped = new Promise((resolve) => worker.addEventListener('error', resolve, { once: true }));
       rawPost(worker, { not: 'a port' });
       await stopped;
-      const before = [...acked];
-      const started = performance.now();
-      while ([0, 1].some((w) => acked[w] < before[w] + 5) && performance.now() - started < 15_000) await sleep(20);
-      for (const w of [0, 1]) if (acked[w] < before[w] + 5) problems.push(`writer ${w} stalled at ${acked[w]} batches`);
+      problems.push(...(await stalled(acked, [0, 1])));
       const owners = await Promise.all(tabsWriters.map((w) => call(w, { cmd: 'owns' })));
       return { problems, role: tabsDb.role, second: await tabsDb.get('second'), owners: owners.map(({ owns, changes }) => ({ owns, seen: changes.seen })), acked: [...acked] };
     });
@@ -173,29 +159,19 @@ test("a page's threads: true OPFS store shared with workers and with a second ta
       const seen = await again(() => db.getMany([`w0-${acked[0] - 1}-a`, `w1-${acked[1] - 1}-b`]));
       return { role: db.role, seen };
     }, result.acked);
-    const final = await page.evaluate(async (name) => {
+    const secondLast = await page.evaluate(async () => {
       for (const worker of tabsWriters) worker.terminate();
-      const acked = [...tabsAcked];
-      return { acked, second: await tabsDb.get('second') };
-    }, name);
+      return tabsDb.get('second');
+    });
     await second.evaluate(() => db.close());
-    const missing = await page.evaluate(async ({ name, acked }) => {
+    const missing = await page.evaluate(async (name) => {
       await tabsDb.close();
       const again = await ppdb.open(name, { storage: 'opfs', exclusive: true, lockTimeout: 10_000 });
-      const missing = [];
-      for (const w of [0, 1]) {
-        for (let i = 0; i < acked[w]; i++) {
-          const [a, b] = await again.getMany([`w${w}-${i}-a`, `w${w}-${i}-b`]);
-          if (a !== `${w}/${i}` || b !== `${w}/${i}`) {
-            missing.push(`writer ${w}'s acknowledged batch ${i} of ${acked[w]}: ${a}, ${b}`);
-            break;
-          }
-        }
-      }
+      const missing = await missingBatches(again, tabsAcked, [0, 1]);
       await again.close();
       await ppdb.destroy(name, { storage: 'opfs' });
       return missing;
-    }, { name, acked: final.acked });
+    }, name);
     assert.equal(secondRole, 'client');
     assert.deepEqual(result.problems, []);
     assert.equal(result.role, 'owner');
@@ -203,7 +179,7 @@ test("a page's threads: true OPFS store shared with workers and with a second ta
     assert.deepEqual(result.owners, [{ owns: false, seen: 1 }, { owns: false, seen: 1 }]);
     const [a, b] = result.acked;
     assert.deepEqual(fromSecond, { role: 'client', seen: [`0/${a - 1}`, `1/${b - 1}`] });
-    assert.equal(final.second, 'after');
+    assert.equal(secondLast, 'after');
     assert.deepEqual(missing, []);
   } finally {
     await second.close();

@@ -523,12 +523,7 @@ for (const storage of ['opfs', 'indexeddb']) {
         workers[owner].terminate();
         alive = alive.filter((w) => w !== owner);
         // Every remaining writer goes on: 5 more batches acknowledged within 15 s.
-        const before = alive.map((w) => Atomics.load(acked, w));
-        const started = performance.now();
-        while (alive.some((w, i) => Atomics.load(acked, w) < before[i] + 5) && performance.now() - started < 15_000) await sleep(20);
-        for (const [i, w] of alive.entries()) {
-          if (Atomics.load(acked, w) < before[i] + 5) problems.push(`kill ${kill}: writer ${w} stalled at ${Atomics.load(acked, w)} batches`);
-        }
+        for (const stall of await stalled(acked, alive)) problems.push(`kill ${kill}: ${stall}`);
         // Every remaining worker reads every writer's last acknowledged batch, the dead ones' too.
         const all = Array.from({ length: workers.length }, (_, w) => w);
         for (const w of alive) {
@@ -554,16 +549,7 @@ for (const storage of ['opfs', 'indexeddb']) {
       for (const worker of workers) worker.terminate();
       // A terminated worker's Web Locks go a little later in Firefox: the open waits for them.
       const db = await ppdb.open(name, { storage, exclusive: true, lockTimeout: 10_000 });
-      for (let w = 0; w < workers.length; w++) {
-        const n = Atomics.load(acked, w);
-        for (let i = 0; i < n; i++) {
-          const [a, b] = await db.getMany([`w${w}-${i}-a`, `w${w}-${i}-b`]);
-          if (a !== `${w}/${i}` || b !== `${w}/${i}`) {
-            problems.push(`writer ${w}'s acknowledged batch ${i} of ${n}: ${a}, ${b}`);
-            break;
-          }
-        }
-      }
+      problems.push(...(await missingBatches(db, acked, Array.from({ length: workers.length }, (_, w) => w))));
       await db.close();
       await ppdb.destroy(name, { storage });
       return { problems, owners, changes, late, acked: [...acked] };
