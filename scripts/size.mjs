@@ -4,7 +4,7 @@
 // the chunks open() imports on its way, minified, gzipped together as a bundler would serve
 // them: for a store opened on the page, the Db and the single build's glue; for an OPFS store,
 // the tab-sharing and proxy modules, its worker loading the rest). NDJSON, the change feed's
-// watch and the maintenance worker load later, on first use. Exits non-zero when the
+// watch, clear() and the maintenance worker load later, on first use. Exits non-zero when the
 // single-threaded wasm (what pages without cross-origin isolation and edge runtimes download)
 // or the JS a page loads to open a memory store is over its budget.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';

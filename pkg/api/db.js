@@ -12,7 +12,6 @@ import { ChainedBatch, encodeBatch } from './batch.js';
 import { Durability } from './durability.js';
 import { Maintenance } from './maintenance.js';
 import { StoreFeed } from './feed.js';
-import { clearRange } from './clear.js';
 import { Observer } from './observer.js';
 
 /** Strings up to this many UTF-16 units go into the scratch region as they are (UTF-8
@@ -436,9 +435,15 @@ export class Db extends EventTarget {
    */
   async clear(options) {
     this.#writable();
-    const checked = readOptions(options, 'clear() options', [...RANGE, 'snapshot']);
-    if (checked.snapshot !== undefined) this.#snapshotOf(checked);
-    return clearRange(this, checked);
+    const { snapshot: given, ...range } = readOptions(options, 'clear() options', [...RANGE, 'snapshot']);
+    if (given !== undefined) this.#snapshotOf({ snapshot: given });
+    // The point in time is now, before ./clear.js loads (on first use).
+    const snapshot = given ?? this.snapshot();
+    try {
+      return await (await import('./clear.js')).clearRange(this, range, snapshot);
+    } finally {
+      if (given === undefined) snapshot.close();
+    }
   }
 
   /**
