@@ -34,6 +34,7 @@ function runOnPage({ op, storage, durability, workers, n, fill }) {
     const all = Array.from({ length: workers }, spawn);
     const token = await call(all[0], { cmd: 'own', name, storage, durability });
     await Promise.all(all.slice(1).map((worker) => call(worker, { cmd: 'attach', token })));
+    await Promise.all(all.map((worker) => call(worker, { cmd: 'keys', count: op === 'get' ? fill : n })));
     if (op === 'get') {
       await call(all[0], { cmd: 'put', from: 0, to: fill });
       await call(all[0], { cmd: 'flush' });

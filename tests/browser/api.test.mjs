@@ -148,6 +148,35 @@ describe('on a cross-origin isolated page', () => {
     assert.equal(got.count, 105);
   });
 
+  test('values read one after another come back exact at every size, as text, JSON and bytes (in shared memory: through the one buffer gets decode from, and past it)', { timeout: TIMEOUT }, async () => {
+    const got = await page.evaluate(async () => {
+      const stores = [await ppdb.open('value-sizes', { storage: 'memory' }), await ppdb.open('value-sizes-single', { storage: 'memory', threads: false })];
+      const lengths = [0, 100, 5000, 65535, 65536, 65537, 300000];
+      const text = (length, i) => Array.from({ length }, (_, j) => (j % 977 === 5 ? 'é' : String.fromCharCode(97 + ((i + j) % 26)))).join('').slice(0, length);
+      const failures = [];
+      for (const db of stores) {
+        const texts = lengths.map(text);
+        await db.batch(texts.map((value, i) => ({ type: 'put', key: `t${i}`, value })));
+        await db.batch(texts.map((value, i) => ({ type: 'put', key: `j${i}`, value: { i, value } })), { valueEncoding: 'json' });
+        // Long and short in turn, so a later read would show through an earlier one's bytes.
+        const order = [6, 0, 5, 1, 4, 2, 3, 6, 1];
+        const read = [];
+        for (const i of order) read.push([i, await db.get(`t${i}`), await db.get(`j${i}`, { valueEncoding: 'json' }), await db.get(`t${i}`, { valueEncoding: 'bytes' })]);
+        const encoder = new TextEncoder();
+        for (const [i, value, json, bytes] of read) {
+          if (value !== texts[i]) failures.push(['text', db.flavour, lengths[i]]);
+          if (json?.i !== i || json?.value !== texts[i]) failures.push(['json', db.flavour, lengths[i]]);
+          const expected = encoder.encode(texts[i]);
+          if (bytes.length !== expected.length || bytes.some((b, k) => b !== expected[k])) failures.push(['bytes', db.flavour, lengths[i]]);
+        }
+        await db.close();
+      }
+      return { failures, flavours: stores.map((db) => db.flavour) };
+    });
+    assert.deepEqual(got.failures, []);
+    assert.deepEqual(got.flavours, [SHARED_MEMORY ? 'threaded' : 'single', 'single']);
+  });
+
   test('a lone surrogate in a key or value is refused with INVALID_ARGUMENT on the short-string path and the long one, and nothing is written', { timeout: TIMEOUT }, async () => {
     const got = await page.evaluate(async () => {
       const stores = [await ppdb.open('lone-surrogates', { storage: 'memory' }), await ppdb.open('lone-surrogates-single', { storage: 'memory', threads: false })];
