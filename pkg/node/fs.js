@@ -83,11 +83,9 @@ export class NodeFiles {
     });
   }
 
-  read(name, offset, len) {
+  read(name, offset, into) {
     const fd = this.#fd(name);
-    const buf = new Uint8Array(len);
-    const n = this.#io(name, () => fs.readSync(fd, buf, 0, len, offset));
-    return buf.subarray(0, n);
+    return this.#io(name, () => fs.readSync(fd, into, 0, into.length, offset));
   }
 
   size(name) {

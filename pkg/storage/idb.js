@@ -113,9 +113,11 @@ export class IdbFiles {
     file.size += data.length;
   }
 
-  read(name, offset, len) {
+  read(name, offset, into) {
     const bytes = this.#file(name).bytes();
-    return bytes.slice(offset, Math.min(offset + len, bytes.length));
+    const read = bytes.subarray(offset, Math.min(offset + into.length, bytes.length));
+    into.set(read);
+    return read.length;
   }
 
   size(name) {

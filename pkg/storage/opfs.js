@@ -255,11 +255,9 @@ export class OpfsFiles {
     });
   }
 
-  read(name, offset, len) {
+  read(name, offset, into) {
     const { handle } = this.#file(name);
-    const buf = new Uint8Array(len);
-    const n = io(name, () => handle.read(buf, { at: HEADER + offset }));
-    return buf.subarray(0, n);
+    return io(name, () => handle.read(into, { at: HEADER + offset }));
   }
 
   size(name) {

@@ -10,9 +10,11 @@
 //! handles cannot leave the thread that opened them) sends its calls to the thread that
 //! owns the files instead (`super::remote`), once the owner serves them (`serve_here`).
 //!
-//! The object's methods: `create(name)`, `append(name, bytes)`, `read(name, offset, len)`
-//! returning a `Uint8Array`, `size(name)`, `sync(name)`, `truncate(name, len)`,
-//! `remove(name)`, `list()` returning an array of names, `rename(from, to)`.
+//! The object's methods: `create(name)`, `append(name, bytes)`, `read(name, offset, into)`
+//! filling the `Uint8Array` `into` (a view of wasm memory, where the bytes are wanted) from
+//! `offset` and returning how many bytes it read, `size(name)`, `sync(name)`,
+//! `truncate(name, len)`, `remove(name)`, `list()` returning an array of names,
+//! `rename(from, to)`.
 
 #[cfg(target_feature = "atomics")]
 use super::remote::{RemoteStorage, Requests};
@@ -40,8 +42,8 @@ extern "C" {
         this: &JsFiles,
         name: &str,
         offset: f64,
-        len: u32,
-    ) -> std::result::Result<Vec<u8>, JsValue>;
+        into: &mut [u8],
+    ) -> std::result::Result<f64, JsValue>;
     #[wasm_bindgen(method, catch)]
     fn size(this: &JsFiles, name: &str) -> std::result::Result<f64, JsValue>;
     #[wasm_bindgen(method, catch)]
@@ -232,11 +234,9 @@ impl Storage for Local {
         self.call(name, |f| f.append(name, data))
     }
     fn read_at(&self, name: &str, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        let len = u32::try_from(buf.len()).unwrap_or(u32::MAX);
-        let data = self.call(name, |f| f.read(name, offset as f64, len))?;
-        let n = data.len().min(buf.len());
-        buf[..n].copy_from_slice(&data[..n]);
-        Ok(n)
+        // Straight into `buf`: no buffer made in JS, no copy.
+        let read = self.call(name, |f| f.read(name, offset as f64, buf))?;
+        Ok((read as usize).min(buf.len()))
     }
     fn len(&self, name: &str) -> Result<u64> {
         self.call(name, |f| f.size(name)).map(|n| n as u64)
