@@ -24,19 +24,6 @@ export function engineDurability(files, durability) {
   return files?.groupCommit ? 'relaxed' : durability;
 }
 
-/** Stores with relaxed writes the engine syncs itself, synced once more as the process exits. */
-const atExit = new Set();
-let exitHook = false;
-
-function syncAtExit(durability) {
-  atExit.add(durability);
-  if (exitHook || typeof globalThis.process?.once !== 'function') return;
-  exitHook = true;
-  globalThis.process.once('exit', () => {
-    for (const store of atExit) store.syncNow();
-  });
-}
-
 export class Durability {
   #handle;
   #files;
@@ -65,7 +52,8 @@ export class Durability {
       }, interval);
       this.#timer.unref?.();
     }
-    if (files && !files.groupCommit && durability === 'relaxed') syncAtExit(this);
+    // Relaxed writes the engine syncs itself (fs) are synced once more as the process exits.
+    if (durability === 'relaxed') files?.syncAtExit?.(this, true);
   }
 
   /** Syncs the log at once, synchronously (the process exits); errors are past reporting. */
@@ -117,6 +105,6 @@ export class Durability {
   stop() {
     clearInterval(this.#timer);
     this.#timer = null;
-    atExit.delete(this);
+    this.#files?.syncAtExit?.(this, false);
   }
 }

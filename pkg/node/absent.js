@@ -12,3 +12,4 @@ export const openFolder = absent;
 export const joinFolder = absent;
 export const destroyFolder = absent;
 export const startMaintainer = absent;
+export const syncAtExit = absent;

@@ -33,6 +33,24 @@ export function openFolder(name, options) {
   return { dir, files: new NodeFiles(dir), unlock };
 }
 
+/** Stores (their Durability) whose relaxed writes are synced once more as the process exits. */
+const atExit = new Set();
+let exitHook = false;
+
+/** Adds `store` (`on`) to those synced as the process exits, or takes it off. */
+export function syncAtExit(store, on) {
+  if (!on) {
+    atExit.delete(store);
+    return;
+  }
+  atExit.add(store);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const each of atExit) each.syncNow();
+  });
+}
+
 /** This thread's files of a folder another thread opened (a worker attaching). */
 export const joinFolder = (dir) => new NodeFiles(dir);
 

@@ -170,13 +170,15 @@ async function openBrowserFiles(storage, name, wasmReady, lockTimeout) {
 
 /**
  * Opens the files of store `name` for this thread: `{ id, descriptor, groupCommit, commit,
- * close() }`. `descriptor` (fs only) lets a worker open the same files (see joinFiles).
+ * syncAtExit, close() }`. `descriptor` (fs only) lets a worker open the same files (see
+ * joinFiles); `syncAtExit` (fs only: pkg/node/index.js) syncs a store as the process exits.
  * `wasmReady`: the engine's bindings, or a promise of them: the files open while the
  * engine loads, and are registered with it once both are done (closed again if it fails).
  */
 export async function openFiles(storage, name, options, wasmReady) {
   if (storage !== 'fs') return openBrowserFiles(storage, name, wasmReady, options.lockTimeout);
-  const { dir, files, unlock } = (await import('#node')).openFolder(name, options);
+  const node = await import('#node');
+  const { dir, files, unlock } = node.openFolder(name, options);
   const wasm = await engineOr(wasmReady, () => {
     files.close();
     unlock();
@@ -187,6 +189,7 @@ export async function openFiles(storage, name, options, wasmReady) {
     descriptor: { kind: 'fs', dir, id },
     groupCommit: false,
     commit: null,
+    syncAtExit: node.syncAtExit,
     takeError: () => files.takeError(),
     close() {
       try {
@@ -202,13 +205,15 @@ export async function openFiles(storage, name, options, wasmReady) {
 /** This thread's files for a store another thread opened (a worker attaching). */
 export async function joinFiles(descriptor, wasm) {
   if (descriptor.kind === 'owner') return (await import('./owner.js')).ownersFiles(descriptor);
-  const files = (await import('#node')).joinFolder(descriptor.dir);
+  const node = await import('#node');
+  const files = node.joinFolder(descriptor.dir);
   wasm.registerFilesAs(descriptor.id, files);
   return {
     id: descriptor.id,
     descriptor,
     groupCommit: false,
     commit: null,
+    syncAtExit: node.syncAtExit,
     takeError: () => files.takeError(),
     close() {
       unregister(wasm, descriptor.id);
