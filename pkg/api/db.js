@@ -6,7 +6,7 @@ import { Scratch } from '../engine/scratch.js';
 import { StoreData } from './data.js';
 import { readOptions, RANGE, READ, WATCH } from './options.js';
 import { Iterator } from './iterator.js';
-import { packKeys, unpackValues } from './wire.js';
+import { packKeys, recycleBatch, unpackValues } from './wire.js';
 import { Snapshot, snapshotHandle } from './snapshot.js';
 import { ChainedBatch, encodeBatch } from './batch.js';
 import { Durability } from './durability.js';
@@ -368,7 +368,9 @@ export class Db extends EventTarget {
     } else if (count > 0) {
       sequence = this.#call(() => this.#handle.write(batch));
     }
+    // Watchers keep the batch's bytes; else its buffer serves the next batch.
     if (count > 0 && this.#feed.watched) this.#feed.publish(sequence, batch);
+    else recycleBatch(batch);
     const after = this.#afterWrite(batch.length);
     if (after) await after;
   }

@@ -34,6 +34,29 @@ function rejectsWith(fn, code) {
 
 for (const [flavour, threads] of [['threaded', true], ['single', false]]) {
   describe(`${flavour} flavour`, () => {
+    test('a batch a watcher has not read yet keeps its bytes while later batches are written (batches reuse one buffer when no one watches)', async () => {
+      const db = await open('watch-batch-bytes', { storage: 'memory', threads });
+      await db.batch([{ type: 'put', key: 'before', value: 'unwatched' }]);
+      const watch = db.watch();
+      await db.batch([{ type: 'put', key: 'k1', value: 'first' }, { type: 'put', key: 'k2', value: 'batch' }]);
+      await db.batch([{ type: 'put', key: 'x9', value: 'later' }, { type: 'del', key: 'zz' }]);
+      const changes = await nextChanges(watch, 4);
+      assert.deepEqual(
+        changes.map(({ type, key, value }) => [type, key, value]),
+        [
+          ['put', 'k1', 'first'],
+          ['put', 'k2', 'batch'],
+          ['put', 'x9', 'later'],
+          ['del', 'zz', undefined],
+        ],
+      );
+      watch.close();
+      await db.batch([{ type: 'put', key: 'after', value: 'unwatched again' }]);
+      assert.equal(await db.get('k1'), 'first');
+      assert.equal(await db.get('after'), 'unwatched again');
+      await db.close();
+    });
+
     test('changes arrive in commit order, each with its sequence number, a batch together', async () => {
       const db = await open('watch-order', { storage: 'memory', threads });
       const watch = db.watch();
