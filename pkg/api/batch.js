@@ -53,6 +53,21 @@ export function encodeBatch(operations, checks, { valueEncoding, maxValueSize, k
   return { batch: writer.finish(), count: writer.count, checkKeys, versions };
 }
 
+/**
+ * getMany's keys, checked and encoded as they are read into a batch of deletes (one per
+ * key, in order: the layout the engine's getMany reads), so that a key makes no array of
+ * its own; `keyLength(length, what)` checks each key's encoded length.
+ */
+export function encodeKeys(keys, keyLength) {
+  const writer = new BatchWriter(keys.length);
+  const what = { i: 0, toString: () => `key ${what.i}` };
+  for (let i = 0; i < keys.length; i++) {
+    what.i = i;
+    keyLength(writer.del(checkData(keys[i], what)), what);
+  }
+  return writer.finish();
+}
+
 /** Operations collected one call at a time: `db.batch().put(k, v).del(k).write()`. */
 export class ChainedBatch {
   #write;

@@ -6,9 +6,9 @@ import { Scratch } from '../engine/scratch.js';
 import { StoreData } from './data.js';
 import { readOptions, RANGE, READ, WATCH } from './options.js';
 import { Iterator } from './iterator.js';
-import { packKeys, recycleBatch, unpackValues } from './wire.js';
+import { recycleBatch, unpackValues } from './wire.js';
 import { Snapshot, snapshotHandle } from './snapshot.js';
-import { ChainedBatch, encodeBatch } from './batch.js';
+import { ChainedBatch, encodeBatch, encodeKeys } from './batch.js';
 import { Durability } from './durability.js';
 import { Maintenance } from './maintenance.js';
 import { StoreFeed } from './feed.js';
@@ -262,13 +262,14 @@ export class Db extends EventTarget {
     if (!Array.isArray(keys)) throw invalid(`getMany() takes an array of keys, got ${describe(keys)}`);
     const checked = readOptions(options, 'getMany() options', READ);
     const { valueEncoding } = this.#data.encodings(checked);
-    const encoded = Array.from(keys, (key, i) => this.#data.key(key, `key ${i}`));
+    const encoded = encodeKeys(keys, (length, what) => this.#data.keyLength(length, what));
     if (codecReady(valueEncoding)) await this.#codec(valueEncoding);
     const snapshot = this.#snapshotOf(checked);
     // One crossing for all the keys, one buffer back.
-    const packed = this.#call(() => (snapshot ?? this.#handle).getMany(packKeys(encoded)));
+    const packed = this.#call(() => (snapshot ?? this.#handle).getMany(encoded));
+    recycleBatch(encoded);
     // Array.from, not map: absent keys are holes.
-    return Array.from(unpackValues(packed, encoded.length), (bytes) => this.#data.decode(bytes, valueEncoding));
+    return Array.from(unpackValues(packed, keys.length), (bytes) => this.#data.decode(bytes, valueEncoding));
   }
 
   /** True if `key` is present. Options: snapshot. */

@@ -5,7 +5,7 @@
 //           operation kind u8 (1 put, 0 delete), key_len varint32, key, (put) value_len
 //           varint32, value (read back by watch.js: the changes a feed reads from the
 //           memtables come in it, and so do the batches of other threads)
-//   keys:   for getMany, len u32 then the bytes, per key
+//   keys:   for getMany, a batch of deletes, one per key, in order
 //   values: getMany's answer, len u32 (0xffffffff: absent) then the bytes, per key
 //   page:   a scan's entries, key_len u32, value_len u32, key, value per entry (keys only:
 //           key_len u32, key); a length's top bit is set when its bytes are not all ASCII
@@ -41,8 +41,9 @@ const REUSED = 64 * 1024;
 let spare = null;
 
 /**
- * Gives `batch` (a BatchWriter's finish()) back for the next batch to write into, once
- * nothing holds it any more (it was copied into wasm memory, and no watcher keeps it).
+ * Gives `batch` (a BatchWriter's finish(): a batch, or getMany's keys) back for the next
+ * batch to write into, once nothing holds it any more (it was copied into wasm memory, and
+ * no watcher keeps it).
  */
 export function recycleBatch(batch) {
   if (batch.buffer.byteLength === REUSED) spare = new Uint8Array(batch.buffer);
@@ -131,21 +132,6 @@ export class BatchWriter {
     new DataView(this.#out.buffer).setUint32(8, this.#count, true);
     return this.#out.subarray(0, this.#at);
   }
-}
-
-/** Keys (bytes) packed for getMany. */
-export function packKeys(keys) {
-  let size = 0;
-  for (const key of keys) size += 4 + key.length;
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  let at = 0;
-  for (const key of keys) {
-    view.setUint32(at, key.length, true);
-    out.set(key, at + 4);
-    at += 4 + key.length;
-  }
-  return out;
 }
 
 /** getMany's answer: an array of `count` values, views into `bytes` (`undefined`: absent). */

@@ -234,7 +234,7 @@ impl DbHandle {
     /// The values of `keys` (packed: see `wire::get_many`), read at one point in time, as
     /// one packed buffer.
     #[wasm_bindgen(js_name = getMany)]
-    pub fn get_many(&self, keys: &[u8]) -> JsResult<Vec<u8>> {
+    pub fn get_many(&self, keys: Vec<u8>) -> JsResult<Vec<u8>> {
         let snapshot = self.db()?.snapshot();
         super::wire::get_many(keys, |key| snapshot.get(key))
     }

@@ -33,7 +33,7 @@ impl SnapshotHandle {
 
     /// The values of `keys` at the snapshot (packed as `DbHandle.getMany`).
     #[wasm_bindgen(js_name = getMany)]
-    pub fn get_many(&self, keys: &[u8]) -> JsResult<Vec<u8>> {
+    pub fn get_many(&self, keys: Vec<u8>) -> JsResult<Vec<u8>> {
         let snapshot = self.snapshot()?;
         super::wire::get_many(keys, |key| snapshot.get(key))
     }

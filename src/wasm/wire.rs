@@ -1,6 +1,7 @@
 //! The layouts data crosses the JS/wasm boundary in, one buffer per call and direction
-//! (`docs/format.md`, "The JS boundary"): a write batch in the log's own batch format, keys
-//! packed for `getMany`, and pages of scanned entries. All integers are `u32` little-endian.
+//! (`docs/format.md`, "The JS boundary"): a write batch in the log's own batch format (also
+//! `getMany`'s keys), `getMany`'s values, and pages of scanned entries. Integers are `u32`
+//! little-endian.
 
 use super::error::{to_js, JsResult};
 use crate::{Error, WriteBatch};
@@ -17,25 +18,18 @@ pub(super) fn batch(encoded: Vec<u8>) -> JsResult<WriteBatch> {
     })
 }
 
-fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
-    let word = bytes.get(at..at + 4)?;
-    Some(u32::from_le_bytes([word[0], word[1], word[2], word[3]]))
-}
-
-/// `getMany` over packed keys (`len: u32, bytes` each): the values packed the same way,
-/// `len` `0xffffffff` (and no bytes) for an absent key.
+/// `getMany` over keys packed as a batch of deletes (the write batch format, one delete per
+/// key, in order: the package encodes them as it encodes a batch): the values packed as
+/// `len: u32, bytes` each, `len` `0xffffffff` (and no bytes) for an absent key.
 pub(super) fn get_many(
-    keys: &[u8],
+    keys: Vec<u8>,
     get: impl Fn(&[u8]) -> crate::Result<Option<Vec<u8>>>,
 ) -> JsResult<Vec<u8>> {
-    let malformed = || to_js(Error::invalid("the packed keys are malformed"));
+    let keys = batch(keys)?;
     let mut out = Vec::new();
-    let mut at = 0;
-    while at < keys.len() {
-        let len = u32_at(keys, at).ok_or_else(malformed)? as usize;
-        let key = keys.get(at + 4..at + 4 + len).ok_or_else(malformed)?;
-        at += 4 + len;
-        match get(key).map_err(to_js)? {
+    for op in keys.iter() {
+        // (Checked whole when parsed above.)
+        match get(op.map_err(to_js)?.key()).map_err(to_js)? {
             Some(value) => {
                 out.extend_from_slice(&(value.len() as u32).to_le_bytes());
                 out.extend_from_slice(&value);

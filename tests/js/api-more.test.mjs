@@ -28,6 +28,31 @@ for (const [flavour, threads] of [['threaded', true], ['single', false]]) {
       await db.close();
     });
 
+    test('getMany of keys of every kind at once answers each as get does, and names the key it refuses', async () => {
+      const db = await open('many-kinds', options);
+      const keys = [];
+      for (let i = 0; i < 600; i++) {
+        const length = 1 + ((i * 37) % 300); // past 127 bytes a key's length takes two bytes
+        const text = `${['é', '世', '🚀', 'x'][i % 4]}${String(i).padStart(4, '0')}`.padEnd(length, 'k');
+        keys.push(i % 5 === 0 ? new TextEncoder().encode(text) : text);
+      }
+      // Every third key is written; the rest are absent.
+      await db.batch(keys.filter((_, i) => i % 3 === 0).map((key) => ({ type: 'put', key, value: `v:${typeof key}` })));
+      const many = await db.getMany(keys);
+      const one = await Promise.all(keys.map((key) => db.get(key)));
+      assert.equal(many.length, keys.length);
+      assert.deepEqual(many, one);
+      assert.equal(many.filter((value) => value !== undefined).length, 200);
+      // Two at once, and one after a batch: each answers its own keys.
+      const [first, second] = await Promise.all([db.getMany(keys.slice(0, 300)), db.getMany(keys.slice(300))]);
+      assert.deepEqual([...first, ...second], one);
+      await db.batch([{ type: 'put', key: 'late', value: 'here' }]);
+      assert.deepEqual(await db.getMany(['late', keys[0]]), ['here', one[0]]);
+      await assert.rejects(db.getMany(['ok', 'x'.repeat(70000)]), (err) => err.code === 'INVALID_ARGUMENT' && /key 1/.test(err.message));
+      await assert.rejects(db.getMany(['ok', 'a', null]), (err) => err.code === 'INVALID_ARGUMENT' && /key 2/.test(err.message));
+      await db.close();
+    });
+
     test('a chained batch collects operations and writes them atomically once', async () => {
       const db = await open('chained', options);
       await db.put('gone', 'x');
