@@ -1,6 +1,10 @@
 //! Iterators: the cursor trait every sorted source implements, the merge of several sources,
 //! and the user-facing iterator that reads one snapshot within bounds.
 
+mod merging;
+
+pub use merging::MergingIterator;
+
 use crate::key::{self, SequenceNumber, ValueKind, MAX_SEQUENCE};
 use std::cmp::Ordering;
 use std::ops::Bound;
@@ -28,101 +32,6 @@ pub trait InternalIterator: Send {
     /// The first error met (a corrupt table block); iteration stops at one.
     fn status(&self) -> crate::Result<()> {
         Ok(())
-    }
-}
-
-/// Merges sorted sources into one sorted stream. A seek fixes the direction: `seek` and
-/// `seek_to_first` go forward (`next`), `seek_for_prev` and `seek_to_last` backward (`prev`).
-/// When two sources hold the same key, the one listed first wins the tie.
-pub struct MergingIterator {
-    children: Vec<Box<dyn InternalIterator>>,
-    current: Option<usize>,
-    forward: bool,
-}
-
-impl MergingIterator {
-    /// Merges `children`, newest first.
-    pub fn new(children: Vec<Box<dyn InternalIterator>>) -> MergingIterator {
-        MergingIterator {
-            children,
-            current: None,
-            forward: true,
-        }
-    }
-
-    fn pick(&mut self) {
-        let want = if self.forward {
-            Ordering::Less
-        } else {
-            Ordering::Greater
-        };
-        let mut best: Option<usize> = None;
-        for (i, child) in self.children.iter().enumerate() {
-            if !child.valid() {
-                continue;
-            }
-            best = match best {
-                Some(b) if key::compare(child.key(), self.children[b].key()) != want => Some(b),
-                _ => Some(i),
-            };
-        }
-        self.current = best;
-    }
-
-    fn each(&mut self, forward: bool, position: impl Fn(&mut dyn InternalIterator)) {
-        self.forward = forward;
-        for child in &mut self.children {
-            position(child.as_mut());
-        }
-        self.pick();
-    }
-
-    fn current_child(&self) -> &dyn InternalIterator {
-        match self.current {
-            Some(i) => self.children[i].as_ref(),
-            None => panic!("merging iterator used while not valid"),
-        }
-    }
-}
-
-impl InternalIterator for MergingIterator {
-    fn valid(&self) -> bool {
-        self.current.is_some()
-    }
-    fn key(&self) -> &[u8] {
-        self.current_child().key()
-    }
-    fn value(&self) -> &[u8] {
-        self.current_child().value()
-    }
-    fn next(&mut self) {
-        debug_assert!(self.forward, "next() after a backward seek");
-        if let Some(i) = self.current {
-            self.children[i].next();
-            self.pick();
-        }
-    }
-    fn prev(&mut self) {
-        debug_assert!(!self.forward, "prev() after a forward seek");
-        if let Some(i) = self.current {
-            self.children[i].prev();
-            self.pick();
-        }
-    }
-    fn seek(&mut self, target: &[u8]) {
-        self.each(true, |c| c.seek(target));
-    }
-    fn seek_for_prev(&mut self, target: &[u8]) {
-        self.each(false, |c| c.seek_for_prev(target));
-    }
-    fn seek_to_first(&mut self) {
-        self.each(true, |c| c.seek_to_first());
-    }
-    fn seek_to_last(&mut self) {
-        self.each(false, |c| c.seek_to_last());
-    }
-    fn status(&self) -> crate::Result<()> {
-        self.children.iter().try_for_each(|c| c.status())
     }
 }
 
@@ -290,6 +199,10 @@ pub struct DbIter {
     done_key: Option<Vec<u8>>,
     /// The forward walk stands on the entry it returned last: step off it first.
     step_pending: bool,
+    /// The entry the backward walk returned last: it has stepped past the entry's versions,
+    /// so it keeps a copy (the buffers reused from entry to entry).
+    back_key: Vec<u8>,
+    back_value: Vec<u8>,
     remaining: usize,
     started: bool,
     /// The scan reached the end of its range (a seek may move it back into it).
@@ -323,6 +236,8 @@ impl DbIter {
             options,
             done_key: None,
             step_pending: false,
+            back_key: Vec::new(),
+            back_value: Vec::new(),
             started: false,
             ended: false,
             metrics: None,
@@ -419,31 +334,36 @@ impl DbIter {
         false
     }
 
-    fn next_backward(&mut self) -> Option<(Vec<u8>, Vec<u8>)> {
+    /// Moves to the next visible entry backward, copied into `back_key` and `back_value`;
+    /// false at the end.
+    fn step_backward(&mut self) -> bool {
         while self.inner.valid() {
-            let user_key = key::user_key(self.inner.key()).to_vec();
-            if !self.options.above_lower(&user_key) {
-                return None;
+            self.back_key.clear();
+            self.back_key
+                .extend_from_slice(key::user_key(self.inner.key()));
+            if !self.options.above_lower(&self.back_key) {
+                return false;
             }
             // Walking backward meets a key's versions oldest first: the last visible one wins.
-            let mut newest: Option<(ValueKind, Vec<u8>)> = None;
-            while self.inner.valid() && key::user_key(self.inner.key()) == user_key.as_slice() {
+            let mut newest = None;
+            while self.inner.valid() && key::user_key(self.inner.key()) == self.back_key.as_slice()
+            {
                 if let Some(parsed) = key::parse(self.inner.key()) {
                     if parsed.seq <= self.snapshot {
-                        let value = match parsed.kind {
-                            ValueKind::Put => self.inner.value().to_vec(),
-                            ValueKind::Delete => Vec::new(),
-                        };
-                        newest = Some((parsed.kind, value));
+                        if parsed.kind == ValueKind::Put {
+                            self.back_value.clear();
+                            self.back_value.extend_from_slice(self.inner.value());
+                        }
+                        newest = Some(parsed.kind);
                     }
                 }
                 self.inner.prev();
             }
-            if let Some((ValueKind::Put, value)) = newest {
-                return Some((user_key, value));
+            if newest == Some(ValueKind::Put) {
+                return true;
             }
         }
-        None
+        false
     }
 }
 
@@ -468,13 +388,11 @@ impl DbIter {
         if !self.started {
             self.start();
         }
-        let backward;
         let (key, value): (&[u8], &[u8]) = if self.options.reverse {
-            backward = self.next_backward();
-            match &backward {
-                Some((key, value)) => (key, value),
-                None => return self.end(),
+            if !self.step_backward() {
+                return self.end();
             }
+            (&self.back_key, &self.back_value)
         } else if self.step_forward() {
             (key::user_key(self.inner.key()), self.inner.value())
         } else {
