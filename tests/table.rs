@@ -208,6 +208,42 @@ fn a_scan_reads_several_blocks_per_storage_call() {
 }
 
 #[test]
+fn a_passing_cursor_reads_cached_blocks_and_keeps_none() {
+    // A compaction's pass leaves the cache to the reads: it takes the blocks the cache
+    // holds, and those it reads are not kept.
+    let data = entries(5_000);
+    let storage: Arc<dyn Storage> = Arc::new(MemStorage::new());
+    write_table(&storage, "t", &data, TableOptions::default());
+    let cache = Arc::new(BlockCache::new(64 << 20));
+    let table = Table::open(Arc::clone(&storage), "t", 1, Some(Arc::clone(&cache)));
+    let table = Arc::new(table.expect("open"));
+    let first = &data[0].0;
+    let mut it = table.iter();
+    it.seek(first);
+    let cached = cache.stats().bytes;
+    assert!(cached > 0, "a read keeps its block");
+
+    let mut pass = table.passing_iter();
+    pass.seek_to_first();
+    let mut read = Vec::new();
+    while pass.valid() {
+        read.push((pass.key().to_vec(), pass.value().to_vec()));
+        pass.next();
+    }
+    pass.status().expect("pass");
+    assert_eq!(read, data);
+    let stats = cache.stats();
+    assert_eq!(stats.bytes, cached, "the pass kept no block");
+    assert!(stats.hits >= 1, "the pass took the cached block");
+
+    assert_eq!(read_all(&table, false).expect("scan"), data);
+    assert!(
+        cache.stats().bytes > cached * 10,
+        "a scan keeps what it reads"
+    );
+}
+
+#[test]
 fn a_flipped_byte_anywhere_is_corruption_or_harmless_never_wrong_data() {
     let data = entries(500);
     let inner: Arc<dyn Storage> = Arc::new(MemStorage::new());

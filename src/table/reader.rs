@@ -71,11 +71,12 @@ impl Table {
     }
 
     /// The data block at `handle_bytes` (an index entry's value): from the cache, else read
-    /// (through `readahead` for a stepping cursor, with its direction) and cached.
+    /// (through `readahead` for a stepping cursor, with its direction) and cached if `keep`.
     fn block(
         &self,
         handle_bytes: &[u8],
         readahead: Option<(&mut Readahead, Step)>,
+        keep: bool,
     ) -> Result<Arc<Block>> {
         let (handle, _) = BlockHandle::decode(handle_bytes)?;
         if let Some(block) = self
@@ -93,7 +94,7 @@ impl Table {
             None => read_block(storage, &self.name, handle, self.size)?,
         };
         let block = Arc::new(Block::new(bytes)?);
-        if let Some(cache) = &self.cache {
+        if let Some(cache) = self.cache.as_ref().filter(|_| keep) {
             cache.insert(self.id, handle.offset, Arc::clone(&block));
         }
         Ok(block)
@@ -134,7 +135,7 @@ impl Table {
         if !index.valid() {
             return Ok(false);
         }
-        let block = self.block(index.value(), None)?;
+        let block = self.block(index.value(), None, true)?;
         let mut entries = block.iter(key::compare);
         entries.seek(target);
         entries.status()?;
@@ -157,6 +158,18 @@ impl Table {
             data: None,
             error: None,
             readahead: Readahead::new(),
+            keeps: true,
+        }
+    }
+
+    /// A cursor for one pass over the table that will not come back (a compaction's, whose
+    /// inputs are deleted after it): blocks the cache lacks are read but not kept, so that
+    /// the pass does not evict the blocks reads use (LevelDB's compactions read with
+    /// `fill_cache` off for the same reason).
+    pub fn passing_iter(self: &Arc<Self>) -> TableIter {
+        TableIter {
+            keeps: false,
+            ..self.iter()
         }
     }
 }
@@ -191,6 +204,8 @@ pub struct TableIter {
     error: Option<Error>,
     /// The file read ahead of a scan (see readahead.rs).
     readahead: Readahead,
+    /// Blocks read go into the cache (see `Table::passing_iter`).
+    keeps: bool,
 }
 
 impl TableIter {
@@ -205,7 +220,7 @@ impl TableIter {
             self.readahead.reset();
         }
         let readahead = (moved != Step::Jump).then_some((&mut self.readahead, moved));
-        match self.table.block(self.index.value(), readahead) {
+        match self.table.block(self.index.value(), readahead, self.keeps) {
             Ok(block) => {
                 self.data = Some(block.iter(key::compare));
                 true

@@ -157,10 +157,10 @@ impl Merge {
         let mut children: Vec<Box<dyn InternalIterator>> = compaction
             .inputs
             .iter()
-            .map(|f| Box::new(f.table.iter()) as Box<dyn InternalIterator>)
+            .map(|f| Box::new(f.table.passing_iter()) as Box<dyn InternalIterator>)
             .collect();
         if !compaction.next.is_empty() {
-            children.push(Box::new(super::level_iter::LevelIter::new(
+            children.push(Box::new(super::level_iter::LevelIter::passing(
                 compaction.next.clone(),
             )));
         }

@@ -19,6 +19,9 @@ pub struct LevelIter {
     current: Option<TableIter>,
     /// The first error of a table left behind.
     error: Option<Error>,
+    /// The tables' cursors keep the blocks they read in the cache (see
+    /// `Table::passing_iter`).
+    keeps: bool,
 }
 
 impl LevelIter {
@@ -29,12 +32,27 @@ impl LevelIter {
             index: 0,
             current: None,
             error: None,
+            keeps: true,
+        }
+    }
+
+    /// As `new`, for one pass (a compaction's): see `Table::passing_iter`.
+    pub fn passing(files: Vec<Arc<TableFile>>) -> LevelIter {
+        LevelIter {
+            keeps: false,
+            ..LevelIter::new(files)
         }
     }
 
     fn open(&mut self, index: usize) -> Option<&mut TableIter> {
         self.index = index;
-        self.current = self.files.get(index).map(|f| f.table.iter());
+        self.current = self.files.get(index).map(|f| {
+            if self.keeps {
+                f.table.iter()
+            } else {
+                f.table.passing_iter()
+            }
+        });
         self.current.as_mut()
     }
 
