@@ -36,6 +36,7 @@ pub mod key;
 pub mod memtable;
 pub mod metrics;
 pub mod options;
+mod sort;
 pub mod storage;
 pub mod sync;
 pub mod table;

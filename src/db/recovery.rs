@@ -175,7 +175,7 @@ pub fn recover(
         .iter()
         .filter_map(|name| parse_segment_name(name))
         .collect();
-    numbers.sort_unstable();
+    crate::sort::insertion_sort(&mut numbers, |a, b| a < b);
     let mut delete: Vec<String> = numbers
         .iter()
         .filter(|&&n| n < log_number)

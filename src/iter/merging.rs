@@ -45,6 +45,8 @@ impl MergingIterator {
     }
 
     /// Restores the heap below `at`, whose child may now come out later than its own children.
+    /// (Not inlined: its callers are many and it is the bulk of each.)
+    #[inline(never)]
     fn sift_down(&mut self, mut at: usize) {
         let len = self.heap.len();
         loop {
@@ -80,8 +82,11 @@ impl MergingIterator {
     /// to emit taken out as the current one.
     fn heapify(&mut self) {
         self.heap.clear();
-        let valid = (0..self.children.len()).filter(|&i| self.children[i].valid());
-        self.heap.extend(valid);
+        for i in 0..self.children.len() {
+            if self.children[i].valid() {
+                self.heap.push(i);
+            }
+        }
         for at in (0..self.heap.len() / 2).rev() {
             self.sift_down(at);
         }
@@ -90,6 +95,7 @@ impl MergingIterator {
 
     /// After current child `i` moved: it stays current while its entry comes first, trades
     /// places with the heap's root when not, and gives way to the root when exhausted.
+    #[inline(never)]
     fn settle(&mut self, i: usize) {
         if !self.children[i].valid() {
             self.current = self.pop();
@@ -159,7 +165,8 @@ impl InternalIterator for MergingIterator {
     }
 }
 
-#[cfg(test)]
+// (proptest is a native dev-dependency.)
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::key::{internal_key, ValueKind};

@@ -36,7 +36,7 @@ impl WriteGuard<'_> {
             if part.is_empty() {
                 return;
             }
-            merge_sort(&mut part, Ordered::before);
+            crate::sort::merge_sort(&mut part, Ordered::before);
             for &Ordered { seq, op, .. } in &part {
                 self.insert(&mut splice, seq, op.kind(), op.key(), op.value());
             }
@@ -89,43 +89,6 @@ impl<'a> Ordered<'a> {
     }
 }
 
-/// Sorts `items` by `less`, stably: a bottom-up merge sort, skipped when the items are in
-/// order already. Not the standard library's sort: each use of that is its own copy of
-/// the algorithm, and this one cost 4.8 KiB of the single-threaded wasm (gzipped; its
-/// budget is 150 KiB).
-fn merge_sort<T: Copy>(items: &mut Vec<T>, less: fn(&T, &T) -> bool) {
-    let n = items.len();
-    if (1..n).all(|i| !less(&items[i], &items[i - 1])) {
-        return;
-    }
-    let mut from = std::mem::take(items);
-    let mut to = Vec::with_capacity(n);
-    let mut width = 1;
-    while width < n {
-        to.clear();
-        for start in (0..n).step_by(2 * width) {
-            let mid = (start + width).min(n);
-            let end = (mid + width).min(n);
-            let (mut i, mut j) = (start, mid);
-            while i < mid && j < end {
-                // A tie takes the left (earlier) item: stable.
-                if less(&from[j], &from[i]) {
-                    to.push(from[j]);
-                    j += 1;
-                } else {
-                    to.push(from[i]);
-                    i += 1;
-                }
-            }
-            to.extend_from_slice(&from[i..mid]);
-            to.extend_from_slice(&from[j..end]);
-        }
-        std::mem::swap(&mut from, &mut to);
-        width *= 2;
-    }
-    *items = from;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,39 +96,6 @@ mod tests {
     use crate::key::ValueKind;
     use crate::memtable::Memtable;
     use std::sync::Arc;
-
-    #[test]
-    fn merge_sort_sorts_stably_like_the_standard_sort() {
-        let mut x = 12_345u32;
-        for n in [0usize, 1, 2, 3, 5, 16, 17, 100, 1000, 4097] {
-            for spread in [1u32, 3, 50, u32::MAX] {
-                // (key, position): positions show whether equal keys kept their order.
-                let items: Vec<(u32, usize)> = (0..n)
-                    .map(|i| {
-                        x ^= x << 13;
-                        x ^= x >> 17;
-                        x ^= x << 5;
-                        (x % spread.max(1), i)
-                    })
-                    .collect();
-                for input in [
-                    items.clone(),
-                    {
-                        let mut sorted = items.clone();
-                        sorted.sort_by_key(|item| item.0);
-                        sorted
-                    },
-                    items.iter().rev().copied().collect(),
-                ] {
-                    let mut ours = input.clone();
-                    merge_sort(&mut ours, |a, b| a.0 < b.0);
-                    let mut want = input;
-                    want.sort_by_key(|item| item.0);
-                    assert_eq!(ours, want, "{n} items of {spread} keys");
-                }
-            }
-        }
-    }
 
     /// Every internal entry in iteration order: (user key, seq, kind, value).
     fn entries(mem: &Arc<Memtable>) -> Vec<(Vec<u8>, u64, ValueKind, Vec<u8>)> {

@@ -152,14 +152,7 @@ impl Table {
 
     /// A cursor over every entry, holding the table open.
     pub fn iter(self: &Arc<Self>) -> TableIter {
-        TableIter {
-            index: self.index.iter(key::compare),
-            table: Arc::clone(self),
-            data: None,
-            error: None,
-            readahead: Readahead::new(),
-            keeps: true,
-        }
+        self.cursor(true)
     }
 
     /// A cursor for one pass over the table that will not come back (a compaction's, whose
@@ -167,9 +160,18 @@ impl Table {
     /// the pass does not evict the blocks reads use (LevelDB's compactions read with
     /// `fill_cache` off for the same reason).
     pub fn passing_iter(self: &Arc<Self>) -> TableIter {
+        self.cursor(false)
+    }
+
+    /// A cursor whose blocks read go into the cache if `keeps`.
+    pub(crate) fn cursor(self: &Arc<Self>, keeps: bool) -> TableIter {
         TableIter {
-            keeps: false,
-            ..self.iter()
+            index: self.index.iter(key::compare),
+            table: Arc::clone(self),
+            data: None,
+            error: None,
+            readahead: Readahead::new(),
+            keeps,
         }
     }
 }

@@ -46,13 +46,7 @@ impl LevelIter {
 
     fn open(&mut self, index: usize) -> Option<&mut TableIter> {
         self.index = index;
-        self.current = self.files.get(index).map(|f| {
-            if self.keeps {
-                f.table.iter()
-            } else {
-                f.table.passing_iter()
-            }
-        });
+        self.current = self.files.get(index).map(|f| f.table.cursor(self.keeps));
         self.current.as_mut()
     }
 

@@ -9,6 +9,7 @@ use super::level_iter::LevelIter;
 use crate::error::Result;
 use crate::iter::InternalIterator;
 use crate::key;
+use crate::sort::insertion_sort;
 use crate::table::Table;
 use std::sync::Arc;
 
@@ -54,9 +55,12 @@ impl Version {
             });
             next.levels[level].push(file);
         }
-        next.levels[0].sort_by_key(|f| std::cmp::Reverse(f.meta.number));
+        // Level 0 newest first; deeper levels by their smallest key.
+        insertion_sort(&mut next.levels[0], |a, b| a.meta.number > b.meta.number);
         for level in next.levels.iter_mut().skip(1) {
-            level.sort_by(|a, b| key::compare(&a.meta.smallest, &b.meta.smallest));
+            insertion_sort(level, |a, b| {
+                key::compare(&a.meta.smallest, &b.meta.smallest).is_lt()
+            });
         }
         Ok(next)
     }
