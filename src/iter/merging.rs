@@ -45,7 +45,8 @@ impl MergingIterator {
     }
 
     /// Restores the heap below `at`, whose child may now come out later than its own children.
-    /// (Not inlined: its callers are many and it is the bulk of each.)
+    /// (Not inlined: its callers are many, and a step that keeps its source, the common
+    /// case, does not call it.)
     #[inline(never)]
     fn sift_down(&mut self, mut at: usize) {
         let len = self.heap.len();
@@ -95,7 +96,6 @@ impl MergingIterator {
 
     /// After current child `i` moved: it stays current while its entry comes first, trades
     /// places with the heap's root when not, and gives way to the root when exhausted.
-    #[inline(never)]
     fn settle(&mut self, i: usize) {
         if !self.children[i].valid() {
             self.current = self.pop();
