@@ -55,57 +55,40 @@ pub(crate) fn insertion_sort<T>(items: &mut [T], less: fn(&T, &T) -> bool) {
 mod tests {
     use super::*;
 
-    #[test]
-    fn merge_sort_sorts_stably_like_the_standard_sort() {
-        let mut x = 12_345u32;
-        for n in [0usize, 1, 2, 3, 5, 16, 17, 100, 1000, 4097] {
-            for spread in [1u32, 3, 50, u32::MAX] {
-                // (key, position): positions show whether equal keys kept their order.
-                let items: Vec<(u32, usize)> = (0..n)
-                    .map(|i| {
-                        x ^= x << 13;
-                        x ^= x >> 17;
-                        x ^= x << 5;
-                        (x % spread.max(1), i)
-                    })
-                    .collect();
-                for input in [
-                    items.clone(),
-                    {
-                        let mut sorted = items.clone();
-                        sorted.sort_by_key(|item| item.0);
-                        sorted
-                    },
-                    items.iter().rev().copied().collect(),
-                ] {
-                    let mut ours = input.clone();
-                    merge_sort(&mut ours, |a, b| a.0 < b.0);
-                    let mut want = input;
-                    want.sort_by_key(|item| item.0);
-                    assert_eq!(ours, want, "{n} items of {spread} keys");
-                }
-            }
-        }
+    /// `n` (key, position) pairs over `spread` keys: positions show whether equal keys kept
+    /// their order.
+    fn items(n: usize, spread: u32, x: &mut u32) -> Vec<(u32, usize)> {
+        (0..n)
+            .map(|i| {
+                *x ^= *x << 13;
+                *x ^= *x >> 17;
+                *x ^= *x << 5;
+                (*x % spread.max(1), i)
+            })
+            .collect()
     }
 
     #[test]
-    fn insertion_sort_sorts_stably_like_the_standard_sort() {
-        let mut x = 54_321u32;
-        for n in [0usize, 1, 2, 3, 17, 300] {
+    fn both_sort_stably_like_the_standard_sort() {
+        let mut x = 12_345u32;
+        for n in [0usize, 1, 2, 3, 5, 16, 17, 100, 1000, 4097] {
             for spread in [1u32, 3, 50, u32::MAX] {
-                let items: Vec<(u32, usize)> = (0..n)
-                    .map(|i| {
-                        x ^= x << 13;
-                        x ^= x >> 17;
-                        x ^= x << 5;
-                        (x % spread.max(1), i)
-                    })
-                    .collect();
-                let mut ours = items.clone();
-                insertion_sort(&mut ours, |a, b| a.0 < b.0);
-                let mut want = items;
-                want.sort_by_key(|item| item.0);
-                assert_eq!(ours, want, "{n} items of {spread} keys");
+                let items = items(n, spread, &mut x);
+                let mut sorted = items.clone();
+                sorted.sort_by_key(|item| item.0);
+                for input in [items.clone(), sorted, items.iter().rev().copied().collect()] {
+                    let mut want = input.clone();
+                    want.sort_by_key(|item| item.0);
+                    let mut merged = input.clone();
+                    merge_sort(&mut merged, |a, b| a.0 < b.0);
+                    assert_eq!(merged, want, "merge sort, {n} items of {spread} keys");
+                    // (quadratic: for the short lists it is used for)
+                    if n <= 1000 {
+                        let mut inserted = input;
+                        insertion_sort(&mut inserted, |a, b| a.0 < b.0);
+                        assert_eq!(inserted, want, "insertion sort, {n} items of {spread} keys");
+                    }
+                }
             }
         }
     }

@@ -281,14 +281,8 @@ impl BlockIter {
 
     /// Steps back to the entry before the current one if `run` holds it; false if not.
     fn prev_from_run(&mut self) -> bool {
-        if self
-            .run
-            .last()
-            .is_none_or(|entry| entry.next != self.current)
-        {
-            return false;
-        }
-        let Some(entry) = self.run.pop() else {
+        let current = self.current;
+        let Some(entry) = self.run.pop_if(|entry| entry.next == current) else {
             return false;
         };
         let key_start = self.run.last().map_or(0, |before| before.key_end);
@@ -475,15 +469,9 @@ mod tests {
                         at = Some(0);
                     }
                 }
-                assert_eq!(it.valid(), at.is_some(), "interval {interval}, step {step}");
-                if let Some(i) = at {
-                    assert_eq!(
-                        it.key(),
-                        keys[i].as_slice(),
-                        "interval {interval}, step {step}"
-                    );
-                    assert_eq!(it.value(), [keys[i].as_slice(), b"!"].concat());
-                }
+                let want = at.map(|i| (keys[i].clone(), [&keys[i], &b"!"[..]].concat()));
+                let got = it.valid().then(|| (it.key().to_vec(), it.value().to_vec()));
+                assert_eq!(got, want, "interval {interval}, step {step}");
             }
             assert!(it.status().is_ok());
         }
