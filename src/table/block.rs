@@ -197,8 +197,8 @@ pub struct BlockIter {
     /// (their keys in `run_keys`): the steps back through the run take them from here
     /// instead of decoding the run from its restart point again each time, which made a
     /// reverse scan decode about half a run per entry (RocksDB's block iterator keeps the
-    /// same cache). An entry whose `next` is the current entry's offset is the one before
-    /// it, whatever moved the cursor since.
+    /// same cache). An entry whose value ends at the current entry's offset is the one
+    /// before it, whatever moved the cursor since.
     run: Vec<Decoded>,
     run_keys: Vec<u8>,
     error: Option<Error>,
@@ -208,7 +208,7 @@ pub struct BlockIter {
 #[derive(Debug)]
 struct Decoded {
     current: usize,
-    next: usize,
+    /// Its value, which the next entry follows.
     value: std::ops::Range<usize>,
     /// The end of its key in `run_keys` (which starts where the entry before it ends).
     key_end: usize,
@@ -272,7 +272,6 @@ impl BlockIter {
             self.run_keys.extend_from_slice(&self.key);
             self.run.push(Decoded {
                 current: self.current,
-                next: self.next,
                 value: self.value.clone(),
                 key_end: self.run_keys.len(),
             });
@@ -282,7 +281,7 @@ impl BlockIter {
     /// Steps back to the entry before the current one if `run` holds it; false if not.
     fn prev_from_run(&mut self) -> bool {
         let current = self.current;
-        let Some(entry) = self.run.pop_if(|entry| entry.next == current) else {
+        let Some(entry) = self.run.pop_if(|entry| entry.value.end == current) else {
             return false;
         };
         let key_start = self.run.last().map_or(0, |before| before.key_end);
@@ -291,7 +290,7 @@ impl BlockIter {
             .extend_from_slice(&self.run_keys[key_start..entry.key_end]);
         self.run_keys.truncate(key_start);
         self.current = entry.current;
-        self.next = entry.next;
+        self.next = entry.value.end;
         self.value = entry.value;
         true
     }
