@@ -26,9 +26,13 @@ export async function benchPeers({ n = Number(process.env.PPDB_BENCH_PEERS_N ?? 
 
   const open = await runOpenLatency({ runs });
   const ms = (x) => `${x.toFixed(1)} ms`;
+  const builds = { unbundled: 'the package unbundled', vite: 'a Vite production build' };
   const openRows = [['open() of an empty OPFS store', 'cold', 'warm', 'reopen']];
-  for (const where of ['worker', 'page']) openRows.push([`in a ${where}`, ms(open[where].cold), ms(open[where].warm), ms(open[where].reopen)]);
-  console.log(`\nopen() latency, median of ${runs} (cold: a fresh browser profile, nothing cached):`);
+  for (const [build, served] of Object.entries(builds)) {
+    for (const where of ['worker', 'page']) openRows.push([`in a ${where}, ${served}`, ms(open[build][where].cold), ms(open[build][where].warm), ms(open[build][where].reopen)]);
+  }
+  const openTitle = `open() latency (median of ${runs}; cold = a fresh browser profile, nothing cached, once the browser has started)`;
+  console.log(`\n${openTitle}:`);
   printTable(openRows);
 
   const markdown = [
@@ -36,7 +40,7 @@ export async function benchPeers({ n = Number(process.env.PPDB_BENCH_PEERS_N ?? 
     '',
     markdownTable(rows),
     '',
-    `### open() latency (median of ${runs}; cold = fresh browser profile)`,
+    `### ${openTitle}`,
     '',
     markdownTable(openRows),
     '',
