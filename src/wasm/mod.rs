@@ -13,6 +13,8 @@ mod metrics;
 mod options;
 mod scratch;
 mod snapshot;
+#[cfg(target_feature = "atomics")]
+mod threads;
 mod wire;
 
 pub use db::DbHandle;

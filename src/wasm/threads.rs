@@ -1,0 +1,20 @@
+//! What the package needs to give back the memory of threads that ended
+//! (`pkg/engine/threads.js`): a key that names this shared memory among the origin's other
+//! engines, the same in every thread that joins it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use wasm_bindgen::prelude::*;
+
+/// This memory's key; 0 until a thread proposes one.
+static KEY: AtomicU64 = AtomicU64::new(0);
+
+/// This shared memory's key: the first `proposed` any thread of it passed (a random
+/// nonzero integer below 2^53), returned to every thread after it.
+#[wasm_bindgen(js_name = engineKey)]
+pub fn engine_key(proposed: f64) -> f64 {
+    let proposed = proposed as u64;
+    match KEY.compare_exchange(0, proposed, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => proposed as f64,
+        Err(kept) => kept as f64,
+    }
+}
