@@ -13,6 +13,7 @@ use crate::options::{Durability, Options, BATCH_SIZE_LIMIT};
 use crate::sync::stall::Stall;
 use crate::wal::format::frame;
 use crate::wal::segment::{Segment, MAX_OPERATIONS};
+use arc_swap::Guard;
 use std::sync::Arc;
 
 /// An empty key is a key like any other (it sorts first), as in LevelDB.
@@ -88,8 +89,9 @@ impl BatchSize {
 
 /// Where a published batch went.
 struct Applied {
-    /// The memtable state it went into.
-    state: Arc<MemState>,
+    /// The memtable state it went into (a guard: loading the state takes no shared count,
+    /// which writers on several threads would otherwise all bump).
+    state: Guard<Arc<MemState>>,
     /// The end of its log record.
     end: u64,
     /// The sequence number of its first operation.
@@ -212,7 +214,7 @@ impl Db {
             if let Some(log) = &inner.log {
                 log.check()?;
             }
-            let state = inner.state.load_full();
+            let state = inner.state.load();
             if state.memory_usage() >= inner.options.memory_limit {
                 // Short of memory: flush a frozen memtable here (or wait for the thread
                 // that is flushing one) rather than fail.
@@ -225,7 +227,7 @@ impl Db {
                     // Found nothing to flush: another thread may have flushed this state's
                     // frozen memtable between the load above and the lock (its state is
                     // newer): look again rather than report a full store.
-                    if !Arc::ptr_eq(&inner.state.load_full(), &state) {
+                    if !Arc::ptr_eq(&inner.state.load(), &state) {
                         continue;
                     }
                     // Another thread holds the work (a flush, or a compaction between two
@@ -353,7 +355,7 @@ impl Db {
 
     fn switch_locked(&self, seen: &Arc<MemState>) -> Result<()> {
         let inner = &*self.inner;
-        if !Arc::ptr_eq(&inner.state.load_full(), seen) {
+        if !Arc::ptr_eq(&inner.state.load(), seen) {
             return Ok(()); // switched already
         }
         let logged = seen.segment.is_logged();

@@ -6,6 +6,11 @@
 //! the winner's). Requests larger than a quarter of a chunk get a chunk of their own, pushed
 //! on a separate list, so big values waste no space in the shared chunks.
 //!
+//! Small requests come from a block of the shared chunks that the calling thread holds (a
+//! thread-local bump pointer): writers on several threads then neither bump one cursor nor
+//! write their nodes into the same cache lines, which cost about a tenth of two threads'
+//! inserts (RocksDB's `ConcurrentArena` keeps core-local shards for the same reasons).
+//!
 //! Nothing is freed one by one: every chunk lives until the arena is dropped, which is what
 //! lets skiplist readers follow pointers without locks or epochs. Every chunk is linked into
 //! a push-only list (no pops, so no ABA), which `Drop` walks.
@@ -32,6 +37,21 @@ pub const DEFAULT_CHUNK_SIZE: usize = 1 << 20;
 /// small memtable holds little memory.
 pub const FIRST_CHUNK_SIZE: usize = 16 * 1024;
 
+/// The largest block a thread takes for its small requests.
+const MAX_BLOCK: usize = 32 * 1024;
+
+/// Gives each arena a number of its own, never reused, which a thread's block names.
+#[cfg(not(loom))]
+static ARENAS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+#[cfg(not(loom))]
+thread_local! {
+    /// This thread's block: (the number of the arena it belongs to, its next free address,
+    /// its end). A block of an arena dropped since is never used again: no arena gets its
+    /// number.
+    static BLOCK: std::cell::Cell<(u64, usize, usize)> = const { std::cell::Cell::new((0, 0, 0)) };
+}
+
 /// Header of a chunk; its data follows in the same allocation.
 #[repr(C)]
 struct Chunk {
@@ -51,6 +71,9 @@ const fn round_up(n: usize, align: usize) -> usize {
 
 /// The lock-free bump allocator. `Send + Sync`: any thread may allocate.
 pub struct Arena {
+    /// This arena's number (see `BLOCK`).
+    #[cfg(not(loom))]
+    number: u64,
     chunk_size: usize,
     /// The chunk small allocations come from (null before the first allocation).
     current: AtomicPtr<Chunk>,
@@ -72,6 +95,8 @@ impl Arena {
     /// An empty arena whose shared chunks hold `chunk_size` bytes each.
     pub fn new(chunk_size: usize) -> Arena {
         Arena {
+            #[cfg(not(loom))]
+            number: ARENAS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             chunk_size: round_up(chunk_size.max(4 * ALIGN), ALIGN),
             current: AtomicPtr::new(ptr::null_mut()),
             all: AtomicPtr::new(ptr::null_mut()),
@@ -96,13 +121,57 @@ impl Arena {
     pub fn allocate(&self, size: usize) -> NonNull<u8> {
         let size = round_up(size.max(1), ALIGN);
         self.used.fetch_add(size, Ordering::Relaxed);
+        #[cfg(not(loom))]
+        if let Some(got) = self.allocate_in_block(size) {
+            return got;
+        }
+        self.allocate_in_chunks(size)
+    }
+
+    /// `size` bytes from this thread's block, taking a new block when it has none of this
+    /// arena's or too little is left in it; `None` for a request too large for blocks (or
+    /// a thread past its thread-locals).
+    #[cfg(not(loom))]
+    fn allocate_in_block(&self, size: usize) -> Option<NonNull<u8>> {
+        BLOCK
+            .try_with(|block| {
+                let (number, next, end) = block.get();
+                if number == self.number && end - next >= size {
+                    block.set((number, next + size, end));
+                    // SAFETY: [next, next + size) lies in this thread's block of this live
+                    // arena, handed out to no one else.
+                    return Some(unsafe { NonNull::new_unchecked(next as *mut u8) });
+                }
+                let block_size = round_up((self.next_chunk_size() / 8).min(MAX_BLOCK), ALIGN);
+                if size > block_size / 4 {
+                    return None;
+                }
+                let (start, len) = self.reserve(block_size, size);
+                let start = start.as_ptr() as usize;
+                block.set((self.number, start + size, start + len));
+                // SAFETY: the first `size` bytes of the block just taken.
+                Some(unsafe { NonNull::new_unchecked(start as *mut u8) })
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// `size` bytes (a multiple of [`ALIGN`]) from the shared chunks.
+    fn allocate_in_chunks(&self, size: usize) -> NonNull<u8> {
+        self.reserve(size, size).0
+    }
+
+    /// `size` bytes from the shared chunks, or, at the end of a chunk, what is left of it
+    /// if that is `min` bytes or more (a block then takes the chunk's tail, which would
+    /// otherwise go unused): the address and the length.
+    fn reserve(&self, size: usize, min: usize) -> (NonNull<u8>, usize) {
         if size > self.next_chunk_size() / 4 {
             let chunk = alloc_chunk(size);
             // SAFETY: `chunk` is live, private to this call, and holds `size` bytes.
             unsafe {
                 (*chunk).cursor.store(size, Ordering::Relaxed);
                 self.link(chunk);
-                return data_of(chunk);
+                return (data_of(chunk), size);
             }
         }
         loop {
@@ -118,7 +187,13 @@ impl Arena {
                 if start + size <= capacity {
                     // SAFETY: [start, start + size) lies inside the chunk's data and was
                     // reserved by this call alone.
-                    return unsafe { data_of(chunk).add(start) };
+                    return (unsafe { data_of(chunk).add(start) }, size);
+                }
+                if start + min <= capacity {
+                    // The reservation that ran past the end first (every later one starts
+                    // past it) takes the tail.
+                    // SAFETY: as above, for [start, capacity).
+                    return (unsafe { data_of(chunk).add(start) }, capacity - start);
                 }
             }
             // The chunk is full (or there is none yet): install a fresh one whose first
@@ -134,7 +209,7 @@ impl Arena {
                     // SAFETY: `fresh` is live; linking it hands it to `Drop`.
                     unsafe {
                         self.link(fresh);
-                        return data_of(fresh);
+                        return (data_of(fresh), size);
                     }
                 }
                 // Another writer installed a chunk first: free ours (no one saw it) and
@@ -280,6 +355,33 @@ mod tests {
         arena.allocate(10_000);
         assert!(arena.memory_usage() >= one_chunk + 10_000);
         assert_eq!(arena.used(), 16 + round_up(10_000, ALIGN));
+    }
+
+    #[test]
+    fn a_threads_small_allocations_follow_each_other_in_its_block_of_that_arena_only() {
+        let first = Arena::new(1 << 20);
+        let a = first.allocate(100).as_ptr() as usize;
+        let b = first.allocate(100).as_ptr() as usize;
+        assert_eq!(b, a + round_up(100, ALIGN));
+        drop(first);
+        // A new arena (maybe at the same address) takes a block of its own: the old one
+        // went with its arena.
+        let second = Arena::new(1 << 20);
+        let c = second.allocate(100);
+        assert!(
+            second.memory_usage() > 0,
+            "the second arena made a chunk for its block"
+        );
+        // SAFETY: the arena handed out 100 bytes at `c`.
+        assert!(unsafe { std::slice::from_raw_parts(c.as_ptr(), 100) }
+            .iter()
+            .all(|&x| x == 0));
+        // Another thread's come from a block of its own, not after this thread's.
+        let theirs =
+            std::thread::scope(|s| s.spawn(|| second.allocate(100).as_ptr() as usize).join());
+        let ours = second.allocate(100).as_ptr() as usize;
+        assert_eq!(ours, c.as_ptr() as usize + round_up(100, ALIGN));
+        assert_ne!(theirs.expect("allocating thread"), ours);
     }
 
     #[test]
