@@ -9,15 +9,17 @@
 // memory's key (a random integer kept in the memory: engineKey in src/wasm/threads.rs) and
 // the addresses of its thread-local block and stack:
 //   ppdb-thread:<key>:<tls>:<stack>
-// and, once it holds it, says so on BroadcastChannel `ppdb-threads:<key>`. The thread that
-// made the memory asks for each lock it hears of that is held; the browser grants it once the
-// context holding it is gone (terminated, closed or crashed), and that thread then frees the
-// two blocks. A joined thread never releases its lock: it may run until its context ends.
+// and, once it holds it, says so on BroadcastChannel `ppdb-threads:<key>`, with the number
+// of its heap (src/wasm/alloc.rs). The thread that made the memory asks for each lock it
+// hears of; the browser grants it once the context holding it is gone (terminated, closed or
+// crashed), and that thread then frees the two blocks and gives the heap to the next thread
+// that starts (unless the thread ended inside it). A joined thread never releases its lock:
+// it may run until its context ends.
 // Not in Node (no Web Locks in Node 20; a worker's exit is seen only by its parent): there
 // an ended thread's blocks stay allocated, as before.
 
 const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
-const possible = () => !isNode && typeof BroadcastChannel === 'function' && Boolean(globalThis.navigator?.locks?.query);
+const possible = () => !isNode && typeof BroadcastChannel === 'function' && Boolean(globalThis.navigator?.locks);
 
 /** The key of the memory of `wasm` (proposing one, if no thread has yet). */
 const keyOf = (wasm) => wasm.engineKey(Math.floor(Math.random() * 2 ** 52) + 1);
@@ -42,12 +44,14 @@ function reclaimEnded(wasm, exports) {
   // A thread says so only while it holds its lock, so the lock is granted here only once
   // that thread's context is gone (at once if it went before the message came).
   channel.onmessage = ({ data }) => {
-    const { tls, stack } = data ?? {};
-    if (!(Number.isInteger(tls) && tls > 0 && Number.isInteger(stack) && stack > 0)) return;
+    const { tls, stack, heap } = data ?? {};
+    if (![tls, stack, heap].every((n) => Number.isInteger(n) && n > 0)) return;
     navigator.locks
       .request(lockName(key, tls, stack), () => {
         // (0: the stack's size is the one wasm-bindgen gives every thread)
         exports.__wbindgen_thread_destroy(tls, stack, 0);
+        // Its heap goes to the next thread, unless it ended inside it (src/wasm/alloc.rs).
+        wasm.releaseHeap(heap);
       })
       .catch(() => {}); // the engine stopped (a trap), or the locks went with this context
   };
@@ -58,12 +62,13 @@ function holdWhileAlive(wasm, exports) {
   const key = keyOf(wasm);
   const tls = exports.__tls_base.value >>> 0;
   const stack = exports.__stack_alloc.value >>> 0;
+  const heap = wasm.threadHeap();
   if (!tls || !stack) return undefined;
   return new Promise((told) => {
     navigator.locks
       .request(lockName(key, tls, stack), () => {
         const channel = new BroadcastChannel(channelName(key));
-        channel.postMessage({ tls, stack });
+        channel.postMessage({ tls, stack, heap });
         channel.close();
         told();
         return new Promise(() => {}); // held until this context ends

@@ -38,7 +38,7 @@ pub const DEFAULT_CHUNK_SIZE: usize = 1 << 20;
 pub const FIRST_CHUNK_SIZE: usize = 16 * 1024;
 
 /// The largest block a thread takes for its small requests.
-const MAX_BLOCK: usize = 32 * 1024;
+const MAX_BLOCK: usize = 8 * 1024;
 
 /// Gives each arena a number of its own, never reused, which a thread's block names.
 #[cfg(not(loom))]

@@ -13,6 +13,10 @@
 //! - A thread terminated inside its heap leaves that heap half-updated, but no other thread
 //!   ever enters it: what they free of it goes onto its list, which no one takes back. That
 //!   memory, and the heap's free memory, stay allocated until the context ends.
+//! - A thread marks the time it spends in its heap (`inside`). Once it has ended outside it
+//!   (the package learns of a thread's end from the browser: `pkg/engine/threads.js`), its
+//!   heap is released ([`release`]) and the next thread to start takes it over as it is,
+//!   its blocks still held by others and its list included.
 //!
 //! One shared heap, behind a lock whose wait is bounded, holds the rest: large blocks
 //! (`LARGE` and up: few, and shared so that threads do not each keep their own peak), a
@@ -60,9 +64,17 @@ thread_local! {
     static MINE: Cell<u8> = const { Cell::new(0) };
 }
 
+/// A heap's states (`Heap::state`): never used; a thread's (the shared heap: set up);
+/// set up, its thread gone.
+const UNUSED: u8 = 0;
+const CLAIMED: u8 = 1;
+const RELEASED: u8 = 2;
+
 struct Heap {
-    /// Taken by a thread (for good: a thread's end is not seen); the shared heap: in use.
-    claimed: AtomicBool,
+    /// UNUSED, CLAIMED or RELEASED.
+    state: AtomicU8,
+    /// True while its thread is in it (allocating, freeing, taking blocks back).
+    inside: AtomicBool,
     /// Blocks other threads freed, for this heap's thread to take back.
     returned: AtomicPtr<Returned>,
     /// Set up when claimed (zeros until then, which cost the wasm file nothing); used by
@@ -76,7 +88,8 @@ unsafe impl Sync for Heap {}
 impl Heap {
     const fn new() -> Heap {
         Heap {
-            claimed: AtomicBool::new(false),
+            state: AtomicU8::new(UNUSED),
+            inside: AtomicBool::new(false),
             returned: AtomicPtr::new(ptr::null_mut()),
             dlmalloc: UnsafeCell::new(MaybeUninit::zeroed()),
         }
@@ -194,43 +207,81 @@ fn heap_for(size: usize) -> u8 {
     }
 }
 
-/// A heap no thread has claimed, or the shared one when all are.
+/// A heap whose thread is gone (taken over as it is), else one never used, or the shared
+/// one when all are taken.
 fn claim() -> u8 {
+    let number = |index: usize| index as u8 + 1;
     for (index, heap) in HEAPS.iter().enumerate().skip(1) {
         if heap
-            .claimed
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .state
+            .compare_exchange(RELEASED, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
         {
-            let number = index as u8 + 1;
-            heap.set_up(number);
-            return number;
+            return number(index);
+        }
+    }
+    for (index, heap) in HEAPS.iter().enumerate().skip(1) {
+        if heap
+            .state
+            .compare_exchange(UNUSED, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+        {
+            heap.set_up(number(index));
+            return number(index);
         }
     }
     SHARED
 }
 
+/// The heap this thread allocates from (claiming one), for the package to name when it
+/// tells of this thread.
+pub(crate) fn this_threads_heap() -> u8 {
+    mine()
+}
+
+/// Gives heap `heap`, whose thread has ended, to the next thread that starts, unless that
+/// thread ended inside it. True if released.
+///
+/// The caller knows the thread ended: it runs no more, so its last `inside` is final (the
+/// browser's lock, granted once the thread's context is gone, orders the two).
+pub(crate) fn release(heap: u8) -> bool {
+    let Some(own) = usize::from(heap)
+        .checked_sub(1)
+        .filter(|&i| i >= 1)
+        .and_then(|i| HEAPS.get(i))
+    else {
+        return false;
+    };
+    if own.inside.load(Ordering::Acquire) {
+        return false;
+    }
+    own.state
+        .compare_exchange(CLAIMED, RELEASED, Ordering::Release, Ordering::Relaxed)
+        .is_ok()
+}
+
 /// The dlmalloc of heap `heap` (this thread's), with the shared heap's lock when it is
 /// the shared one, after taking back what other threads freed of it.
-fn enter(heap: u8) -> (&'static mut Dlmalloc<Pages>, Option<Held>) {
+fn enter(heap: u8) -> (&'static mut Dlmalloc<Pages>, Entered) {
     if heap == SHARED {
         let held = lock_shared();
         let shared = &HEAPS[0];
-        if !shared.claimed.load(Ordering::Relaxed) {
-            shared.claimed.store(true, Ordering::Relaxed);
+        if shared.state.load(Ordering::Relaxed) == UNUSED {
+            shared.state.store(CLAIMED, Ordering::Relaxed);
             shared.set_up(SHARED);
         }
         // SAFETY: set up; the shared heap is used under its lock only.
         let dlmalloc = unsafe { (*shared.dlmalloc.get()).assume_init_mut() };
-        return (dlmalloc, Some(held));
+        return (dlmalloc, held);
     }
     let own = &HEAPS[usize::from(heap) - 1];
+    own.inside.store(true, Ordering::Relaxed);
     // SAFETY: set up when claimed; only this thread, which claimed the heap, uses it.
     let dlmalloc = unsafe { (*own.dlmalloc.get()).assume_init_mut() };
     if !own.returned.load(Ordering::Relaxed).is_null() {
         take_back(own, dlmalloc);
     }
-    (dlmalloc, None)
+    (dlmalloc, Entered::Own(own))
 }
 
 /// Frees the blocks other threads gave back to `own`, this thread's heap.
@@ -255,7 +306,7 @@ unsafe fn free_into_owner(heap: u8, block: *mut u8, size: usize) {
     match owner(block) {
         0 => {} // not from a heap: never happens; leaking beats corrupting
         owner if owner == heap || owner == SHARED => {
-            let (dlmalloc, _held) = enter(owner);
+            let (dlmalloc, _entered) = enter(owner);
             // SAFETY: forwarded with the caller's guarantees.
             unsafe { free(dlmalloc, block, size) }
         }
@@ -283,11 +334,19 @@ unsafe fn malloc(dlmalloc: &mut Dlmalloc<Pages>, layout: Layout) -> *mut u8 {
     unsafe { dlmalloc.malloc(layout.size(), layout.align()) }
 }
 
-struct Held;
+/// A thread's time in a heap, which ends when this is dropped: the shared heap's lock
+/// held, or its own heap's `inside` set.
+enum Entered {
+    Shared,
+    Own(&'static Heap),
+}
 
-impl Drop for Held {
+impl Drop for Entered {
     fn drop(&mut self) {
-        SHARED_LOCKED.store(false, Ordering::Release);
+        match self {
+            Entered::Shared => SHARED_LOCKED.store(false, Ordering::Release),
+            Entered::Own(heap) => heap.inside.store(false, Ordering::Release),
+        }
     }
 }
 
@@ -297,19 +356,19 @@ extern "C" {
     fn console_error(message: &str);
 }
 
-fn lock_shared() -> Held {
+fn lock_shared() -> Entered {
     let take = || {
         SHARED_LOCKED
             .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
     };
     if take() {
-        return Held;
+        return Entered::Shared;
     }
     let mut stall = Stall::in_allocator(DEFAULT_LIMIT_MS);
     loop {
         if take() {
-            return Held;
+            return Entered::Shared;
         }
         if !stall.snooze() {
             // Formatting or panicking would allocate: a fixed message, then a trap.
@@ -328,14 +387,14 @@ fn lock_shared() -> Held {
 unsafe impl GlobalAlloc for ThreadHeaps {
     #[inline(never)]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let (dlmalloc, _held) = enter(heap_for(layout.size()));
+        let (dlmalloc, _entered) = enter(heap_for(layout.size()));
         // SAFETY: forwarded with the caller's guarantees.
         unsafe { malloc(dlmalloc, layout) }
     }
 
     #[inline(never)]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let (dlmalloc, _held) = enter(heap_for(layout.size()));
+        let (dlmalloc, _entered) = enter(heap_for(layout.size()));
         // SAFETY: forwarded with the caller's guarantees.
         unsafe { dlmalloc.calloc(layout.size(), layout.align()) }
     }
@@ -350,7 +409,7 @@ unsafe impl GlobalAlloc for ThreadHeaps {
     unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let heap = heap_for(new_size);
         if owner(block) == heap {
-            let (dlmalloc, _held) = enter(heap);
+            let (dlmalloc, _entered) = enter(heap);
             // SAFETY: forwarded with the caller's guarantees.
             return unsafe { dlmalloc.realloc(block, layout.size(), layout.align(), new_size) };
         }

@@ -1,6 +1,7 @@
 //! What the package needs to give back the memory of threads that ended
 //! (`pkg/engine/threads.js`): a key that names this shared memory among the origin's other
-//! engines, the same in every thread that joins it.
+//! engines, the same in every thread that joins it, and each thread's heap, released once
+//! its thread has ended.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use wasm_bindgen::prelude::*;
@@ -17,4 +18,19 @@ pub fn engine_key(proposed: f64) -> f64 {
         Ok(_) => proposed as f64,
         Err(kept) => kept as f64,
     }
+}
+
+/// The number of this thread's own heap (`wasm/alloc.rs`), which the package names when it
+/// tells of this thread.
+#[wasm_bindgen(js_name = threadHeap)]
+pub fn thread_heap() -> u32 {
+    super::alloc::this_threads_heap().into()
+}
+
+/// Gives the heap of a thread that has ended (its number from [`thread_heap`]) to the
+/// next thread that starts, unless the thread ended inside it. Call it only once the
+/// thread can run no more.
+#[wasm_bindgen(js_name = releaseHeap)]
+pub fn release_heap(heap: u32) -> bool {
+    u8::try_from(heap).is_ok_and(super::alloc::release)
 }
