@@ -125,8 +125,8 @@ export function loadEngine(flavour, shared, precompiled) {
     wasm.initEngine(isNode || typeof WorkerGlobalScope === 'function');
     if (logging) wasm.setLogger(logging.level, logging.onLog);
     const memory = flavour === 'threaded' ? exports.memory : null;
-    // Threads that end give their stacks back (./threads.js).
-    if (memory) await (await import('./threads.js')).track(wasm, exports, Boolean(shared));
+    // Threads that end give their stacks back (./threads.js; the engine runs without it).
+    if (memory) await import('./threads.js').then((threads) => threads.track(wasm, exports, Boolean(shared)), () => {});
     // `ownMemory`: the instance's memory in either flavour (for its size in stats()).
     return { flavour, wasm, module, memory, ownMemory: exports.memory, dead: false };
   })();

@@ -6,10 +6,10 @@
 //! the winner's). Requests larger than a quarter of a chunk get a chunk of their own, pushed
 //! on a separate list, so big values waste no space in the shared chunks.
 //!
-//! Small requests come from a block of the shared chunks that the calling thread holds (a
-//! thread-local bump pointer): writers on several threads then neither bump one cursor nor
-//! write their nodes into the same cache lines, which cost about a tenth of two threads'
-//! inserts (RocksDB's `ConcurrentArena` keeps core-local shards for the same reasons).
+//! Small requests (up to 256 bytes: a node of a short key and value) come from a block of
+//! the shared chunks that the calling thread holds (a thread-local bump pointer): writers on several threads then neither bump one cursor nor
+//! write their nodes into the same cache lines (RocksDB's `ConcurrentArena` keeps core-local
+//! shards for the same reasons).
 //!
 //! Nothing is freed one by one: every chunk lives until the arena is dropped, which is what
 //! lets skiplist readers follow pointers without locks or epochs. Every chunk is linked into
@@ -129,8 +129,8 @@ impl Arena {
     }
 
     /// `size` bytes from this thread's block, taking a new block when it has none of this
-    /// arena's or too little is left in it; `None` for a request too large for blocks (or
-    /// a thread past its thread-locals).
+    /// arena's or too little is left in it; `None` for a request too large for blocks (over a
+    /// 32nd of one) or a thread past its thread-locals.
     #[cfg(not(loom))]
     fn allocate_in_block(&self, size: usize) -> Option<NonNull<u8>> {
         BLOCK
@@ -143,7 +143,9 @@ impl Arena {
                     return Some(unsafe { NonNull::new_unchecked(next as *mut u8) });
                 }
                 let block_size = round_up((self.next_chunk_size() / 8).min(MAX_BLOCK), ALIGN);
-                if size > block_size / 4 {
+                // Only small requests: what is left at a block's end goes unused (a 32nd of
+                // it at most), and larger entries go to the chunks as before.
+                if size > block_size / 32 {
                     return None;
                 }
                 let (start, len) = self.reserve(block_size, size);
@@ -359,28 +361,30 @@ mod tests {
 
     #[test]
     fn a_threads_small_allocations_follow_each_other_in_its_block_of_that_arena_only() {
+        // (small enough for the first blocks, a 32nd of an eighth of the first chunk)
+        const SMALL: usize = 48;
         let first = Arena::new(1 << 20);
-        let a = first.allocate(100).as_ptr() as usize;
-        let b = first.allocate(100).as_ptr() as usize;
-        assert_eq!(b, a + round_up(100, ALIGN));
+        let a = first.allocate(SMALL).as_ptr() as usize;
+        let b = first.allocate(SMALL).as_ptr() as usize;
+        assert_eq!(b, a + round_up(SMALL, ALIGN));
         drop(first);
         // A new arena (maybe at the same address) takes a block of its own: the old one
         // went with its arena.
         let second = Arena::new(1 << 20);
-        let c = second.allocate(100);
+        let c = second.allocate(SMALL);
         assert!(
             second.memory_usage() > 0,
             "the second arena made a chunk for its block"
         );
-        // SAFETY: the arena handed out 100 bytes at `c`.
-        assert!(unsafe { std::slice::from_raw_parts(c.as_ptr(), 100) }
+        // SAFETY: the arena handed out SMALL bytes at `c`.
+        assert!(unsafe { std::slice::from_raw_parts(c.as_ptr(), SMALL) }
             .iter()
             .all(|&x| x == 0));
         // Another thread's come from a block of its own, not after this thread's.
         let theirs =
-            std::thread::scope(|s| s.spawn(|| second.allocate(100).as_ptr() as usize).join());
-        let ours = second.allocate(100).as_ptr() as usize;
-        assert_eq!(ours, c.as_ptr() as usize + round_up(100, ALIGN));
+            std::thread::scope(|s| s.spawn(|| second.allocate(SMALL).as_ptr() as usize).join());
+        let ours = second.allocate(SMALL).as_ptr() as usize;
+        assert_eq!(ours, c.as_ptr() as usize + round_up(SMALL, ALIGN));
         assert_ne!(theirs.expect("allocating thread"), ours);
     }
 

@@ -226,7 +226,10 @@ fn claim() -> u8 {
             .compare_exchange(UNUSED, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
         {
+            // (a thread that ends while setting it up keeps it, as one that ends inside it)
+            heap.inside.store(true, Ordering::Relaxed);
             heap.set_up(number(index));
+            heap.inside.store(false, Ordering::Release);
             return number(index);
         }
     }
