@@ -7,9 +7,9 @@
 //! on a separate list, so big values waste no space in the shared chunks.
 //!
 //! Small requests (up to 256 bytes: a node of a short key and value) come from a block of
-//! the shared chunks that the calling thread holds (a thread-local bump pointer): writers on several threads then neither bump one cursor nor
-//! write their nodes into the same cache lines (RocksDB's `ConcurrentArena` keeps core-local
-//! shards for the same reasons).
+//! the shared chunks that the calling thread holds (a thread-local bump pointer): writers on
+//! several threads then neither bump one cursor nor write their nodes into the same cache
+//! lines (RocksDB's `ConcurrentArena` keeps core-local shards for the same reasons).
 //!
 //! Nothing is freed one by one: every chunk lives until the arena is dropped, which is what
 //! lets skiplist readers follow pointers without locks or epochs. Every chunk is linked into
