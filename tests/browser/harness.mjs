@@ -296,3 +296,25 @@ export async function installSharedWorkerHelpers(page) {
     };
   });
 }
+
+/**
+ * The setup of a test file whose tests drive shared-memory workers from a fixture page
+ * (`fixture`, under tests/browser/fixtures/): the repo's server, a browser, the page with
+ * ppdb loaded and the helpers of installSharedWorkerHelpers. `close()` ends them.
+ */
+export async function openWorkersPage(fixture) {
+  const server = await serve({ root: repoRoot, port: 0 });
+  const browser = await launch();
+  const page = await openPage(browser.context, server.url + `tests/browser/fixtures/${fixture}`);
+  await ppdbLoaded(page);
+  await installSharedWorkerHelpers(page);
+  return {
+    server,
+    browser,
+    page,
+    async close() {
+      await browser.close();
+      await server.close();
+    },
+  };
+}

@@ -6,27 +6,21 @@
 // attached worker takes the files over. Nothing acknowledged is lost.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ENGINE, installSharedWorkerHelpers, launch, openPage, ppdbLoaded, repoRoot, serve, SHARED_MEMORY } from './harness.mjs';
+import { ENGINE, openPage, openWorkersPage, ppdbLoaded, SHARED_MEMORY } from './harness.mjs';
 
 /** OPFS with sync access handles and shared memory: Chromium and Firefox. */
 const RUNS = SHARED_MEMORY && ENGINE !== 'webkit';
 
-let server, browser, page;
+let server, browser, page, setup;
 
 before(async () => {
   if (!RUNS) return;
-  server = await serve({ root: repoRoot, port: 0 });
-  browser = await launch();
   // The proxy fixture records the workers the package starts (`workers`) and posts past it (`rawPost`).
-  page = await openPage(browser.context, server.url + 'tests/browser/fixtures/proxy.html');
-  await ppdbLoaded(page);
-  await installSharedWorkerHelpers(page);
+  setup = await openWorkersPage('proxy.html');
+  ({ server, browser, page } = setup);
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+after(() => setup?.close());
 
 for (const exclusive of [false, true]) {
   // Shared across tabs, the page opens the store again each time.

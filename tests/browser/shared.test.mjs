@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ENGINE, installSharedWorkerHelpers, launch, openPage, ppdbLoaded, repoRoot, serve, SHARED_MEMORY } from './harness.mjs';
+import { ENGINE, openPage, openWorkersPage, ppdbLoaded, repoRoot, SHARED_MEMORY } from './harness.mjs';
 import { readmeBlock } from '../js/fixtures/readme.mjs';
 
 /** Kill rounds of the first test (PPDB_SHARED_ROUNDS for more). */
@@ -21,21 +21,15 @@ const KILLS = Number(process.env.PPDB_SHARED_KILLS ?? 100);
 /** OPFS with sync access handles and shared memory: Chromium and Firefox. */
 const RUNS = SHARED_MEMORY && ENGINE !== 'webkit';
 
-let server, browser, page;
+let server, browser, page, setup;
 
 before(async () => {
   if (!RUNS) return;
-  server = await serve({ root: repoRoot, port: 0 });
-  browser = await launch();
-  page = await openPage(browser.context, server.url + 'tests/browser/fixtures/api.html');
-  await ppdbLoaded(page);
-  await installSharedWorkerHelpers(page);
+  setup = await openWorkersPage('api.html');
+  ({ server, browser, page } = setup);
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+after(() => setup?.close());
 
 /**
  * 4 workers (the owner of the files and three attached) write one shared store on

@@ -5,28 +5,22 @@
 // and ends workers does not run the memory out.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ENGINE, installSharedWorkerHelpers, launch, openPage, ppdbLoaded, repoRoot, serve, SHARED_MEMORY } from './harness.mjs';
+import { ENGINE, openWorkersPage, SHARED_MEMORY } from './harness.mjs';
 
 /** Workers started and ended (PPDB_THREAD_ROUNDS for more). */
 const ROUNDS = Number(process.env.PPDB_THREAD_ROUNDS ?? 60);
 /** Shared memory and Web Locks: Chromium and Firefox. */
 const RUNS = SHARED_MEMORY && ENGINE !== 'webkit';
 
-let server, browser, page;
+let page, setup;
 
 before(async () => {
   if (!RUNS) return;
-  server = await serve({ root: repoRoot, port: 0 });
-  browser = await launch();
-  page = await openPage(browser.context, server.url + 'tests/browser/fixtures/api.html');
-  await ppdbLoaded(page);
-  await installSharedWorkerHelpers(page);
+  setup = await openWorkersPage('api.html');
+  ({ page } = setup);
 });
 
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+after(() => setup?.close());
 
 test(`${ROUNDS} workers attach to a shared store, write and end (terminated, half of them after closing their store): the memory grows by under 2.5 MiB in all (2 MiB a worker if their stacks stayed, 64 KiB if their heaps did), while a worker attached throughout writes on, and every acknowledged batch is there, whole`, { skip: !RUNS && 'needs shared memory and Web Locks', timeout: 60_000 + ROUNDS * 1_000 }, async () => {
   const result = await page.evaluate(async (rounds) => {
