@@ -125,8 +125,9 @@ export function loadEngine(flavour, shared, precompiled) {
     wasm.initEngine(isNode || typeof WorkerGlobalScope === 'function');
     if (logging) wasm.setLogger(logging.level, logging.onLog);
     const memory = flavour === 'threaded' ? exports.memory : null;
-    // Threads that end give their stacks back (./threads.js; the engine runs without it).
-    if (memory) await import('./threads.js').then((threads) => threads.track(wasm, exports, Boolean(shared)), () => {});
+    // Threads that end give their stacks back in browsers (./threads.js; the engine runs
+    // without it). Node cannot tell of a worker's end: it loads nothing for it.
+    if (memory && !isNode) await import('./threads.js').then((threads) => threads.track(wasm, exports, Boolean(shared)), () => {});
     // `ownMemory`: the instance's memory in either flavour (for its size in stats()).
     return { flavour, wasm, module, memory, ownMemory: exports.memory, dead: false };
   })();

@@ -18,8 +18,8 @@
 // Not in Node (no Web Locks in Node 20; a worker's exit is seen only by its parent): there
 // an ended thread's blocks stay allocated, as before.
 
-const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
-const possible = () => !isNode && typeof BroadcastChannel === 'function' && Boolean(globalThis.navigator?.locks);
+// (the loader does not load this module in Node)
+const possible = () => typeof BroadcastChannel === 'function' && Boolean(globalThis.navigator?.locks);
 
 /** The key of the memory of `wasm` (proposing one, if no thread has yet). */
 const keyOf = (wasm) => wasm.engineKey(Math.floor(Math.random() * 2 ** 52) + 1);
@@ -62,8 +62,8 @@ function holdWhileAlive(wasm, exports) {
   const key = keyOf(wasm);
   const tls = exports.__tls_base.value >>> 0;
   const stack = exports.__stack_alloc.value >>> 0;
-  const heap = wasm.threadHeap();
   if (!tls || !stack) return undefined;
+  const heap = wasm.threadHeap();
   return new Promise((told) => {
     navigator.locks
       .request(lockName(key, tls, stack), () => {

@@ -180,7 +180,7 @@ fn owner(at: *const u8) -> u8 {
 }
 
 /// The heap this thread allocates from, claiming one at its first allocation.
-fn mine() -> u8 {
+pub(crate) fn mine() -> u8 {
     // Before wasm-bindgen's start gives this thread its thread-local block (and after
     // `__wbindgen_thread_destroy` takes it), thread-locals are at an address no heap owns.
     let slot: *const Cell<u8> = MINE.with(ptr::from_ref);
@@ -234,12 +234,6 @@ fn claim() -> u8 {
         }
     }
     SHARED
-}
-
-/// The heap this thread allocates from (claiming one), for the package to name when it
-/// tells of this thread.
-pub(crate) fn this_threads_heap() -> u8 {
-    mine()
 }
 
 /// Gives heap `heap`, whose thread has ended, to the next thread that starts, unless that

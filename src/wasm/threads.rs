@@ -24,7 +24,7 @@ pub fn engine_key(proposed: f64) -> f64 {
 /// tells of this thread.
 #[wasm_bindgen(js_name = threadHeap)]
 pub fn thread_heap() -> u32 {
-    super::alloc::this_threads_heap().into()
+    super::alloc::mine().into()
 }
 
 /// Gives the heap of a thread that has ended (its number from [`thread_heap`]) to the
